@@ -1,0 +1,173 @@
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from helpdesk.celery import app as celery_app
+from tickets.models import Queue, QueueMembership
+from tickets.tests.factories import AdminFactory, CustomerFactory, MembershipFactory, QueueFactory, UserFactory
+
+
+@pytest.fixture
+def queue(db) -> Queue:
+    return QueueFactory()
+
+
+@pytest.fixture
+def agent(queue):
+    return MembershipFactory(queue=queue, role=QueueMembership.Role.AGENT).user
+
+
+@pytest.fixture
+def lead(queue):
+    return MembershipFactory(queue=queue, role=QueueMembership.Role.LEAD).user
+
+
+@pytest.fixture
+def outsider(db):
+    """An agent of another queue."""
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def plain_user(db):
+    return UserFactory()
+
+
+# --- a real Celery worker process (integration tests) -------------------------------------------------------------
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    queue: str
+    log: list[str]
+
+    def output(self) -> str:
+        return "".join(self.log)
+
+
+def _database_url_for_subprocess() -> str:
+    db = connection.settings_dict  # inside a test this is the *test* database (e.g. test_test)
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(
+    *, queue: str, extra_env: dict[str, str] | None = None, concurrency: int = 1, pool: str = "prefork"
+) -> WorkerProcess:
+    """A `celery worker` subprocess on `queue`, sharing this test's database; returns once it logged "ready"."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
+        "DATABASE_URL": _database_url_for_subprocess(),
+        "CELERY_QUEUE": queue,
+        **(extra_env or {}),
+    }
+    cmd = [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, f"--pool={pool}"]
+    cmd += [f"--concurrency={concurrency}"]
+    cmd += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=settings.BASE_DIR
+    )
+    log: list[str] = []
+    threading.Thread(target=lambda: log.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
+    worker = WorkerProcess(process=process, queue=queue, log=log)
+    deadline = time.monotonic() + 60
+    while " ready." not in worker.output():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"Celery worker did not start:\n{worker.output()}")
+        time.sleep(0.1)
+    return worker
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+
+
+@pytest.fixture
+def celery_queue(transactional_db):
+    """A broker queue unique to this test, used by this process and by any worker the test starts.
+
+    Skips, with the reason, where a worker process cannot share the broker and the test database.
+    """
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: a real worker process consumes over Redis (CI sets it)")
+    if connection.vendor != "postgresql":
+        pytest.skip("needs DATABASE_URL on Postgres: the worker process must share the test database (CI sets it)")
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    celery_app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def celery_worker_process(celery_queue):
+    worker = start_worker(queue=celery_queue)
+    yield worker
+    stop_worker(worker)
+
+
+# --- an SMTP server in this process (aiosmtpd) ----------------------------------------------------------------------
+
+
+class SmtpSink:
+    """Accepts mail; `responses` scripts the answers to DATA (e.g. ["451 try later"]); then it answers 250."""
+
+    def __init__(self) -> None:
+        self.responses: list[str] = []
+        self.received: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        response = self.responses.pop(0) if self.responses else "250 Message accepted"
+        if response.startswith("250"):
+            self.received.append(envelope)
+        return response
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on localhost; the outbox delivers to it over SMTP for the duration of the test."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield sink
+    controller.stop()

@@ -1,0 +1,187 @@
+"""Settings shared by every run mode; values come from the environment (django-environ).
+
+DATABASE_URL  default sqlite:///var/db.sqlite3 (WAL, IMMEDIATE transactions, busy timeout)
+REDIS_URL     optional: Celery broker and cache; without it Celery uses a filesystem broker under var/celery/
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_celery_beat",
+    "django_htmx",
+    "django_ratelimit",
+    "outbox",
+    "tickets",
+    "surveys",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+]
+
+ROOT_URLCONF = "helpdesk.urls"
+WSGI_APPLICATION = "helpdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # select_for_update() is a no-op on SQLite: IMMEDIATE transactions take the write lock up front instead,
+    # WAL lets readers run beside the writer, and the timeout makes a second writer wait instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # One process's memory: fine for `make run` and tests, but rate limits are then per process, so
+    # django-ratelimit's "shared cache" check is silenced here only (production sets REDIS_URL).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Rate limits of the public pages (per client IP). CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
+RATELIMIT_VIEW = "helpdesk.ratelimit.ratelimited"
+PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
+
+# Dev mailbox (helpdesk.devmail): where the dev delivery backend writes each email as an .eml file.
+DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
+
+# Absolute links in emails (survey, unsubscribe, conversation) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Surveys: several different scores within this many seconds are a link scanner, not a person.
+SURVEY_BURST_SECONDS = env.int("SURVEY_BURST_SECONDS", default=10)
+SURVEY_BURST_DISTINCT_SCORES = 3
+
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Support <support@example.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# All mail goes through the outbox (outbox/): Django's own mail is queued there too, and the outbox's sender
+# delivers with OUTBOX_DELIVERY_BACKEND (SMTP from EMAIL_URL in production, var/mail/ in dev).
+EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:  # e.g. smtp+tls://user:password@smtp.example.com:587
+    _email = env.email_url("EMAIL_URL")
+    OUTBOX_DELIVERY_BACKEND = _email.pop("EMAIL_BACKEND")
+    vars().update(_email)
+else:
+    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)  # must exceed EMAIL_TIMEOUT × batch size
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
+OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
+
+# Celery: Redis when REDIS_URL is set, else a filesystem broker under var/celery/ (no services needed for `make run`).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="helpdesk")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+else:
+    _celery_dir = VAR_DIR / "celery"
+    for _sub in ("queue", "processed"):
+        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "data_folder_processed": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
+    "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
+    "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
+    "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,14 @@
+from .base import *  # noqa: F403
+from .base import env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The outbox delivers into django.core.mail.outbox (pytest's `mailoutbox`); tests of the SMTP path set it back.
+# A worker subprocess in an integration test can be pointed at the dev mailbox or an SMTP sink through env.
+if not EMAIL_URL:  # noqa: F405
+    OUTBOX_DELIVERY_BACKEND = env("OUTBOX_DELIVERY_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not :memory:, so concurrency tests see real SQLite locking (WAL + busy timeout) as in `make run`.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405

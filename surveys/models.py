@@ -1,0 +1,244 @@
+"""Surveys domain: policies, invitations (one per close round), responses with their history, follow-ups."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from tickets.models import CloseReason, Customer, Queue, Ticket
+
+CSAT_CHOICES = [
+    (1, "Very dissatisfied"),
+    (2, "Dissatisfied"),
+    (3, "Neither satisfied nor dissatisfied"),
+    (4, "Satisfied"),
+    (5, "Very satisfied"),
+]
+CES_CHOICES = [
+    (1, "Strongly disagree"),
+    (2, "Disagree"),
+    (3, "Somewhat disagree"),
+    (4, "Neither agree nor disagree"),
+    (5, "Somewhat agree"),
+    (6, "Agree"),
+    (7, "Strongly agree"),
+]
+CSAT_QUESTION = "How satisfied are you with the support you received?"
+CES_QUESTION = "The company made it easy for me to handle my issue."
+
+
+def default_close_reasons() -> list[str]:
+    return [CloseReason.SOLVED.value]
+
+
+def validate_close_reasons(value: object) -> None:
+    if not isinstance(value, list) or not set(value) <= set(CloseReason.values):
+        raise ValidationError(f"Choose among: {', '.join(CloseReason.values)}.")
+
+
+class SurveyPolicy(models.Model):
+    """How and when surveys go out. One default policy (no queue); a queue may have its own."""
+
+    class FollowUpOwner(models.TextChoices):
+        AGENT = "agent", "The agent who closed the ticket (else the queue lead)"
+        LEAD = "lead", "The queue lead"
+
+    queue = models.OneToOneField(
+        Queue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="survey_policy",
+        help_text="Empty for the default policy, used by every queue without its own.",
+    )
+    enabled = models.BooleanField(default=True)
+    ask_csat = models.BooleanField("ask CSAT (1–5)", default=True)
+    ask_ces = models.BooleanField("ask CES (1–7)", default=True)
+    delay_minutes = models.PositiveIntegerField(default=60, help_text="Send this long after the ticket is closed.")
+    expiry_days = models.PositiveIntegerField(default=28, validators=[MinValueValidator(1)])
+    throttle_days = models.PositiveIntegerField(
+        default=30, help_text="At most one survey per customer in this many days (0 = no limit)."
+    )
+    reminder_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="One reminder this many days after the survey if unanswered (empty = none).",
+    )
+    poor_csat_max = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    poor_ces_max = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(7)])
+    close_reasons = models.JSONField(
+        default=default_close_reasons,
+        validators=[validate_close_reasons],
+        help_text='Close reasons that get a survey, e.g. ["solved"].',
+    )
+    settle_minutes = models.PositiveIntegerField(
+        default=10, help_text="A rating unchanged this long (or confirmed by a CES answer or comment) is acted on."
+    )
+    followup_owner = models.CharField(max_length=10, choices=FollowUpOwner.choices, default=FollowUpOwner.AGENT)
+    followup_due_business_hours = models.PositiveIntegerField(default=8)
+
+    class Meta:
+        verbose_name_plural = "survey policies"
+        constraints = [
+            models.UniqueConstraint(
+                models.ExpressionWrapper(models.Q(queue__isnull=True), output_field=models.BooleanField()),
+                condition=models.Q(queue__isnull=True),
+                name="one_default_survey_policy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey policy for {self.queue}" if self.queue_id else "Default survey policy"
+
+
+class SurveyInvitation(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        ANSWERED = "answered", "Answered"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    class SuppressionReason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Customer opted out"
+        THROTTLED = "throttled", "Throttled (recent survey)"
+        CLOSE_REASON = "close_reason", "Close reason gets no survey"
+        NO_EMAIL = "no_email", "Customer has no email"
+        POLICY_OFF = "policy_off", "Survey policy off"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="survey_invitations")
+    round = models.PositiveIntegerField(help_text="1 for the first close, 2 after a reopen and re-close, …")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_invitations")
+    # Snapshot at close: later reassignment or queue moves never move the rating.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_invitations"
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="survey_invitations")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
+    closed_at = models.DateTimeField()
+    send_after = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    emails = GenericRelation("outbox.OutgoingEmail", content_type_field="related_type", object_id_field="related_id")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "round"], name="unique_invitation_per_round")]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="invitation_due"),
+            models.Index(fields=["status", "expires_at"], name="invitation_expiry"),
+            models.Index(fields=["customer", "created_at"], name="invitation_customer"),
+            models.Index(fields=["agent", "sent_at"], name="invitation_agent_sent"),
+            models.Index(fields=["queue", "sent_at"], name="invitation_queue_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey for {self.ticket.reference} (round {self.round})"
+
+    @property
+    def is_open_for_answers(self) -> bool:
+        return (
+            self.status in (self.Status.SENT, self.Status.ANSWERED)
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+
+class SurveyResponse(models.Model):
+    class Via(models.TextChoices):
+        AUTO = "auto", "Auto-submit of the clicked score"
+        PERSON = "person", "A person's action"
+
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="response")
+    csat = models.PositiveSmallIntegerField(choices=CSAT_CHOICES, null=True, blank=True)
+    ces = models.PositiveSmallIntegerField(choices=CES_CHOICES, null=True, blank=True)
+    comment = models.TextField(blank=True)
+    submitted_via = models.CharField(max_length=10, choices=Via.choices)
+    answered_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person confirmed by their own action (CES answer or comment)."
+    )
+    settled_at = models.DateTimeField(null=True, blank=True, help_text="When the current answer was acted on.")
+    flagged_automated = models.BooleanField(
+        default=False, help_text="Several different scores within seconds: a link scanner, not a person."
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["settled_at", "updated_at"], name="response_settle")]
+
+    def __str__(self) -> str:
+        return f"Response to {self.invitation}"
+
+
+class SurveyResponseChange(models.Model):
+    """Every submission, in order; the response row holds the latest."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="changes")
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    via = models.CharField(max_length=10, choices=SurveyResponse.Via.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["response", "at"], name="response_change_at")]
+
+    def __str__(self) -> str:
+        return f"CSAT {self.csat} CES {self.ces} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class FollowUp(models.Model):
+    """A recovery task opened by a settled poor rating: contact the customer and record the outcome."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CONTACTED = "contacted", "Contacted"
+        RESOLVED = "resolved", "Resolved"
+        UNREACHABLE = "unreachable", "Unreachable"
+
+    class RootCause(models.TextChoices):
+        PRODUCT_BUG = "product_bug", "Product bug"
+        SLOW_RESPONSE = "slow_response", "Slow response"
+        WRONG_ANSWER = "wrong_answer", "Wrong answer"
+        AGENT_TONE = "agent_tone", "Agent tone"
+        POLICY = "policy", "Policy"
+        OTHER = "other", "Other"
+
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="followup")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="followups")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    rating_improved_at = models.DateTimeField(null=True, blank=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_at"], name="followup_owner_due"),
+            models.Index(fields=["queue", "status", "due_at"], name="followup_queue_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up on {self.ticket.reference}"

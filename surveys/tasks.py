@@ -1,0 +1,21 @@
+from celery import shared_task
+
+from .services import invitations_expire, invitations_remind_due, invitations_send_due, responses_settle_due
+
+
+@shared_task
+def send_due_invitations() -> int:
+    """Beat: due invitations become outgoing emails (the outbox sweep sends them)."""
+    return invitations_send_due()
+
+
+@shared_task
+def settle_responses() -> int:
+    """Beat: act on responses unchanged for their settle time (poor → one follow-up)."""
+    return responses_settle_due()
+
+
+@shared_task
+def expire_and_remind_invitations() -> tuple[int, int]:
+    """Beat: expire unanswered invitations past their expiry; send each due reminder once."""
+    return invitations_expire(), invitations_remind_due()

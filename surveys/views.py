@@ -1,0 +1,129 @@
+"""Customer survey pages: no login, the token in the URL is the credential. GET never records anything."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from helpdesk.errors import DomainError
+from tickets.models import AccessToken
+from tickets.tokens import token_resolve
+
+from .forms import SurveyAnswerForm
+from .models import SurveyInvitation, SurveyResponse
+from .services import customer_opt_out, response_submit
+
+public_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
+
+
+def _invitation(token: str) -> SurveyInvitation | None:
+    """The invitation of a valid token, still open for answers; None for unknown, tampered or expired alike."""
+    pk = token_resolve(raw=token, purpose=AccessToken.Purpose.SURVEY, model=SurveyInvitation)
+    if pk is None:
+        return None
+    invitation = SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
+    return invitation if invitation is not None and invitation.is_open_for_answers else None
+
+
+def link_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/link_invalid.html", status=404)
+
+
+def _current_answer(invitation: SurveyInvitation) -> SurveyResponse | None:
+    return SurveyResponse.objects.filter(invitation=invitation).first()
+
+
+def _preselected_csat(request: HttpRequest) -> int | None:
+    value = request.GET.get("csat", "")
+    return int(value) if value in {"1", "2", "3", "4", "5"} else None
+
+
+@public_rate_limit
+@require_http_methods(["GET", "POST"])
+def landing(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    if invitation is None:
+        return link_invalid(request)
+    answer = _current_answer(invitation)
+    if request.method == "POST":
+        form = SurveyAnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                response_submit(
+                    invitation_id=invitation.pk,
+                    via=form.cleaned_data["via"],
+                    csat=form.cleaned_data["csat"],
+                    ces=form.cleaned_data["ces"],
+                    comment=form.cleaned_data["comment"] if "comment" in request.POST else None,
+                )
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                if "application/json" in request.headers.get("Accept", ""):
+                    return JsonResponse({"recorded": True})
+                return redirect("surveys:thanks", token=token)
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"recorded": False, "errors": form.errors}, status=400)
+        return render(request, "surveys/survey.html", _context(invitation, form, answer), status=400)
+
+    csat = _preselected_csat(request)
+    initial = {
+        "csat": csat or (answer.csat if answer else None),
+        "ces": answer.ces if answer else None,
+        "comment": answer.comment if answer else "",
+    }
+    context = _context(invitation, SurveyAnswerForm(initial=initial), answer)
+    context["autosubmit_csat"] = csat if csat is not None and (answer is None or answer.csat != csat) else None
+    return render(request, "surveys/survey.html", context)
+
+
+@public_rate_limit
+@require_http_methods(["GET"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    if invitation is None:
+        return link_invalid(request)
+    answer = _current_answer(invitation)
+    initial = {"csat": answer.csat, "ces": answer.ces, "comment": answer.comment} if answer else {}
+    context = _context(invitation, SurveyAnswerForm(initial=initial), answer)
+    context["thanks"] = True
+    return render(request, "surveys/survey.html", context)
+
+
+def _context(invitation: SurveyInvitation, form: SurveyAnswerForm, answer: SurveyResponse | None) -> dict:
+    return {"invitation": invitation, "ticket": invitation.ticket, "form": form, "answer": answer}
+
+
+def _unsubscribe_target(token: str) -> int | None:
+    """The customer a survey token belongs to (unsubscribing works even after the survey was answered)."""
+    pk = token_resolve(raw=token, purpose=AccessToken.Purpose.SURVEY, model=SurveyInvitation)
+    if pk is None:
+        return None
+    return SurveyInvitation.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
+
+
+@public_rate_limit
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    customer_id = _unsubscribe_target(token)
+    if customer_id is None:
+        return link_invalid(request)
+    if request.method == "POST":
+        customer_opt_out(customer_id=customer_id)
+        return render(request, "surveys/unsubscribe.html", {"done": True})
+    return render(request, "surveys/unsubscribe.html", {"done": False})
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session; the token is the authorisation
+@public_rate_limit
+@require_POST
+def unsubscribe_one_click(request: HttpRequest, token: str) -> HttpResponse:
+    customer_id = _unsubscribe_target(token)
+    if customer_id is None:
+        return link_invalid(request)
+    customer_opt_out(customer_id=customer_id)
+    return HttpResponse("You are unsubscribed from satisfaction surveys.", content_type="text/plain")

@@ -1,0 +1,72 @@
+"""`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data (see tickets.demo)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from argparse import ArgumentParser
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.utils import timezone
+from tqdm import tqdm
+
+from tickets import demo
+from tickets.models import CloseReason, Status
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo data: 3 queues, 6 agents, 50 customers (get-or-create, passwords never reset), an admin in "
+        "DEBUG only, and tickets topped up to --tickets."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--tickets", type=int, default=300, help="target number of demo tickets (default 300)")
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed (default %(default)s)")
+        parser.add_argument("--batch", type=int, default=2000, help="tickets per transaction (default 2000)")
+
+    def handle(self, *args: Any, tickets: int, seed: int, batch: int, **options: Any) -> None:
+        if tickets < 0 or batch < 1:
+            raise CommandError("--tickets must be 0 or more and --batch at least 1.")
+        started = time.monotonic()
+        now = timezone.now().replace(microsecond=0)
+        desk = demo.desk_ensure(seed=seed, with_admin=settings.DEBUG)
+        existing = demo.demo_tickets(desk).count()
+        written = demo.Written(tickets=0, messages=0, events=0)
+        with tqdm(total=max(tickets - existing, 0), unit="ticket", disable=None, file=sys.stderr) as bar:
+            for start in range(existing, tickets, batch):
+                indexes = range(start, min(start + batch, tickets))
+                written += demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
+                bar.update(len(indexes))
+        self._summary(desk, written=written, seconds=time.monotonic() - started)
+
+    def _summary(self, desk: demo.Desk, *, written: demo.Written, seconds: float) -> None:
+        out = self.stdout.write
+        statuses: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        for status, reason, count in (
+            demo.demo_tickets(desk).order_by().values_list("status", "close_reason").annotate(n=Count("pk"))
+        ):
+            statuses[status] += count
+            reasons[reason] += count
+        created = ", ".join(f"{n} {kind}" for kind, n in desk.created.items() if n) or "nothing new"
+        out(f"Demo desk (seed {desk.seed}): created {created}; {written.tickets} tickets in {seconds:.1f} s.")
+        out(f"  Queues:    {', '.join(dq.queue.name for dq in desk.queues)}")
+        out(f"  Agents:    {2 * len(desk.queues)} (one lead per queue)")
+        out(f"  Customers: {len(desk.customers)}")
+        out(f"  Tickets:   {statuses.total()} — " + ", ".join(f"{s.label.lower()} {statuses[s]}" for s in Status))
+        out("  Closed:    " + ", ".join(f"{r.label.lower()} {reasons[r]}" for r in CloseReason))
+        if written.tickets:
+            out(f"  Written:   {written.tickets} tickets, {written.messages} messages, {written.events} events")
+        out(f"Log in (password {demo.DEMO_PASSWORD!r}, set when the user was created, never reset):")
+        for dq in desk.queues:
+            out(f"  {dq.lead.get_username():<16} lead of {dq.queue.name}")
+            out(f"  {dq.agent.get_username():<16} agent of {dq.queue.name}")
+        if desk.admin_created is None:
+            out("  No admin user: DEBUG is off (create one with `manage.py createsuperuser`).")
+        else:
+            out(f"  {demo.ADMIN_USERNAME:<16} admin, password {demo.ADMIN_PASSWORD!r} (set when created, never reset)")

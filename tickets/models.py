@@ -1,0 +1,338 @@
+"""Tickets domain: data and invariants only. Every write goes through tickets.services."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone: {value!r}")
+
+
+class BusinessCalendar(models.Model):
+    """Working hours of a queue. A calendar without working hours is open 24/7 (holidays still close it)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    holiday_country = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="Optional ISO country code (e.g. US, GB, DE) whose public holidays are non-working days.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name_plural = "working hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.end != self.end.replace(hour=0, minute=0, second=0) and self.end <= self.start:
+            raise ValidationError("The end must be after the start.")
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="unique_holiday_per_calendar")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class Queue(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    reply_from_email = models.EmailField(help_text="Emails to customers of this queue are sent from this address.")
+    business_calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="queues",
+        help_text="Leave empty for 24/7.",
+    )
+    pending_autoclose_days = models.PositiveIntegerField(
+        default=7, help_text="Close tickets left pending this many days (reason: no response). 0 turns it off."
+    )
+    members = models.ManyToManyField(  # type: ignore[var-annotated]
+        settings.AUTH_USER_MODEL, through="QueueMembership", related_name="helpdesk_queues"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueMembership(models.Model):
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        LEAD = "lead", "Lead"
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+
+    class Meta:
+        ordering = ["queue", "role", "user"]
+        constraints = [models.UniqueConstraint(fields=["queue", "user"], name="unique_queue_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.queue}"
+
+
+class Customer(models.Model):
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    surveys_opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_customer_email_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    CLOSED = "closed", "Closed"
+
+
+class CloseReason(models.TextChoices):
+    SOLVED = "solved", "Solved"
+    DUPLICATE = "duplicate", "Duplicate"
+    SPAM = "spam", "Spam"
+    NO_RESPONSE = "no_response", "No response"
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+# Stored metrics: (field stem, label). Each stem has <stem>_seconds and <stem>_business_seconds columns.
+METRIC_STEMS = (
+    ("first_reply", "First reply time"),
+    ("resolution", "Full resolution time"),
+    ("requester_wait", "Requester wait time"),
+    ("agent_wait", "Agent wait time"),
+    ("on_hold", "On-hold time"),
+)
+
+
+class Ticket(models.Model):
+    subject = models.CharField(max_length=250)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    first_replied_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    public_reply_count = models.PositiveIntegerField(default=0)
+
+    # Metrics, computed from the ticket events on close (and reopen) by tickets.metrics; null until known.
+    first_reply_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_reply_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    requester_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
+    requester_wait_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    agent_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
+    agent_wait_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    on_hold_seconds = models.PositiveIntegerField(null=True, blank=True)
+    on_hold_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["queue", "status", "-updated_at"], name="ticket_queue_status_upd"),
+            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status_upd"),
+            models.Index(fields=["status", "status_changed_at"], name="ticket_status_changed"),
+            models.Index(fields=["queue", "closed_at"], name="ticket_queue_closed"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(status="closed") & ~models.Q(close_reason="") & models.Q(closed_at__isnull=False))
+                | (~models.Q(status="closed") & models.Q(close_reason="")),
+                name="ticket_closed_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.pk)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+    @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.created_at
+
+
+def format_reference(pk: int | None) -> str:
+    """Human reference derived from the primary key (never from a count, which changes when rows are deleted)."""
+    return f"HD-{pk:06d}" if pk else "HD-new"
+
+
+def parse_reference(text: str) -> int | None:
+    """'HD-000123', 'hd-123' or '123' → 123; anything else → None."""
+    text = text.strip().upper().removeprefix("HD-")
+    return int(text) if text.isdigit() else None
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        PUBLIC_REPLY = "public_reply", "Public reply"
+        INTERNAL_NOTE = "internal_note", "Internal note"
+        CUSTOMER_MESSAGE = "customer_message", "Customer message"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="customer_message", author_customer__isnull=False, author_user__isnull=True)
+                    | (
+                        models.Q(kind__in=["public_reply", "internal_note"])
+                        & models.Q(author_user__isnull=False, author_customer__isnull=True)
+                    )
+                ),
+                name="message_author_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket.reference}"
+
+    @property
+    def author_display(self) -> str:
+        if self.author_customer_id:
+            return str(self.author_customer)
+        return self.author_user.get_full_name() or self.author_user.get_username() if self.author_user else ""
+
+
+class TicketEvent(models.Model):
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        ASSIGNEE = "assignee", "Assignee changed"
+        PRIORITY = "priority", "Priority changed"
+        MESSAGE = "message", "Message added"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.old_value or '—'} → {self.new_value or '—'}"
+
+
+class AccessToken(models.Model):
+    """A customer link's credential. Only the SHA-256 of the random token is stored; the token itself exists only
+    in the email that carried it. One row per email sent (a reminder gets its own)."""
+
+    class Purpose(models.TextChoices):
+        SURVEY = "survey", "Survey"
+        CONVERSATION = "conversation", "Conversation"
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["target_type", "target_id"], name="token_target")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} token for {self.target_type.model} #{self.target_id}"
