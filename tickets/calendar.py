@@ -65,15 +65,15 @@ def _country_holidays(country: str, year: int) -> holidays_lib.HolidayBase:
 
 def business_seconds_between(start: datetime, end: datetime, calendar: BusinessCalendar | CalendarSpec | None) -> int:
     """Working seconds of `calendar` within [start, end). No calendar means 24/7. Both datetimes must be aware."""
-    if end <= start:
+    # In UTC first: Python subtracts and compares two datetimes of the same tzinfo by wall clock, ignoring DST.
+    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    if end_utc <= start_utc:
         return 0
     if calendar is None:
-        return int((end - start).total_seconds())
+        return int((end_utc - start_utc).total_seconds())
     spec = calendar if isinstance(calendar, CalendarSpec) else CalendarSpec.from_calendar(calendar)
-    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-    day = start_utc.astimezone(spec.zone).date() - timedelta(
-        days=1
-    )  # a span of the previous day may reach past midnight
+    # Start a day early: a working span of the previous day may reach past midnight.
+    day = start_utc.astimezone(spec.zone).date() - timedelta(days=1)
     last_day = end_utc.astimezone(spec.zone).date()
     total = 0.0
     while day <= last_day:
@@ -88,7 +88,7 @@ def business_seconds_between(start: datetime, end: datetime, calendar: BusinessC
 def add_business_seconds(start: datetime, seconds: int, calendar: BusinessCalendar | CalendarSpec | None) -> datetime:
     """The instant `seconds` working seconds after `start` (used for due times, e.g. follow-ups)."""
     if calendar is None:
-        return start + timedelta(seconds=seconds)
+        return (start.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(start.tzinfo)
     spec = calendar if isinstance(calendar, CalendarSpec) else CalendarSpec.from_calendar(calendar)
     current = start.astimezone(UTC)
     remaining = float(seconds)

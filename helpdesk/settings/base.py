@@ -105,6 +105,9 @@ STORAGES = {
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-ratelimit 4.1 lists only django-redis as "supported"; Django's own RedisCache is shared and its incr()
+    # is Redis INCRBY (atomic), which is all the rate limiter needs.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     # One process's memory: fine for `make run` and tests, but rate limits are then per process, so
     # django-ratelimit's "shared cache" check is silenced here only (production sets REDIS_URL).
