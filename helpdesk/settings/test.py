@@ -9,6 +9,10 @@ if not EMAIL_URL:  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 
+# TEST_DB_NAME lets several checkouts or runs on one machine use separate test databases.
+_test_db_name = env("TEST_DB_NAME", default="")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so concurrency tests see real SQLite locking (WAL + busy timeout) as in `make run`.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{_test_db_name or 'test'}.sqlite3")}  # noqa: F405
+elif _test_db_name:
+    DATABASES["default"]["TEST"] = {"NAME": _test_db_name}  # noqa: F405
