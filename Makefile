@@ -8,7 +8,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_A
 	REDIS_URL=redis://127.0.0.1:6379/0 \
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP
 
-.PHONY: run test lint format install install-dev migrate seed worker beat clean
+.PHONY: run test browser lint format install install-dev migrate seed worker beat clean
 
 run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat
 	$(PY) manage.py migrate --noinput
@@ -19,8 +19,11 @@ run: install ## set up (venv, deps, migrate, demo data) and start web + worker +
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-test: install-dev lint ## lint, then the whole test suite (Postgres + Redis when DATABASE_URL / REDIS_URL are set)
+test: install-dev browser lint ## lint, then the whole test suite (Postgres + Redis when DATABASE_URL / REDIS_URL are set)
 	$(BIN)/pytest --junitxml=var/junit.xml
+
+browser: ## Debian's Chromium for the browser tests (never a downloaded browser)
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 
 lint: install-dev
 	$(BIN)/ruff check .
