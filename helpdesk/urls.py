@@ -3,9 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from helpdesk import devmail
+from outbox import views as outbox_views
 
 urlpatterns = [
+    path("admin/status/", outbox_views.status_page, name="admin-status"),
     path("admin/", admin.site.urls),
+    path("healthz", outbox_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise

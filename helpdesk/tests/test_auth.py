@@ -1,0 +1,54 @@
+"""Login, logout and password reset pages (Django's views, our layout); reset mail goes through the outbox."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from outbox.models import OutgoingEmail
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_renders_and_a_wrong_password_gets_an_error(client, agent):
+    assert client.get(reverse("login")).status_code == 200
+
+    response = client.post(reverse("login"), {"username": agent.username, "password": "wrong"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_logout_is_post_only(client, agent):
+    client.force_login(agent)
+    assert client.get(reverse("logout")).status_code == 405
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_password(client, agent):
+    # when the agent asks for a reset
+    response = client.post(reverse("password_reset"), {"email": agent.email})
+
+    # then an email is queued in the outbox (nothing is sent from the request)
+    assert response.status_code == 302
+    email = OutgoingEmail.objects.get(to_email=agent.email)
+    assert email.subject == "Reset your Helpdesk password"
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", email.body_text).group(1)
+
+    # and its link lets them choose a new password
+    form_url = client.get(link).url
+    response = client.post(form_url, {"new_password1": "a-new-Passw0rd!", "new_password2": "a-new-Passw0rd!"})
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.check_password("a-new-Passw0rd!")
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_queues_nothing(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
+
+    assert "Check your email" in response.content.decode()
+    assert not OutgoingEmail.objects.exists()

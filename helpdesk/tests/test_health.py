@@ -1,0 +1,67 @@
+"""/healthz and the admin status page: a dead beat or worker, or mail not flowing, is visible."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from outbox.models import OutgoingEmail
+from outbox.services import email_enqueue, heartbeat_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_is_503_with_reasons_when_beat_and_worker_never_ran(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ok"] is False
+    assert body["beat_seconds_ago"] is None and body["worker_seconds_ago"] is None
+    assert any("beat" in problem for problem in body["problems"])
+
+
+def test_healthz_is_200_when_heartbeats_are_fresh_and_no_mail_waits(client):
+    heartbeat_record(name="beat")
+    heartbeat_record(name="worker")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+
+
+def test_healthz_reports_the_oldest_due_email_and_stuck_and_failed_counts(client):
+    heartbeat_record(name="beat")
+    heartbeat_record(name="worker")
+    waiting = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="a@example.org", subject="A", text="A")
+    stuck = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="b@example.org", subject="B", text="B")
+    failed = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="c@example.org", subject="C", text="C")
+    OutgoingEmail.objects.filter(pk=stuck.pk).update(
+        status=OutgoingEmail.Status.SENDING, lease_until=timezone.now() - timedelta(minutes=1)
+    )
+    OutgoingEmail.objects.filter(pk=failed.pk).update(status=OutgoingEmail.Status.FAILED)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        heartbeat_record(name="beat")
+        heartbeat_record(name="worker")
+        body = client.get("/healthz").json()
+
+    assert body["stuck"] == 1 and body["failed"] == 1 and body["queued"] == 1
+    assert body["oldest_due_unsent_seconds"] >= 59
+    assert body["ok"] is False  # the stuck row
+    assert waiting.pk
+
+
+def test_status_page_is_for_staff_only(client, agent, admin_user):
+    assert client.get(reverse("admin-status")).status_code == 302  # to the admin login
+    client.force_login(agent)
+    assert client.get(reverse("admin-status")).status_code == 302
+
+    client.force_login(admin_user)
+    response = client.get(reverse("admin-status"))
+
+    assert response.status_code == 200
+    assert "Last worker heartbeat" in response.content.decode()

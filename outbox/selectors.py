@@ -1,0 +1,75 @@
+"""Health of the mail pipeline: what /healthz and the admin status page show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from .models import Heartbeat, OutgoingEmail
+
+Status = OutgoingEmail.Status
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    ok: bool
+    problems: list[str]
+    queued: int
+    failed: int
+    stuck: int  # "sending" with an expired lease: a worker died mid-send; the sweep will reclaim them
+    oldest_due_unsent_seconds: int | None
+    beat_seconds_ago: int | None
+    worker_seconds_ago: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _age(at: datetime | None, now: datetime) -> int | None:
+    return None if at is None else max(0, int((now - at).total_seconds()))
+
+
+def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
+    now = now or timezone.now()
+    counts = OutgoingEmail.objects.aggregate(
+        queued=Count("pk", filter=Q(status=Status.QUEUED)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        stuck=Count("pk", filter=Q(status=Status.SENDING, lease_until__lt=now)),
+        oldest_due=Min(
+            "next_attempt_at", filter=Q(status__in=[Status.QUEUED, Status.SENDING], next_attempt_at__lte=now)
+        ),
+    )
+    beats = dict(Heartbeat.objects.values_list("name", "at"))
+    oldest = _age(counts["oldest_due"], now)
+    beat, worker = _age(beats.get("beat"), now), _age(beats.get("worker"), now)
+    limit = settings.HEALTH_MAX_SILENCE_SECONDS
+    problems = []
+    if beat is None or beat > limit:
+        problems.append("beat is not running (no heartbeat)" if beat is None else f"beat silent for {beat} s")
+    if worker is None or worker > limit:
+        problems.append("worker is not running (no heartbeat)" if worker is None else f"worker silent for {worker} s")
+    if oldest is not None and oldest > settings.HEALTH_MAX_EMAIL_DELAY_SECONDS:
+        problems.append(f"the oldest due email has waited {oldest} s")
+    if counts["stuck"]:
+        problems.append(f"{counts['stuck']} email(s) stuck in sending past their lease")
+    return OutboxHealth(
+        ok=not problems,
+        problems=problems,
+        queued=counts["queued"],
+        failed=counts["failed"],
+        stuck=counts["stuck"],
+        oldest_due_unsent_seconds=oldest,
+        beat_seconds_ago=beat,
+        worker_seconds_ago=worker,
+    )
+
+
+def failed_emails_recent(*, limit: int = 20) -> list[OutgoingEmail]:
+    since = timezone.now() - timedelta(days=7)
+    return list(
+        OutgoingEmail.objects.filter(status=Status.FAILED, created_at__gte=since).order_by("-created_at")[:limit]
+    )

@@ -1,0 +1,369 @@
+"""Admin for the tickets domain. Ticket changes go through tickets.services (actions); nothing here bypasses them:
+the ticket form is read-only, and status, assignee, priority, close and reopen are actions on the ticket list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import humanize
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from helpdesk.errors import DomainError
+
+from . import services
+from .models import (
+    METRIC_STEMS,
+    AccessToken,
+    BusinessCalendar,
+    CloseReason,
+    Customer,
+    Holiday,
+    Message,
+    Priority,
+    Queue,
+    QueueMembership,
+    Ticket,
+    TicketEvent,
+    WorkingHours,
+)
+from .selectors import queues_visible_to, tickets_visible_to
+
+
+def duration_display(seconds: int | None) -> str:
+    """1 h 5 min style; "—" when unknown."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds} s"
+    return humanize.precisedelta(seconds, minimum_unit="minutes", format="%0.0f")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "timezone", "holiday_country", "queue_count"]
+    search_fields = ["name"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+    @admin.display(description="queues")
+    def queue_count(self, obj: BusinessCalendar) -> int:
+        return obj.queues.count()
+
+
+class MembershipInline(admin.TabularInline):
+    model = QueueMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "reply_from_email", "business_calendar", "pending_autoclose_days"]
+    list_select_related = ["business_calendar"]
+    list_filter = ["business_calendar"]
+    search_fields = ["name", "slug", "reply_from_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["business_calendar"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Queue]:
+        return queues_visible_to(request.user)
+
+
+@admin.register(QueueMembership)
+class QueueMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "queue", "role"]
+    list_select_related = ["user", "queue"]
+    list_filter = ["role", "queue"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "queue__name"]
+    autocomplete_fields = ["user", "queue"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "surveys_opted_out_at", "created_at"]
+    list_filter = [("surveys_opted_out_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "name"]
+    date_hierarchy = "created_at"
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "kind", "author", "body"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("author_user", "author_customer")
+
+    @admin.display(description="author")
+    def author(self, obj: Message) -> str:
+        return obj.author_display
+
+
+class TicketEventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ["at", "actor", "kind", "old_value", "new_value"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class TicketActionForm(ActionForm):
+    """Extra inputs beside the actions dropdown, used by the actions that need them."""
+
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, queue_memberships__isnull=False).distinct(),
+        required=False,
+        label="Assign to",
+        help_text="For “Assign”: empty unassigns.",
+    )
+    close_reason = forms.ChoiceField(choices=CloseReason.choices, initial=CloseReason.SOLVED, required=False)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL, required=False)
+
+
+def _metric_column(stem: str, label: str, *, business: bool) -> Callable[[TicketAdmin, Ticket], str]:
+    field = f"{stem}_business_seconds" if business else f"{stem}_seconds"
+
+    @admin.display(description=f"{label} ({'business' if business else 'calendar'})", ordering=field)
+    def column(self: TicketAdmin, obj: Ticket) -> str:
+        return duration_display(getattr(obj, field))
+
+    column.__name__ = field + "_display"
+    return column
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference_display",
+        "subject",
+        "queue",
+        "customer",
+        "assignee",
+        "priority",
+        "status",
+        "close_reason",
+        "created_at",
+        "first_reply_seconds_display",
+        "first_reply_business_seconds_display",
+        "resolution_seconds_display",
+        "resolution_business_seconds_display",
+    ]
+    list_select_related = ["queue", "customer", "assignee"]
+    list_filter = ["status", "close_reason", "priority", "queue", ("assignee", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=id", "subject", "customer__email", "customer__name"]
+    date_hierarchy = "created_at"
+    action_form = TicketActionForm
+    actions = ["close_tickets", "reopen_tickets", "assign_tickets", "set_priority"]
+    inlines = [MessageInline, TicketEventInline]
+    readonly_fields = [
+        "reference_display",
+        "subject",
+        "queue",
+        "customer",
+        "assignee",
+        "priority",
+        "status",
+        "close_reason",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+        "first_replied_at",
+        "closed_at",
+        "reopen_count",
+        "public_reply_count",
+        *(f"{stem}_{kind}seconds_display" for stem, _ in METRIC_STEMS for kind in ("", "business_")),
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference_display", "subject", "queue", "customer"]}),
+        (
+            "State (change with the actions on the ticket list)",
+            {"fields": ["status", "close_reason", "assignee", "priority"]},
+        ),
+        (
+            "Timeline",
+            {"fields": ["created_at", "first_replied_at", "closed_at", "updated_at", "status_changed_at"]},
+        ),
+        (
+            "Metrics (stored at close, from the ticket events)",
+            {
+                "fields": [
+                    "reopen_count",
+                    "public_reply_count",
+                    *(f"{stem}_{kind}seconds_display" for stem, _ in METRIC_STEMS for kind in ("", "business_")),
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        return tickets_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tickets are created by agents and customers through tickets.services.ticket_create
+
+    @admin.display(description="ticket", ordering="id")
+    def reference_display(self, obj: Ticket) -> str:
+        return obj.reference
+
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Ticket], verb: str, call: Callable[[Ticket], object]
+    ) -> None:
+        done, refused = 0, []
+        for ticket in queryset:
+            try:
+                call(ticket)
+                done += 1
+            except (DomainError, PermissionDenied) as exc:
+                refused.append(f"{ticket.reference}: {exc}")
+        if done:
+            self.message_user(request, f"{verb} {done} ticket(s).", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(description="Close selected tickets (with the chosen close reason)")
+    def close_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        reason = CloseReason(request.POST.get("close_reason") or CloseReason.SOLVED)
+        self._each(
+            request,
+            queryset,
+            "Closed",
+            lambda t: services.ticket_close(ticket_id=t.pk, reason=reason, by=request.user),  # type: ignore[arg-type]
+        )
+
+    @admin.action(description="Reopen selected tickets")
+    def reopen_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Reopened",
+            lambda t: services.ticket_reopen(ticket_id=t.pk, by=request.user),  # type: ignore[arg-type]
+        )
+
+    @admin.action(description="Assign selected tickets (to the chosen agent; empty unassigns)")
+    def assign_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        form = TicketActionForm(request.POST)
+        assignee = form.cleaned_data["assignee"] if form.is_valid() else None
+        self._each(
+            request,
+            queryset,
+            "Assigned",
+            lambda t: services.ticket_assign(ticket_id=t.pk, assignee=assignee, by=request.user),  # type: ignore[arg-type]
+        )
+
+    @admin.action(description="Set the priority of selected tickets (to the chosen priority)")
+    def set_priority(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        priority = Priority(request.POST.get("priority") or Priority.NORMAL)
+        self._each(
+            request,
+            queryset,
+            "Updated",
+            lambda t: services.ticket_set_priority(ticket_id=t.pk, priority=priority, by=request.user),  # type: ignore[arg-type]
+        )
+
+
+for _stem, _label in METRIC_STEMS:
+    setattr(TicketAdmin, f"{_stem}_seconds_display", _metric_column(_stem, _label, business=False))
+    setattr(TicketAdmin, f"{_stem}_business_seconds_display", _metric_column(_stem, _label, business=True))
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "author_display", "created_at"]
+    list_select_related = ["ticket", "author_user", "author_customer"]
+    list_filter = ["kind"]
+    search_fields = ["body", "ticket__subject"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return Message.objects.filter(ticket__in=tickets_visible_to(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # messages are added through tickets.services.message_add
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "old_value", "new_value", "actor", "at"]
+    list_select_related = ["ticket", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["ticket__subject", "old_value", "new_value"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
+        return TicketEvent.objects.filter(ticket__in=tickets_visible_to(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    """Only hashes are stored, so there is nothing secret to show; admins may delete (revoke) a link."""
+
+    list_display = ["purpose", "target_type", "target_id", "created_at", "expires_at"]
+    list_select_related = ["target_type"]
+    list_filter = ["purpose"]
+    readonly_fields = ["token_hash", "purpose", "target_type", "target_id", "created_at", "expires_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AgentUserAdmin(UserAdmin):
+    actions = ["deactivate_agents"]
+
+    @admin.action(description="Deactivate selected agents (no login; their open tickets are unassigned)")
+    def deactivate_agents(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        unassigned = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            unassigned += services.agent_deactivate(user_id=user.pk, by=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"Deactivated; {unassigned} open ticket(s) unassigned.", messages.SUCCESS)
