@@ -242,3 +242,31 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up on {self.ticket.reference}"
+
+
+class FollowUpEvent(models.Model):
+    """The history of a follow-up: every action on it, by whom and when (written by surveys.services)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        CONTACTED = "contacted", "Customer contacted"
+        RESOLVED = "resolved", "Resolved"
+        UNREACHABLE = "unreachable", "Customer unreachable"
+        REASSIGNED = "reassigned", "Reassigned"
+        REMINDED = "reminded", "Reminder sent"
+        ESCALATED = "escalated", "Escalated"
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["followup", "at"], name="followup_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

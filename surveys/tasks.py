@@ -1,6 +1,13 @@
 from celery import shared_task
 
-from .services import invitations_expire, invitations_remind_due, invitations_send_due, responses_settle_due
+from .services import (
+    followups_escalate_due,
+    followups_remind_due,
+    invitations_expire,
+    invitations_remind_due,
+    invitations_send_due,
+    responses_settle_due,
+)
 
 
 @shared_task
@@ -19,3 +26,9 @@ def settle_responses() -> int:
 def expire_and_remind_invitations() -> tuple[int, int]:
     """Beat: expire unanswered invitations past their expiry; send each due reminder once."""
     return invitations_expire(), invitations_remind_due()
+
+
+@shared_task
+def remind_and_escalate_followups() -> tuple[int, int]:
+    """Beat: remind each follow-up's owner once before the due time; escalate each overdue one once to the leads."""
+    return followups_remind_due(), followups_escalate_due()

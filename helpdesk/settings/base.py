@@ -128,6 +128,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Surveys: several different scores within this many seconds are a link scanner, not a person.
 SURVEY_BURST_SECONDS = env.int("SURVEY_BURST_SECONDS", default=10)
 SURVEY_BURST_DISTINCT_SCORES = 3
+# Feedback figures (CSAT %, CES, response rate) show "not enough responses" below this many responses.
+FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
+# Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
+FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Support <support@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -179,6 +183,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
     "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
     "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
+    "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
 }
 
 LOGGING = {

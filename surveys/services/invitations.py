@@ -19,7 +19,15 @@ from tickets.calendar import add_business_seconds
 from tickets.models import AccessToken, Customer, QueueMembership, Ticket
 from tickets.tokens import token_mint
 
-from .models import CSAT_CHOICES, FollowUp, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
+from ..models import (
+    CSAT_CHOICES,
+    FollowUp,
+    FollowUpEvent,
+    SurveyInvitation,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveyResponseChange,
+)
 
 Invitation = SurveyInvitation
 Reason = SurveyInvitation.SuppressionReason
@@ -321,7 +329,7 @@ def _settle(*, response: SurveyResponse, now: datetime) -> FollowUp | None:
     followup = FollowUp.objects.filter(invitation=invitation).first()
     poor = _is_poor(response, policy)
     if followup is None and poor:
-        return FollowUp.objects.create(
+        followup = FollowUp.objects.create(
             invitation=invitation,
             ticket_id=invitation.ticket_id,
             queue_id=invitation.queue_id,
@@ -331,6 +339,8 @@ def _settle(*, response: SurveyResponse, now: datetime) -> FollowUp | None:
             ),
             created_at=now,
         )
+        FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, at=now)
+        return followup
     if followup is not None:
         improved_at = None if poor else (followup.rating_improved_at or now)
         if improved_at != followup.rating_improved_at:

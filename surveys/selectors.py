@@ -1,0 +1,418 @@
+"""Reads of the surveys app: who sees which follow-ups and invitations, and the feedback figures.
+
+Permissions build on tickets.selectors (queue membership is the one rule): an agent sees their queues; a lead also
+sees their team's feedback and every follow-up of the queues they lead; an admin sees everything.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from typing_extensions import TypeIs
+
+from tickets.models import CloseReason, Queue, QueueMembership, Ticket
+from tickets.selectors import queues_visible_to, tickets_visible_to
+
+from .models import FollowUp, SurveyInvitation, SurveyResponse
+
+UserLike = User | AnonymousUser
+OPEN_FOLLOWUP_STATUSES = (FollowUp.Status.OPEN, FollowUp.Status.CONTACTED)
+DUE_SOON = timedelta(hours=4)
+
+
+def _active(user: UserLike) -> TypeIs[User]:
+    return isinstance(user, User) and user.is_active
+
+
+# --- permissions ------------------------------------------------------------------------------------------------
+
+
+def queues_led_by(user: UserLike) -> QuerySet[Queue]:
+    """Queues where the user is a lead (admins: every queue)."""
+    if not _active(user):
+        return Queue.objects.none()
+    if user.is_superuser:
+        return Queue.objects.all()
+    return Queue.objects.filter(
+        pk__in=QueueMembership.objects.filter(user_id=user.pk, role=QueueMembership.Role.LEAD).values("queue_id")
+    )
+
+
+def user_is_lead(user: UserLike) -> bool:
+    """Admins and leads of at least one queue (one query, none for admins)."""
+    if not _active(user):
+        return False
+    return bool(user.is_superuser) or queues_led_by(user).exists()
+
+
+def followups_visible_to(user: UserLike) -> QuerySet[FollowUp]:
+    """Admins all; a lead every follow-up of the queues they lead; an agent the ones they own in their queues
+    plus the unassigned ones of their queues."""
+    if not _active(user):
+        return FollowUp.objects.none()
+    if user.is_superuser:
+        return FollowUp.objects.all()
+    member_queues = queues_visible_to(user).values("pk")
+    led_queues = queues_led_by(user).values("pk")
+    return FollowUp.objects.filter(
+        Q(queue_id__in=led_queues) | (Q(queue_id__in=member_queues) & (Q(owner_id=user.pk) | Q(owner__isnull=True)))
+    )
+
+
+def invitations_visible_to(user: UserLike) -> QuerySet[SurveyInvitation]:
+    """Invitations whose queue snapshot is one of the user's queues (admins all)."""
+    if not _active(user):
+        return SurveyInvitation.objects.none()
+    if user.is_superuser:
+        return SurveyInvitation.objects.all()
+    return SurveyInvitation.objects.filter(queue_id__in=queues_visible_to(user).values("pk"))
+
+
+def team_agents_visible_to(user: UserLike) -> QuerySet[User]:
+    """Agents whose feedback the user may open: members of the queues they lead (admins: every queue member)."""
+    if not _active(user):
+        return User.objects.none()
+    memberships = QueueMembership.objects.all()
+    if not user.is_superuser:
+        memberships = memberships.filter(queue_id__in=queues_led_by(user).values("pk"))
+    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+def followup_assignees(*, followup: FollowUp) -> QuerySet[User]:
+    """Who a follow-up can be reassigned to: the active members of its queue."""
+    return User.objects.filter(
+        is_active=True, pk__in=QueueMembership.objects.filter(queue_id=followup.queue_id).values("user_id")
+    ).order_by("first_name", "last_name", "username")
+
+
+# --- feedback figures ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackStats:
+    invitations_sent: int
+    responses: int
+    csat_responses: int
+    csat_satisfied: int
+    csat_satisfied_pct: float | None  # satisfied (4–5) / CSAT responses, 0–100
+    csat_mean: float | None
+    ces_responses: int
+    ces_agree: int
+    ces_mean: float | None
+    ces_agree_pct: float | None  # agree (5–7) / CES responses, 0–100
+    response_rate: float | None  # responses / invitations emailed in the period, 0–100
+    min_sample: int
+    enough: bool  # responses >= FEEDBACK_MIN_SAMPLE: below it the UI shows no percentages
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> FeedbackStats:
+        sent, responses = row["sent"] or 0, row["responses"] or 0
+        csat_n, ces_n = row["csat_n"] or 0, row["ces_n"] or 0
+        min_sample = min_feedback_sample()
+        return cls(
+            invitations_sent=sent,
+            responses=responses,
+            csat_responses=csat_n,
+            csat_satisfied=row["csat_sat"] or 0,
+            csat_satisfied_pct=_pct(row["csat_sat"], csat_n),
+            csat_mean=row["csat_mean"],
+            ces_responses=ces_n,
+            ces_agree=row["ces_agree"] or 0,
+            ces_mean=row["ces_mean"],
+            ces_agree_pct=_pct(row["ces_agree"], ces_n),
+            response_rate=_pct(responses, sent),
+            min_sample=min_sample,
+            enough=responses >= min_sample,
+        )
+
+
+def min_feedback_sample() -> int:
+    return int(getattr(settings, "FEEDBACK_MIN_SAMPLE", 10))
+
+
+def _pct(part: int | None, whole: int | None) -> float | None:
+    return round(100.0 * (part or 0) / whole, 1) if whole else None
+
+
+# A response counts when it is not a link scanner's burst; scores are counted where they were given.
+_COUNTED = Q(response__isnull=False, response__flagged_automated=False)
+
+
+def _stats_aggregates(prefix: str = "") -> dict[str, Any]:
+    """The aggregate expressions of FeedbackStats over invitations (prefix for a join path, e.g. 'invitation__')."""
+    counted = _COUNTED
+    csat, ces = Q(response__csat__isnull=False), Q(response__ces__isnull=False)
+    return {
+        "sent": Count("pk"),
+        "responses": Count("response", filter=counted),
+        "csat_n": Count("response", filter=counted & csat),
+        "csat_sat": Count("response", filter=counted & Q(response__csat__gte=4)),
+        "csat_mean": Avg("response__csat", filter=counted),
+        "ces_n": Count("response", filter=counted & ces),
+        "ces_agree": Count("response", filter=counted & Q(response__ces__gte=5)),
+        "ces_mean": Avg("response__ces", filter=counted),
+    }
+
+
+def _sent_between(invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime) -> QuerySet:
+    """Invitations emailed in [start, end): the response rate's denominator is by sent_at, not by current status."""
+    return invitations.filter(sent_at__gte=start, sent_at__lt=end)
+
+
+def feedback_stats(*, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime) -> FeedbackStats:
+    """Figures of the invitations emailed in [start, end) and their responses — one aggregate query."""
+    row = _sent_between(invitations, start, end).order_by().aggregate(**_stats_aggregates())
+    return FeedbackStats.from_row(row)
+
+
+def feedback_for_agent(*, agent_id: int, start: datetime, end: datetime) -> FeedbackStats:
+    """By the invitation's agent snapshot: later reassignment never moves a rating."""
+    return feedback_stats(invitations=SurveyInvitation.objects.filter(agent_id=agent_id), start=start, end=end)
+
+
+def feedback_for_queue(*, queue_id: int, start: datetime, end: datetime) -> FeedbackStats:
+    return feedback_stats(invitations=SurveyInvitation.objects.filter(queue_id=queue_id), start=start, end=end)
+
+
+def feedback_stats_by_agent(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime
+) -> dict[int | None, FeedbackStats]:
+    """FeedbackStats per agent snapshot — one grouped query whatever the number of agents."""
+    rows = _sent_between(invitations, start, end).order_by().values("agent_id").annotate(**_stats_aggregates())
+    return {row["agent_id"]: FeedbackStats.from_row(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    week: datetime  # Monday 00:00 (UTC) of the week
+    stats: FeedbackStats
+
+
+def weekly_feedback(*, invitations: QuerySet[SurveyInvitation], weeks: int = 12, now: datetime | None = None) -> list:
+    """The last `weeks` ISO weeks (oldest first, empty weeks included) — one grouped query."""
+    now = now or timezone.now()
+    this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = this_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        _sent_between(invitations, first, this_monday + timedelta(weeks=1))
+        .order_by()
+        .annotate(week=TruncWeek("sent_at"))
+        .values("week")
+        .annotate(**_stats_aggregates())
+    )
+    by_week = {row["week"].date(): FeedbackStats.from_row(row) for row in rows}
+    empty = FeedbackStats.from_row(
+        dict.fromkeys(("sent", "responses", "csat_n", "csat_sat", "csat_mean", "ces_n", "ces_agree", "ces_mean"))
+    )
+    points = []
+    for i in range(weeks):
+        monday = first + timedelta(weeks=i)
+        points.append(WeekPoint(week=monday, stats=by_week.get(monday.date(), empty)))
+    return points
+
+
+def score_distribution(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, field: str, scale: int
+) -> list[tuple[int, int]]:
+    """[(score, count), …] for 1..scale of `field` ("csat" or "ces") — one grouped query."""
+    if field not in ("csat", "ces"):
+        raise ValueError(field)
+    rows = (
+        SurveyResponse.objects.filter(
+            invitation__in=_sent_between(invitations, start, end).values("pk"),
+            flagged_automated=False,
+            **{f"{field}__isnull": False},
+        )
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+    )
+    counts = {row[field]: row["n"] for row in rows}
+    return [(score, counts.get(score, 0)) for score in range(1, scale + 1)]
+
+
+def latest_comments(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, limit: int = 10
+) -> QuerySet[SurveyResponse]:
+    return (
+        SurveyResponse.objects.filter(
+            invitation__in=_sent_between(invitations, start, end).values("pk"), flagged_automated=False
+        )
+        .exclude(comment="")
+        .select_related("invitation__ticket", "invitation__customer")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+def responses_for_export(*, user: UserLike) -> QuerySet[SurveyResponse]:
+    return (
+        SurveyResponse.objects.filter(invitation__in=invitations_visible_to(user).values("pk"))
+        .select_related("invitation__ticket", "invitation__customer", "invitation__agent", "invitation__queue")
+        .order_by("-answered_at", "-id")
+    )
+
+
+# --- follow-up lists ----------------------------------------------------------------------------------------------
+
+
+def followups_open(followups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    return (
+        followups.filter(status__in=OPEN_FOLLOWUP_STATUSES)
+        .select_related("ticket", "queue", "owner", "invitation__customer", "invitation__response")
+        .order_by("due_at", "id")
+    )
+
+
+def followups_for_owner(*, user: UserLike) -> QuerySet[FollowUp]:
+    return followups_open(followups_visible_to(user).filter(owner_id=user.pk))
+
+
+def followups_for_team(*, user: UserLike) -> QuerySet[FollowUp]:
+    """Leads and admins: every open follow-up they can see; agents: the unassigned ones of their queues."""
+    visible = followups_visible_to(user)
+    if not user_is_lead(user):
+        visible = visible.filter(owner__isnull=True)
+    return followups_open(visible)
+
+
+# --- team dashboard -----------------------------------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5): the median, computed in the database."""
+
+    function = "PERCENTILE_CONT"
+    name = "median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent: User
+    tickets_closed: int
+    median_first_reply: float | None  # seconds
+    median_resolution: float | None  # seconds
+    feedback: FeedbackStats | None
+    followups_open: int
+    followups_overdue: int
+
+
+def _closed_tickets(user: UserLike, start: datetime, end: datetime) -> QuerySet[Ticket]:
+    return tickets_visible_to(user).filter(
+        queue_id__in=queues_led_by(user).values("pk"), closed_at__gte=start, closed_at__lt=end
+    )
+
+
+def ticket_metrics_by_agent(*, tickets: QuerySet[Ticket]) -> dict[int | None, dict[str, Any]]:
+    """Closed count and median first reply / resolution per assignee — one query (Postgres medians in SQL)."""
+    tickets = tickets.order_by()
+    solved = Q(close_reason=CloseReason.SOLVED)
+    if connection.vendor == "postgresql":
+        rows = tickets.values("assignee_id").annotate(
+            closed=Count("pk"),
+            first_reply=Median("first_reply_seconds", filter=solved),
+            resolution=Median("resolution_seconds", filter=solved),
+        )
+        return {row["assignee_id"]: row for row in rows}
+    # SQLite fallback: one query for the values, the medians in Python.
+    out: dict[int | None, dict[str, Any]] = {}
+    values: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: {"first_reply": [], "resolution": []})
+    for assignee_id, reason, first_reply, resolution in tickets.values_list(
+        "assignee_id", "close_reason", "first_reply_seconds", "resolution_seconds"
+    ):
+        row = out.setdefault(assignee_id, {"assignee_id": assignee_id, "closed": 0})
+        row["closed"] += 1
+        if reason == CloseReason.SOLVED:
+            if first_reply is not None:
+                values[assignee_id]["first_reply"].append(first_reply)
+            if resolution is not None:
+                values[assignee_id]["resolution"].append(resolution)
+    for owner_id, row in out.items():
+        for key in ("first_reply", "resolution"):
+            found = values[owner_id][key]
+            row[key] = float(statistics.median(found)) if found else None
+    return out
+
+
+def followup_counts_by_owner(*, followups: QuerySet[FollowUp], now: datetime) -> dict[int | None, dict[str, int]]:
+    open_ = Q(status__in=OPEN_FOLLOWUP_STATUSES)
+    rows = (
+        followups.order_by()
+        .values("owner_id")
+        .annotate(open=Count("pk", filter=open_), overdue=Count("pk", filter=open_ & Q(due_at__lt=now)))
+    )
+    return {row["owner_id"]: {"open": row["open"], "overdue": row["overdue"]} for row in rows}
+
+
+@dataclass(frozen=True)
+class TeamDashboard:
+    rows: list[AgentRow]
+    totals: AgentRow | None
+    queues: list[Queue]
+
+
+def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datetime | None = None) -> TeamDashboard:
+    """Per-agent figures of the queues the user leads (admins: all). A fixed number of queries, whatever the size."""
+    now = now or timezone.now()
+    led = queues_led_by(user)
+    agents = list(team_agents_visible_to(user))
+    invitations = invitations_visible_to(user).filter(queue_id__in=led.values("pk"))
+    followups = followups_visible_to(user).filter(queue_id__in=led.values("pk"))
+    tickets = _closed_tickets(user, start, end)
+
+    metrics = ticket_metrics_by_agent(tickets=tickets)
+    feedback = feedback_stats_by_agent(invitations=invitations, start=start, end=end)
+    counts = followup_counts_by_owner(followups=followups, now=now)
+    rows = [
+        AgentRow(
+            agent=agent,
+            tickets_closed=metrics.get(agent.pk, {}).get("closed", 0),
+            median_first_reply=metrics.get(agent.pk, {}).get("first_reply"),
+            median_resolution=metrics.get(agent.pk, {}).get("resolution"),
+            feedback=feedback.get(agent.pk),
+            followups_open=counts.get(agent.pk, {}).get("open", 0),
+            followups_overdue=counts.get(agent.pk, {}).get("overdue", 0),
+        )
+        for agent in agents
+    ]
+    all_closed = sum(row["closed"] for row in metrics.values())
+    total_counts = followups.order_by().aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES)),
+        overdue=Count("pk", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES, due_at__lt=now)),
+    )
+    overall = _overall_medians(tickets)
+    totals = AgentRow(
+        agent=User(username="All agents"),
+        tickets_closed=all_closed,
+        median_first_reply=overall["first_reply"],
+        median_resolution=overall["resolution"],
+        feedback=feedback_stats(invitations=invitations, start=start, end=end),
+        followups_open=total_counts["open"],
+        followups_overdue=total_counts["overdue"],
+    )
+    return TeamDashboard(rows=rows, totals=totals, queues=list(led))
+
+
+def _overall_medians(tickets: QuerySet[Ticket]) -> dict[str, float | None]:
+    solved = tickets.order_by().filter(close_reason=CloseReason.SOLVED)
+    if connection.vendor == "postgresql":
+        return solved.aggregate(first_reply=Median("first_reply_seconds"), resolution=Median("resolution_seconds"))
+    out: dict[str, float | None] = {}
+    pairs = list(solved.values_list("first_reply_seconds", "resolution_seconds"))
+    for index, key in enumerate(("first_reply", "resolution")):
+        found: list[int] = [value for pair in pairs if (value := pair[index]) is not None]
+        out[key] = float(statistics.median(found)) if found else None
+    return out

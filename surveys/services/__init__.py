@@ -1,0 +1,51 @@
+"""Every write of the surveys app (DESIGN.md: services own writes). `from surveys.services import …` works for all."""
+
+from .followups import (
+    followup_escalate,
+    followup_mark_contacted,
+    followup_mark_unreachable,
+    followup_reassign,
+    followup_remind,
+    followup_resolve,
+    followups_escalate_due,
+    followups_remind_due,
+)
+from .invitations import (
+    EMAILED_STATUSES,
+    customer_opt_out,
+    followup_owner_id,
+    invitation_cancel_unsent,
+    invitation_remind,
+    invitation_schedule_for_close,
+    invitation_send,
+    invitations_expire,
+    invitations_remind_due,
+    invitations_send_due,
+    policy_for_queue,
+    response_submit,
+    responses_settle_due,
+)
+
+__all__ = [
+    "EMAILED_STATUSES",
+    "customer_opt_out",
+    "followup_escalate",
+    "followup_mark_contacted",
+    "followup_mark_unreachable",
+    "followup_owner_id",
+    "followup_reassign",
+    "followup_remind",
+    "followup_resolve",
+    "followups_escalate_due",
+    "followups_remind_due",
+    "invitation_cancel_unsent",
+    "invitation_remind",
+    "invitation_schedule_for_close",
+    "invitation_send",
+    "invitations_expire",
+    "invitations_remind_due",
+    "invitations_send_due",
+    "policy_for_queue",
+    "response_submit",
+    "responses_settle_due",
+]
