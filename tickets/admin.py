@@ -271,8 +271,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign selected tickets (to the chosen agent; empty unassigns)")
     def assign_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        form = TicketActionForm(request.POST)
-        assignee = form.cleaned_data["assignee"] if form.is_valid() else None
+        assignee_id = request.POST.get("assignee") or None
+        assignee = User.objects.filter(pk=assignee_id).first() if assignee_id and assignee_id.isdigit() else None
+        if assignee_id and assignee is None:
+            self.message_user(request, "Choose an existing agent to assign to.", messages.ERROR)
+            return
         self._each(
             request,
             queryset,

@@ -29,7 +29,13 @@ def test_logout_is_post_only(client, agent):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_password(client, agent):
+@pytest.fixture
+def outbox_backend(settings):
+    """pytest-django swaps EMAIL_BACKEND for locmem; put the real one (the outbox) back."""
+    settings.EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
+
+
+def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_password(client, agent, outbox_backend):
     # when the agent asks for a reset
     response = client.post(reverse("password_reset"), {"email": agent.email})
 
@@ -47,7 +53,7 @@ def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_pa
     assert agent.check_password("a-new-Passw0rd!")
 
 
-def test_password_reset_for_an_unknown_address_says_the_same_and_queues_nothing(client):
+def test_password_reset_for_an_unknown_address_says_the_same_and_queues_nothing(client, outbox_backend):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
 
     assert "Check your email" in response.content.decode()
