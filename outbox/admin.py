@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,7 +15,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     search_fields = ["to_email", "subject", "message_id"]
     date_hierarchy = "created_at"
     actions = ["retry", "cancel"]
-    fields = [
+    readonly_fields = (
         "kind",
         "status",
         "to_email",
@@ -31,8 +33,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "body_html",
         "related_type",
         "related_id",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows are written by the code that sends mail, in its own transaction
@@ -40,7 +42,9 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail], call, verb: str) -> None:  # type: ignore[no-untyped-def]
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[OutgoingEmail], call: Callable[..., bool], verb: str
+    ) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         done = sum(call(email_id=pk) for pk in ids)
         level = messages.SUCCESS if done else messages.WARNING

@@ -92,8 +92,8 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 class ResponseChangeInline(admin.TabularInline):
     model = SurveyResponseChange
-    fields = ["at", "csat", "ces", "comment", "via"]
-    readonly_fields = fields
+    readonly_fields = ("at", "csat", "ces", "comment", "via")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 

@@ -117,8 +117,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["created_at", "kind", "author", "body"]
-    readonly_fields = fields
+    readonly_fields = ("created_at", "kind", "author", "body")
+    fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         return super().get_queryset(request).select_related("author_user", "author_customer")
@@ -130,8 +130,8 @@ class MessageInline(ReadOnlyInline):
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
-    fields = ["at", "actor", "kind", "old_value", "new_value"]
-    readonly_fields = fields
+    readonly_fields = ("at", "actor", "kind", "old_value", "new_value")
+    fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
         return super().get_queryset(request).select_related("actor")
@@ -367,6 +367,6 @@ class AgentUserAdmin(UserAdmin):
     @admin.action(description="Deactivate selected agents (no login; their open tickets are unassigned)")
     def deactivate_agents(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         unassigned = 0
-        for user in queryset.exclude(pk=request.user.pk):
+        for user in (u for u in queryset if u.pk != request.user.pk):  # never yourself
             unassigned += services.agent_deactivate(user_id=user.pk, by=request.user)  # type: ignore[arg-type]
         self.message_user(request, f"Deactivated; {unassigned} open ticket(s) unassigned.", messages.SUCCESS)
