@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_ratelimit.decorators import ratelimit
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -15,3 +16,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "429.html", status=429)
+
+
+# Per client IP, each decorated view counted separately; over the limit → RATELIMIT_VIEW (429 page).
+public_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)

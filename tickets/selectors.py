@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 from typing_extensions import TypeIs
 
-from .models import Queue, QueueMembership, Ticket
+from .models import (
+    OPEN_STATUSES,
+    Message,
+    Priority,
+    Queue,
+    QueueMembership,
+    Status,
+    Ticket,
+    TicketEvent,
+    parse_reference,
+)
 
 UserLike = User | AnonymousUser
 
@@ -36,3 +54,154 @@ def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
     if not _is_active_user(user):
         return False
     return bool(user.is_superuser) or QueueMembership.objects.filter(user_id=user.pk, queue_id=queue_id).exists()
+
+
+# --- the agent ticket list ------------------------------------------------------------------------------------------
+
+LIST_VIEWS = {
+    "mine": "My open tickets",
+    "unassigned": "Unassigned",
+    "queues": "Open in my queues",
+    "pending": "Pending",
+    "on_hold": "On hold",
+    "closed": "Recently closed",
+    "all": "All tickets",
+}
+RECENTLY_CLOSED_DAYS = 30
+
+_PRIORITY_RANK = Case(
+    *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+_STATUS_RANK = Case(
+    *(When(status=value, then=Value(rank)) for rank, value in enumerate(Status.values)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+# Column → ordering expression (ties broken by id). Only these can be sorted on.
+LIST_SORTS: dict[str, Any] = {
+    "reference": F("id"),
+    "subject": F("subject"),
+    "customer": F("customer__email"),
+    "status": _STATUS_RANK,
+    "priority": _PRIORITY_RANK,
+    "assignee": F("assignee__username"),
+    "age": F("created_at"),
+    "updated": F("updated_at"),
+}
+DEFAULT_SORT = "-updated"
+
+
+@dataclass(frozen=True)
+class TicketListFilters:
+    view: str = "mine"
+    queue_id: int | None = None
+    status: str = ""
+    priority: str = ""
+    assignee_id: int | None = None
+    unassigned: bool = False
+    customer: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    search: str = ""
+    sort: str = DEFAULT_SORT
+
+
+def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: datetime) -> QuerySet[Ticket]:
+    if view == "mine":
+        return tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+    if view == "unassigned":
+        return tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if view == "queues":
+        return tickets.filter(status__in=OPEN_STATUSES)
+    if view == "pending":
+        return tickets.filter(status=Status.PENDING)
+    if view == "on_hold":
+        return tickets.filter(status=Status.ON_HOLD)
+    if view == "closed":
+        return tickets.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS))
+    return tickets
+
+
+def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Subject or any message body matches. Messages are matched in an EXISTS subquery, so no row is repeated."""
+    text = text.strip()
+    if not text:
+        return tickets
+    by_reference = Q(pk=parse_reference(text)) if text.upper().startswith("HD-") else Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        bodies = Message.objects.annotate(document=SearchVector("body", config="english")).filter(
+            ticket_id=OuterRef("pk"), document=query
+        )
+        return tickets.annotate(subject_document=SearchVector("subject", config="english")).filter(
+            Q(subject_document=query) | Exists(bodies) | by_reference
+        )
+    matching_bodies = Message.objects.filter(ticket_id=OuterRef("pk"), body__icontains=text)
+    return tickets.filter(Q(subject__icontains=text) | Exists(matching_bodies) | by_reference)
+
+
+def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetime | None = None) -> QuerySet[Ticket]:
+    """The agent list: visible tickets narrowed by a built-in view, filters and search, in a whitelisted order."""
+    tickets = tickets_visible_to(user)
+    if not _is_active_user(user):
+        return tickets
+    tickets = _apply_view(tickets, user=user, view=filters.view, now=now or timezone.now())
+    if filters.queue_id is not None:
+        tickets = tickets.filter(queue_id=filters.queue_id)
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    if filters.unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee_id is not None:
+        tickets = tickets.filter(assignee_id=filters.assignee_id)
+    if filters.customer.strip():
+        needle = filters.customer.strip()
+        tickets = tickets.filter(Q(customer__email__icontains=needle) | Q(customer__name__icontains=needle))
+    if filters.created_from is not None:
+        tickets = tickets.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to is not None:
+        tickets = tickets.filter(created_at__date__lte=filters.created_to)
+    tickets = _apply_search(tickets, filters.search)
+    column = filters.sort.removeprefix("-")
+    expression = LIST_SORTS.get(column, LIST_SORTS["updated"])
+    descending = filters.sort.startswith("-") if column in LIST_SORTS else True
+    order = expression.desc() if descending else expression.asc()
+    id_order = F("id").desc() if descending else F("id").asc()
+    return tickets.select_related("queue", "customer", "assignee").order_by(order, id_order)
+
+
+def assignable_agents(*, queue_ids: Iterable[int] | QuerySet[Queue]) -> QuerySet[User]:
+    """Active members of these queues (each once), for assignee choices."""
+    return (
+        User.objects.filter(is_active=True, queue_memberships__queue__in=queue_ids)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+# --- the ticket detail -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    at: datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+
+def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadItem]:
+    """Messages and ticket events in time order. `public_only` (the customer's view): no notes and no events."""
+    messages = Message.objects.filter(ticket=ticket).select_related("author_user", "author_customer")
+    if public_only:
+        messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
+        return [ThreadItem(at=m.created_at, message=m) for m in messages]
+    # "Message added" events repeat the messages themselves; the thread shows the message instead.
+    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.MESSAGE).select_related("actor")
+    items = [ThreadItem(at=m.created_at, message=m) for m in messages]
+    items += [ThreadItem(at=e.at, event=e) for e in events]
+    # Stable: at the same instant the event (e.g. "created") comes before the message it accompanies.
+    return sorted(items, key=lambda item: (item.at, 0 if item.event else 1))

@@ -27,6 +27,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
+from .notifications import reply_notification_enqueue, request_confirmation_enqueue
 from .selectors import user_can_work_in_queue
 from .signals import ticket_closed, ticket_reopened
 
@@ -117,6 +118,33 @@ def ticket_create(
 
 
 @transaction.atomic
+def ticket_create_for_email(
+    *,
+    queue: Queue,
+    email: str,
+    name: str,
+    subject: str,
+    body: str,
+    by: User | None,
+    priority: Priority = Priority.NORMAL,
+    assignee: User | None = None,
+) -> Ticket:
+    """A ticket for the customer with this email (created if new). Nothing is written if the ticket is refused."""
+    customer = customer_get_or_create(email=email, name=name)
+    return ticket_create(
+        queue=queue, customer=customer, subject=subject, body=body, by=by, priority=priority, assignee=assignee
+    )
+
+
+@transaction.atomic
+def request_submit(*, queue: Queue, email: str, name: str, subject: str, body: str) -> Ticket:
+    """A customer's request from the public form: the ticket and its confirmation email, in one transaction."""
+    ticket = ticket_create_for_email(queue=queue, email=email, name=name, subject=subject, body=body, by=None)
+    request_confirmation_enqueue(ticket=ticket)
+    return ticket
+
+
+@transaction.atomic
 def message_add(
     *,
     ticket_id: int,
@@ -164,6 +192,8 @@ def message_add(
             _set_status(ticket=ticket, status=Status.OPEN, by=by, now=now)
     ticket.updated_at = now
     ticket.save()
+    if kind == Message.Kind.PUBLIC_REPLY:
+        reply_notification_enqueue(message=message)  # same transaction: the email exists iff the reply does
     return message
 
 

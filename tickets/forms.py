@@ -1,0 +1,171 @@
+"""Forms parse input; the services in tickets.services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+
+from .models import CloseReason, Priority, Queue, Status, Ticket
+from .selectors import (
+    DEFAULT_SORT,
+    LIST_SORTS,
+    LIST_VIEWS,
+    TicketListFilters,
+    UserLike,
+    assignable_agents,
+    queues_visible_to,
+)
+from .services import SETTABLE_STATUSES
+
+_BLANK = [("", "Any")]
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+# --- the list ----------------------------------------------------------------------------------------------------
+
+
+class TicketListForm(forms.Form):
+    """GET filters of the ticket list. Invalid values are ignored (a stale bookmark still shows a list)."""
+
+    view = forms.ChoiceField(choices=list(LIST_VIEWS.items()), required=False, widget=forms.HiddenInput)
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), required=False, empty_label="Any")
+    status = forms.ChoiceField(choices=_BLANK + list(Status.choices), required=False)
+    priority = forms.ChoiceField(choices=_BLANK + list(Priority.choices), required=False)
+    assignee = forms.ChoiceField(required=False)
+    customer = forms.CharField(label="Customer email or name", required=False, max_length=254)
+    created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
+    created_to = forms.DateField(label="Created until", required=False, widget=DateInput)
+    sort = forms.ChoiceField(
+        choices=[(f"{d}{c}", f"{d}{c}") for c in LIST_SORTS for d in ("", "-")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queues = queues_visible_to(user)
+        self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
+        agents = [(str(a.pk), a.get_full_name() or a.get_username()) for a in assignable_agents(queue_ids=queues)]
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *agents]  # type: ignore[attr-defined]
+        self.user = user
+
+    def filters(self) -> TicketListFilters:
+        self.is_valid()  # invalid fields are left out of cleaned_data, i.e. not filtered on
+        data = self.cleaned_data
+        assignee = data.get("assignee") or ""
+        queue = data.get("queue")
+        return TicketListFilters(
+            view=data.get("view") or "mine",
+            queue_id=queue.pk if queue else None,
+            status=data.get("status") or "",
+            priority=data.get("priority") or "",
+            unassigned=assignee == "none",
+            assignee_id=self.user.pk if assignee == "me" else int(assignee) if assignee.isdigit() else None,
+            customer=data.get("customer") or "",
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            search=data.get("q") or "",
+            sort=data.get("sort") or DEFAULT_SORT,
+        )
+
+
+# --- the detail page -----------------------------------------------------------------------------------------------
+
+
+class TicketForm(forms.Form):
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+
+
+class ReplyForm(TicketForm):
+    body = forms.CharField(label="Reply to the customer", widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000)
+
+
+class NoteForm(TicketForm):
+    body = forms.CharField(
+        label="Internal note (agents only)", widget=forms.Textarea(attrs={"rows": 3}), max_length=50_000
+    )
+
+
+class AssignForm(TicketForm):
+    assignee = AgentChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"assignee": ticket.assignee_id})
+        super().__init__(*args, ticket=ticket, **kwargs)
+        self.fields["assignee"].queryset = assignable_agents(queue_ids=[ticket.queue_id])  # type: ignore[attr-defined]
+
+
+class StatusForm(TicketForm):
+    status = forms.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES])
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"status": ticket.status})
+        super().__init__(*args, ticket=ticket, **kwargs)
+
+
+class PriorityForm(TicketForm):
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"priority": ticket.priority})
+        super().__init__(*args, ticket=ticket, **kwargs)
+
+
+class CloseForm(TicketForm):
+    reason = forms.ChoiceField(label="Close reason", choices=CloseReason.choices, initial=CloseReason.SOLVED)
+    confirm = forms.BooleanField(
+        label="Yes, close this ticket",
+        error_messages={"required": "Tick the box to confirm closing the ticket."},
+    )
+
+
+class ReopenForm(TicketForm):
+    pass
+
+
+# --- new ticket (agent) ------------------------------------------------------------------------------------------
+
+
+class NewTicketForm(forms.Form):
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none())
+    customer_email = forms.EmailField(label="Customer email")
+    customer_name = forms.CharField(label="Customer name", required=False, max_length=200)
+    subject = forms.CharField(max_length=250)
+    body = forms.CharField(label="Message from the customer", widget=forms.Textarea(attrs={"rows": 6}))
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    assignee = AgentChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queues = queues_visible_to(user)
+        self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = assignable_agents(queue_ids=queues)  # type: ignore[attr-defined]
+        self.fields["assignee"].help_text = "Must be a member of the chosen queue."
+
+
+# --- customer side -----------------------------------------------------------------------------------------------
+
+
+class RequestForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=200)
+    email = forms.EmailField(label="Your email")
+    queue = forms.ModelChoiceField(label="Topic", queryset=Queue.objects.all(), empty_label="Choose a topic")
+    subject = forms.CharField(max_length=250)
+    message = forms.CharField(label="How can we help?", widget=forms.Textarea(attrs={"rows": 6}), max_length=50_000)
+
+
+class CustomerReplyForm(forms.Form):
+    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000)

@@ -1,0 +1,39 @@
+"""Presentation of ticket events in the thread."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..models import Priority, Status, TicketEvent
+
+register = template.Library()
+
+_LABELS = {**dict(Status.choices), **dict(Priority.choices)}
+
+
+def _label(value: str) -> str:
+    return str(_LABELS.get(value, value)) or "—"
+
+
+@register.filter
+def event_text(event: TicketEvent) -> str:
+    """One plain-text line, e.g. "Status: Open → Pending" (the template escapes it)."""
+    kind = event.kind
+    if kind == TicketEvent.Kind.CREATED:
+        return "Ticket created" if event.actor_id else "Ticket submitted by the customer"
+    if kind == TicketEvent.Kind.STATUS:
+        return f"Status: {_label(event.old_value)} → {_label(event.new_value)}"
+    if kind == TicketEvent.Kind.PRIORITY:
+        return f"Priority: {_label(event.old_value)} → {_label(event.new_value)}"
+    if kind == TicketEvent.Kind.ASSIGNEE:
+        if not event.new_value:
+            return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
+        return f"Assigned to {event.new_value}"
+    return event.get_kind_display()
+
+
+@register.filter
+def actor_name(event: TicketEvent) -> str:
+    if event.actor is None:
+        return "" if event.kind == TicketEvent.Kind.CREATED else "automatically"
+    return f"by {event.actor.get_full_name() or event.actor.get_username()}"

@@ -1,0 +1,126 @@
+"""POST actions on one ticket. Each parses a form, calls one service and then redirects (PRG) with a flash message;
+htmx requests get the re-rendered #ticket part instead. DomainError is shown next to the form; PermissionDenied → 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from helpdesk.errors import DomainError
+
+from ..models import Message, Ticket
+from ..services import (
+    message_add,
+    ticket_assign,
+    ticket_close,
+    ticket_reopen,
+    ticket_set_priority,
+    ticket_set_status,
+)
+from .agent import DETAIL_FORMS, agent_of, render_detail, visible_ticket
+
+Perform = Callable[[Ticket, dict[str, Any], User], str]
+
+
+def _act(request: HttpRequest, pk: int, form_name: str, perform: Perform) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    form = DETAIL_FORMS[form_name](request.POST, ticket=ticket)
+    if form.is_valid():
+        try:
+            success = perform(ticket, form.cleaned_data, agent_of(request))
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, success)
+            if getattr(request, "htmx", None):
+                return render_detail(request, visible_ticket(request, pk))
+            return redirect("tickets:detail", pk=pk)
+    return render_detail(request, ticket, bound={form_name: form}, status=400)
+
+
+def _reply(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body=data["body"], by=by)
+    return "Reply sent to the customer."
+
+
+def _note(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    message_add(ticket_id=ticket.pk, kind=Message.Kind.INTERNAL_NOTE, body=data["body"], by=by)
+    return "Internal note added."
+
+
+def _assign(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    assignee = data["assignee"]
+    ticket_assign(ticket_id=ticket.pk, assignee=assignee, by=by)
+    if assignee is None:
+        return "Ticket unassigned."
+    return f"Assigned to {assignee.get_full_name() or assignee.get_username()}."
+
+
+def _status(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    updated = ticket_set_status(ticket_id=ticket.pk, status=data["status"], by=by)
+    return f"Status set to {updated.get_status_display()}."
+
+
+def _priority(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    updated = ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], by=by)
+    return f"Priority set to {updated.get_priority_display()}."
+
+
+def _close(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    updated = ticket_close(ticket_id=ticket.pk, reason=data["reason"], by=by)
+    return f"Ticket closed ({updated.get_close_reason_display()})."
+
+
+def _reopen(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    ticket_reopen(ticket_id=ticket.pk, by=by)
+    return "Ticket reopened."
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "reply_form", _reply)
+
+
+@login_required
+@require_POST
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "note_form", _note)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "assign_form", _assign)
+
+
+@login_required
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "status_form", _status)
+
+
+@login_required
+@require_POST
+def set_priority(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "priority_form", _priority)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "close_form", _close)
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "reopen_form", _reopen)
