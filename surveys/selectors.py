@@ -194,6 +194,14 @@ def feedback_stats_by_agent(
     return {row["agent_id"]: FeedbackStats.from_row(row) for row in rows}
 
 
+def feedback_stats_by_queue(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime
+) -> dict[int, FeedbackStats]:
+    """FeedbackStats per queue snapshot — one grouped query."""
+    rows = _sent_between(invitations, start, end).order_by().values("queue_id").annotate(**_stats_aggregates())
+    return {row["queue_id"]: FeedbackStats.from_row(row) for row in rows}
+
+
 @dataclass(frozen=True)
 class WeekPoint:
     week: datetime  # Monday 00:00 (UTC) of the week

@@ -1,11 +1,25 @@
 from django.urls import path
 
-from . import views
+from .views import feedback, followups, public, team
 
 app_name = "surveys"
 urlpatterns = [
-    path("s/<str:token>/", views.landing, name="landing"),
-    path("s/<str:token>/thanks/", views.thanks, name="thanks"),
-    path("s/<str:token>/unsubscribe/", views.unsubscribe, name="unsubscribe"),
-    path("s/<str:token>/unsubscribe/one-click/", views.unsubscribe_one_click, name="unsubscribe-one-click"),
+    # customer pages (the token is the credential)
+    path("s/<str:token>/", public.landing, name="landing"),
+    path("s/<str:token>/thanks/", public.thanks, name="thanks"),
+    path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
+    path("s/<str:token>/unsubscribe/one-click/", public.unsubscribe_one_click, name="unsubscribe-one-click"),
+    # agent pages
+    path("feedback/", feedback.my_feedback, name="my-feedback"),
+    path("feedback/agents/<int:agent_id>/", feedback.agent_feedback, name="agent-feedback"),
+    path("followups/", followups.my_followups, name="my-followups"),
+    path("followups/team/", followups.team_followups, name="team-followups"),
+    path("followups/<int:pk>/", followups.followup_detail, name="followup-detail"),
+    path("followups/<int:pk>/contacted/", followups.followup_contacted, name="followup-contacted"),
+    path("followups/<int:pk>/resolve/", followups.followup_resolved, name="followup-resolve"),
+    path("followups/<int:pk>/unreachable/", followups.followup_unreachable, name="followup-unreachable"),
+    path("followups/<int:pk>/reassign/", followups.followup_reassigned, name="followup-reassign"),
+    path("team/", team.team, name="team"),
+    path("team/export/tickets.csv", team.export_tickets, name="export-tickets"),
+    path("team/export/responses.csv", team.export_responses, name="export-responses"),
 ]

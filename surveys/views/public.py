@@ -13,9 +13,9 @@ from helpdesk.errors import DomainError
 from tickets.models import AccessToken
 from tickets.tokens import token_resolve
 
-from .forms import SurveyAnswerForm
-from .models import SurveyInvitation, SurveyResponse
-from .services import customer_opt_out, response_submit
+from ..forms import SurveyAnswerForm
+from ..models import SurveyInvitation, SurveyResponse
+from ..services import customer_opt_out, response_submit
 
 public_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
 

@@ -1,0 +1,40 @@
+"""Template helpers of the agent pages: the nav's "Team" link and figure formatting."""
+
+from __future__ import annotations
+
+from django import template
+from django.contrib.auth.models import AnonymousUser, User
+
+from ..selectors import user_is_lead
+
+register = template.Library()
+
+
+@register.simple_tag
+def is_team_lead(user: User | AnonymousUser) -> bool:
+    """Leads of a queue and admins (one cheap query per request, remembered on the user object)."""
+    cached = getattr(user, "_surveys_is_team_lead", None)
+    if cached is None:
+        cached = user_is_lead(user)
+        user._surveys_is_team_lead = cached  # type: ignore[union-attr]
+    return cached
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """3720 → "1 h 2 min"; None → "—"."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@register.filter
+def one_decimal(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"

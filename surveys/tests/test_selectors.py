@@ -1,0 +1,153 @@
+"""Feedback figures on a hand-built data set: the numbers, the minimum-sample rule, the response rate by sent_at."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from surveys.models import SurveyInvitation
+from surveys.selectors import (
+    feedback_for_agent,
+    feedback_for_queue,
+    feedback_stats,
+    followups_visible_to,
+    invitations_visible_to,
+    score_distribution,
+    weekly_feedback,
+)
+from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
+from tickets.models import QueueMembership
+from tickets.tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+# (csat, ces) of the twelve counted responses; None = that question unanswered
+ANSWERS = [(5, 7), (5, 6), (4, 5), (4, 4), (3, 3), (2, 2), (1, 1), (5, None), (4, 6), (None, 7), (5, 5), (3, 4)]
+
+
+@pytest.fixture
+def period():
+    now = timezone.now()
+    return now - timedelta(days=30), now
+
+
+@pytest.fixture
+def data_set(queue, agent, period):
+    start, end = period
+    inside = start + timedelta(days=5)
+    for csat, ces in ANSWERS:
+        ResponseFactory(
+            invitation__queue=queue, invitation__agent=agent, invitation__sent_at=inside, csat=csat, ces=ces
+        )
+    # emailed in the period, unanswered — whatever their status now (expired counts: the rate is by sent_at)
+    for status in (SurveyInvitation.Status.SENT, SurveyInvitation.Status.SENT, SurveyInvitation.Status.EXPIRED):
+        InvitationFactory(queue=queue, agent=agent, sent_at=inside, status=status)
+    # a link scanner's burst: emailed in the period, its "response" is not counted
+    ResponseFactory(
+        invitation__queue=queue, invitation__agent=agent, invitation__sent_at=inside, csat=1, flagged_automated=True
+    )
+    # outside the period: emailed before it (answered), and one never emailed
+    ResponseFactory(
+        invitation__queue=queue, invitation__agent=agent, invitation__sent_at=start - timedelta(seconds=1), csat=1
+    )
+    InvitationFactory(queue=queue, agent=agent, sent_at=None, status=SurveyInvitation.Status.SCHEDULED)
+    # the end is exclusive
+    ResponseFactory(invitation__queue=queue, invitation__agent=agent, invitation__sent_at=end, csat=1)
+    # another agent of the same queue
+    other = MembershipFactory(queue=queue).user
+    ResponseFactory(invitation__queue=queue, invitation__agent=other, invitation__sent_at=inside, csat=1, ces=1)
+    return other
+
+
+def test_feedback_stats_numbers_on_a_hand_built_data_set(agent, data_set, period, django_assert_num_queries):
+    start, end = period
+    with django_assert_num_queries(1):
+        stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+
+    assert stats.invitations_sent == 12 + 3 + 1  # answered + unanswered + the scanner's
+    assert stats.responses == 12
+    assert stats.csat_responses == 11
+    assert stats.csat_satisfied == 7  # 5,5,4,4,5,4,5
+    assert stats.csat_satisfied_pct == 63.6
+    assert stats.csat_mean == pytest.approx(41 / 11)
+    assert stats.ces_responses == 11
+    assert stats.ces_agree == 6  # 7,6,5,6,7,5
+    assert stats.ces_agree_pct == 54.5
+    assert stats.ces_mean == pytest.approx(50 / 11)
+    assert stats.response_rate == 75.0  # 12 / 16
+    assert stats.enough is True
+
+
+def test_queue_figures_include_every_agent(queue, data_set, period):
+    start, end = period
+    stats = feedback_for_queue(queue_id=queue.pk, start=start, end=end)
+    assert stats.invitations_sent == 17
+    assert stats.responses == 13
+
+
+def test_below_the_minimum_sample_it_is_not_enough(queue, agent, period, settings):
+    start, end = period
+    for _ in range(9):
+        ResponseFactory(invitation__queue=queue, invitation__agent=agent, invitation__sent_at=start + timedelta(days=1))
+
+    stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+    assert (stats.responses, stats.min_sample, stats.enough) == (9, 10, False)
+
+    settings.FEEDBACK_MIN_SAMPLE = 9
+    assert feedback_for_agent(agent_id=agent.pk, start=start, end=end).enough is True
+
+
+def test_response_rate_is_by_sent_at_not_by_answer_time(queue, agent, period):
+    start, end = period
+    # emailed before the period, answered inside it: neither in the numerator nor the denominator
+    ResponseFactory(
+        invitation__queue=queue,
+        invitation__agent=agent,
+        invitation__sent_at=start - timedelta(days=2),
+        answered_at=start + timedelta(days=1),
+    )
+    InvitationFactory(queue=queue, agent=agent, sent_at=start + timedelta(days=1))
+    ResponseFactory(invitation__queue=queue, invitation__agent=agent, invitation__sent_at=start + timedelta(days=1))
+
+    stats = feedback_stats(invitations=SurveyInvitation.objects.filter(agent=agent), start=start, end=end)
+    assert (stats.responses, stats.invitations_sent, stats.response_rate) == (1, 2, 50.0)
+
+
+def test_no_invitations_gives_no_percentages(agent, period):
+    start, end = period
+    stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+    assert stats.invitations_sent == 0
+    assert stats.csat_satisfied_pct is stats.response_rate is stats.csat_mean is None
+    assert stats.enough is False
+
+
+def test_distribution_and_weekly_trend(queue, agent, data_set, period, django_assert_num_queries):
+    start, end = period
+    invitations = SurveyInvitation.objects.filter(agent=agent)
+    with django_assert_num_queries(1):
+        csat = score_distribution(invitations=invitations, start=start, end=end, field="csat", scale=5)
+    assert csat == [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4)]
+    with django_assert_num_queries(1):
+        weeks = weekly_feedback(invitations=invitations, weeks=12)
+    assert len(weeks) == 12
+    # the 12, the one just before the period and the one at `end`: all within the last 12 weeks
+    assert sum(w.stats.responses for w in weeks) == 12 + 1 + 1
+    assert weeks[0].week < weeks[-1].week
+
+
+def test_visibility_of_follow_ups_and_invitations(queue, agent, lead, outsider, admin_user):
+    other_agent = MembershipFactory(queue=queue).user
+    mine = FollowUpFactory(queue=queue, owner=agent)
+    theirs = FollowUpFactory(queue=queue, owner=other_agent)
+    unassigned = FollowUpFactory(queue=queue, owner=None)
+    elsewhere = FollowUpFactory(owner=outsider, queue=outsider.queue_memberships.get().queue)
+
+    assert set(followups_visible_to(agent)) == {mine, unassigned}
+    assert set(followups_visible_to(lead)) == {mine, theirs, unassigned}
+    assert set(followups_visible_to(outsider)) == {elsewhere}
+    assert set(followups_visible_to(admin_user)) == {mine, theirs, unassigned, elsewhere}
+    assert set(invitations_visible_to(agent)) == {mine.invitation, theirs.invitation, unassigned.invitation}
+    assert not invitations_visible_to(outsider).filter(queue=queue).exists()
+    # a lead of one queue and agent of another sees only their own there
+    MembershipFactory(queue=outsider.queue_memberships.get().queue, user=lead, role=QueueMembership.Role.AGENT)
+    assert elsewhere not in followups_visible_to(lead)

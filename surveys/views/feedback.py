@@ -1,0 +1,107 @@
+"""My feedback (the agent's own ratings, by the invitation's agent snapshot) and a lead's view of a team member's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from ..charts import TrendPoint, distribution_chart, trend_chart
+from ..forms import Period, PeriodForm
+from ..models import SurveyInvitation
+from ..selectors import (
+    WeekPoint,
+    feedback_stats,
+    latest_comments,
+    queues_led_by,
+    score_distribution,
+    team_agents_visible_to,
+    weekly_feedback,
+)
+
+
+def trend_points(weeks: list[WeekPoint]) -> list[TrendPoint]:
+    """Bars: responses; line: CSAT % satisfied, only for weeks with the minimum sample."""
+    return [
+        TrendPoint(
+            label=f"{w.week:%-d %b}",
+            bar=w.stats.responses,
+            line=w.stats.csat_satisfied_pct if w.stats.enough else None,
+        )
+        for w in weeks
+    ]
+
+
+def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
+    form = PeriodForm(request.GET or None)
+    return form, form.period_or_default()
+
+
+def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period) -> dict[str, Any]:
+    """Every figure of a feedback page: a fixed number of queries, whatever the number of responses."""
+    stats = feedback_stats(invitations=invitations, start=period.start, end=period.end)
+    weeks = weekly_feedback(invitations=invitations, weeks=12)
+    trend = trend_points(weeks)
+    csat = score_distribution(invitations=invitations, start=period.start, end=period.end, field="csat", scale=5)
+    ces = score_distribution(invitations=invitations, start=period.start, end=period.end, field="ces", scale=7)
+    return {
+        "stats": stats,
+        "period": period,
+        "weeks": weeks,
+        "trend_svg": trend_chart(
+            trend,
+            title="CSAT % satisfied (line) and responses (bars) per week, last 12 weeks",
+            line_name="satisfied",
+            bar_name="responses",
+        ),
+        "csat_distribution": csat,
+        "ces_distribution": ces,
+        "csat_svg": distribution_chart(csat, title="CSAT scores, 1 to 5 (4–5 satisfied)", good_from=4),
+        "ces_svg": distribution_chart(ces, title="CES scores, 1 to 7 (5–7 agree)", good_from=5),
+        "comments": latest_comments(invitations=invitations, start=period.start, end=period.end),
+    }
+
+
+def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    template = "surveys/agent/feedback.html"
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "feedback":  # the period filter swaps the figures only
+        template = "surveys/agent/_feedback_body.html"
+    return render(request, template, context, status=400 if context["form"].errors else 200)
+
+
+@require_GET
+@login_required
+def my_feedback(request: HttpRequest) -> HttpResponse:
+    form, period = period_from(request)
+    invitations = SurveyInvitation.objects.filter(agent_id=request.user.pk)
+    context = {
+        "form": form,
+        "subject": request.user,
+        "own": True,
+        **feedback_context(invitations=invitations, period=period),
+    }
+    return _render(request, context)
+
+
+@require_GET
+@login_required
+def agent_feedback(request: HttpRequest, agent_id: int) -> HttpResponse:
+    """A lead sees a member of a queue they lead (only that queue's ratings); admins anyone; otherwise 404."""
+    agent = get_object_or_404(team_agents_visible_to(request.user), pk=agent_id)
+    form, period = period_from(request)
+    invitations = SurveyInvitation.objects.filter(agent_id=agent.pk)
+    if not request.user.is_superuser:
+        invitations = invitations.filter(queue_id__in=queues_led_by(request.user).values("pk"))
+    context = {"form": form, "subject": agent, "own": agent.pk == request.user.pk}
+    context |= feedback_context(invitations=invitations, period=period)
+    return _render(request, context)
+
+
+def display_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,181 @@
+"""Recovery follow-ups: mine, the team's, one follow-up with its history and the action forms (POST + CSRF)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk.errors import DomainError
+
+from ..forms import ContactedForm, ReassignForm, ResolveForm, UnreachableForm
+from ..models import FollowUp
+from ..selectors import DUE_SOON, followups_for_owner, followups_for_team, followups_visible_to, user_is_lead
+from ..services import followup_mark_contacted, followup_mark_unreachable, followup_reassign, followup_resolve
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (the views are login_required)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+def _list(request: HttpRequest, followups: QuerySet[FollowUp], *, title: str, team: bool) -> HttpResponse:
+    page = Paginator(followups, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {
+        "page": page,
+        "followups": page.object_list,
+        "title": title,
+        "team": team,
+        "now": now,
+        "soon": now + DUE_SOON,
+        "is_lead": user_is_lead(request.user),
+    }
+    return render(request, "surveys/agent/followup_list.html", context)
+
+
+@require_GET
+@login_required
+def my_followups(request: HttpRequest) -> HttpResponse:
+    return _list(request, followups_for_owner(user=request.user), title="My follow-ups", team=False)
+
+
+@require_GET
+@login_required
+def team_followups(request: HttpRequest) -> HttpResponse:
+    """Leads and admins: every open follow-up of their queues; agents: the unassigned ones of their queues."""
+    return _list(request, followups_for_team(user=request.user), title="Team follow-ups", team=True)
+
+
+def _followup(request: HttpRequest, pk: int) -> FollowUp:
+    """The follow-up if the user may see it, else 404 (never 403: the id's existence is not revealed)."""
+    return get_object_or_404(
+        followups_visible_to(request.user).select_related(
+            "ticket__customer", "queue", "owner", "invitation__response", "invitation__agent", "invitation__customer"
+        ),
+        pk=pk,
+    )
+
+
+def _detail(request: HttpRequest, followup: FollowUp, *, bound: dict[str, forms.Form] | None = None) -> HttpResponse:
+    now = timezone.now()
+    context: dict[str, Any] = {
+        "followup": followup,
+        "response": getattr(followup.invitation, "response", None),
+        "events": followup.events.select_related("actor"),
+        "is_open": followup.status in (FollowUp.Status.OPEN, FollowUp.Status.CONTACTED),
+        "now": now,
+        "soon": now + DUE_SOON,
+        "contacted_form": ContactedForm(),
+        "resolve_form": ResolveForm(),
+        "unreachable_form": UnreachableForm(),
+        "reassign_form": ReassignForm(followup=followup),
+    }
+    context.update(bound or {})
+    # An action refused on a closed follow-up has no form on the page any more: show its error at the top.
+    context["action_errors"] = [error for form in (bound or {}).values() for error in form.non_field_errors()]
+    return render(request, "surveys/agent/followup_detail.html", context, status=400 if bound else 200)
+
+
+@require_GET
+@login_required
+def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _followup(request, pk))
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: Callable[..., forms.Form],
+    context_name: str,
+    call: Callable[[FollowUp, dict[str, Any]], FollowUp],
+    done: str,
+    form_kwargs: dict[str, Any] | None = None,
+) -> HttpResponse:
+    followup = _followup(request, pk)
+    form = form_class(request.POST, **(form_kwargs or {}))
+    if form.is_valid():
+        try:
+            call(followup, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect("surveys:followup-detail", pk=followup.pk)
+    followup.refresh_from_db()
+    return _detail(request, followup, bound={context_name: form})
+
+
+@require_POST
+@login_required
+def followup_contacted(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=ContactedForm,
+        context_name="contacted_form",
+        call=lambda f, data: followup_mark_contacted(followup_id=f.pk, by=_user(request), note=data["note"]),
+        done="Marked as contacted.",
+    )
+
+
+@require_POST
+@login_required
+def followup_resolved(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=ResolveForm,
+        context_name="resolve_form",
+        call=lambda f, data: followup_resolve(
+            followup_id=f.pk,
+            by=_user(request),
+            outcome=data["outcome"],
+            root_cause=data["root_cause"],
+        ),
+        done="Follow-up resolved.",
+    )
+
+
+@require_POST
+@login_required
+def followup_unreachable(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=UnreachableForm,
+        context_name="unreachable_form",
+        call=lambda f, data: followup_mark_unreachable(followup_id=f.pk, by=_user(request), note=data["note"]),
+        done="Marked as unreachable.",
+    )
+
+
+@require_POST
+@login_required
+def followup_reassigned(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _followup(request, pk)
+    return _act(
+        request,
+        pk,
+        form_class=ReassignForm,
+        context_name="reassign_form",
+        call=lambda f, data: followup_reassign(followup_id=f.pk, by=_user(request), owner=data["owner"]),
+        done="Follow-up reassigned.",
+        form_kwargs={"followup": followup},
+    )

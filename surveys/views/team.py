@@ -1,0 +1,197 @@
+"""Team dashboard for leads (their queues) and admins (all), and the CSV exports of tickets and responses."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from tickets.models import Ticket
+from tickets.selectors import tickets_visible_to
+
+from ..charts import trend_chart
+from ..selectors import (
+    feedback_stats_by_queue,
+    invitations_visible_to,
+    queues_led_by,
+    responses_for_export,
+    team_dashboard,
+    user_is_lead,
+    weekly_feedback,
+)
+from .feedback import period_from, trend_points
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _require_lead(request: HttpRequest) -> None:
+    """Leads of a queue and admins; anyone else gets 404 (the page is not theirs to know about)."""
+    if not user_is_lead(request.user):
+        raise Http404
+
+
+@require_GET
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    _require_lead(request)
+    form, period = period_from(request)
+    dashboard = team_dashboard(user=request.user, start=period.start, end=period.end)
+    invitations = invitations_visible_to(request.user).filter(queue_id__in=queues_led_by(request.user).values("pk"))
+    weeks = weekly_feedback(invitations=invitations, weeks=12)
+    trend = trend_points(weeks)
+    by_queue = feedback_stats_by_queue(invitations=invitations, start=period.start, end=period.end)
+    context: dict[str, Any] = {
+        "form": form,
+        "period": period,
+        "dashboard": dashboard,
+        "queue_rows": [(queue, by_queue.get(queue.pk)) for queue in dashboard.queues],
+        "weeks": weeks,
+        "trend_svg": trend_chart(
+            trend,
+            title="Team CSAT % satisfied (line) and responses (bars) per week, last 12 weeks",
+            line_name="satisfied",
+            bar_name="responses",
+        ),
+        "export_query": request.GET.urlencode(),
+    }
+    return render(request, "surveys/agent/team.html", context, status=400 if form.errors else 200)
+
+
+# --- CSV exports ------------------------------------------------------------------------------------------------
+
+
+def neutralise(value: object) -> object:
+    """A text cell starting with = + - @ (or tab/CR) would run as a formula in a spreadsheet: prefix a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterable[list[object]]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([neutralise(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+@require_GET
+@login_required
+def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
+    """Tickets of the led queues created or closed in the period — only rows the user can see."""
+    _require_lead(request)
+    _, period = period_from(request)
+    tickets = (
+        tickets_visible_to(request.user)
+        .filter(queue_id__in=queues_led_by(request.user).values("pk"))
+        .filter(created_at__lt=period.end)
+        .exclude(closed_at__lt=period.start)
+        .select_related("queue", "customer", "assignee")
+        .order_by("pk")
+    )
+    header = [
+        "reference",
+        "subject",
+        "queue",
+        "customer",
+        "customer_email",
+        "assignee",
+        "status",
+        "priority",
+        "close_reason",
+        "created_at",
+        "closed_at",
+        "first_reply_seconds",
+        "resolution_seconds",
+        "reopen_count",
+    ]
+
+    def rows() -> Iterator[list[object]]:
+        ticket: Ticket
+        for ticket in tickets.iterator(chunk_size=500):
+            yield [
+                ticket.reference,
+                ticket.subject,
+                ticket.queue.name,
+                ticket.customer.name,
+                ticket.customer.email,
+                _name(ticket.assignee),
+                ticket.status,
+                ticket.priority,
+                ticket.close_reason,
+                _iso(ticket.created_at),
+                _iso(ticket.closed_at),
+                ticket.first_reply_seconds,
+                ticket.resolution_seconds,
+                ticket.reopen_count,
+            ]
+
+    return _csv_response("tickets.csv", header, rows())
+
+
+@require_GET
+@login_required
+def export_responses(request: HttpRequest) -> StreamingHttpResponse:
+    """Survey responses of the led queues, answered in the period — only rows the user can see."""
+    _require_lead(request)
+    _, period = period_from(request)
+    responses = responses_for_export(user=request.user).filter(
+        invitation__queue_id__in=queues_led_by(request.user).values("pk"),
+        answered_at__gte=period.start,
+        answered_at__lt=period.end,
+    )
+    header = [
+        "ticket",
+        "queue",
+        "agent",
+        "customer",
+        "customer_email",
+        "csat",
+        "ces",
+        "comment",
+        "answered_at",
+        "updated_at",
+        "flagged_automated",
+    ]
+
+    def rows() -> Iterator[list[object]]:
+        for response in responses.iterator(chunk_size=500):
+            invitation = response.invitation
+            yield [
+                invitation.ticket.reference,
+                invitation.queue.name,
+                _name(invitation.agent),
+                invitation.customer.name,
+                invitation.customer.email,
+                response.csat,
+                response.ces,
+                response.comment,
+                _iso(response.answered_at),
+                _iso(response.updated_at),
+                response.flagged_automated,
+            ]
+
+    return _csv_response("responses.csv", header, rows())
