@@ -231,6 +231,12 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are created by agents and customers through tickets.services.ticket_create
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # a view-only form: changes are the actions on the list, which call the services
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # close as spam instead: deleting would lose the history and the metrics
+
     @admin.display(description="ticket", ordering="id")
     def reference_display(self, obj: Ticket) -> str:
         return obj.reference
