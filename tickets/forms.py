@@ -22,6 +22,14 @@ from .services import SETTABLE_STATUSES
 _BLANK = [("", "Any")]
 
 
+class Form(forms.Form):
+    """Labels without the trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.get_username()
@@ -34,16 +42,26 @@ class DateInput(forms.DateInput):
 # --- the list ----------------------------------------------------------------------------------------------------
 
 
-class TicketListForm(forms.Form):
+class TicketListForm(Form):
     """GET filters of the ticket list. Invalid values are ignored (a stale bookmark still shows a list)."""
 
     view = forms.ChoiceField(choices=list(LIST_VIEWS.items()), required=False, widget=forms.HiddenInput)
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Subject, message text or HD-000123"}),
+    )
     queue = forms.ModelChoiceField(queryset=Queue.objects.none(), required=False, empty_label="Any")
     status = forms.ChoiceField(choices=_BLANK + list(Status.choices), required=False)
     priority = forms.ChoiceField(choices=_BLANK + list(Priority.choices), required=False)
     assignee = forms.ChoiceField(required=False)
-    customer = forms.CharField(label="Customer email or name", required=False, max_length=254)
+    customer = forms.CharField(
+        label="Customer",
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"placeholder": "email or name"}),
+    )
     created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
     created_to = forms.DateField(label="Created until", required=False, widget=DateInput)
     sort = forms.ChoiceField(
@@ -83,7 +101,7 @@ class TicketListForm(forms.Form):
 # --- the detail page -----------------------------------------------------------------------------------------------
 
 
-class TicketForm(forms.Form):
+class TicketForm(Form):
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ticket = ticket
@@ -114,6 +132,9 @@ class StatusForm(TicketForm):
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"status": ticket.status})
         super().__init__(*args, ticket=ticket, **kwargs)
+        if ticket.status not in SETTABLE_STATUSES:  # e.g. new: shown as the current value, not choosable
+            field = self.fields["status"]
+            field.choices = [("", ticket.get_status_display()), *field.choices]  # type: ignore[attr-defined]
 
 
 class PriorityForm(TicketForm):
@@ -139,7 +160,7 @@ class ReopenForm(TicketForm):
 # --- new ticket (agent) ------------------------------------------------------------------------------------------
 
 
-class NewTicketForm(forms.Form):
+class NewTicketForm(Form):
     queue = forms.ModelChoiceField(queryset=Queue.objects.none())
     customer_email = forms.EmailField(label="Customer email")
     customer_name = forms.CharField(label="Customer name", required=False, max_length=200)
@@ -159,7 +180,7 @@ class NewTicketForm(forms.Form):
 # --- customer side -----------------------------------------------------------------------------------------------
 
 
-class RequestForm(forms.Form):
+class RequestForm(Form):
     name = forms.CharField(label="Your name", max_length=200)
     email = forms.EmailField(label="Your email")
     queue = forms.ModelChoiceField(label="Topic", queryset=Queue.objects.all(), empty_label="Choose a topic")
@@ -167,5 +188,5 @@ class RequestForm(forms.Form):
     message = forms.CharField(label="How can we help?", widget=forms.Textarea(attrs={"rows": 6}), max_length=50_000)
 
 
-class CustomerReplyForm(forms.Form):
+class CustomerReplyForm(Form):
     body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000)
