@@ -56,7 +56,7 @@ class Period:
 class PeriodForm(forms.Form):
     """?period=7|30|90 or ?period=custom&from=YYYY-MM-DD&to=YYYY-MM-DD (both dates included)."""
 
-    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="30")
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="90")
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -82,10 +82,10 @@ class PeriodForm(forms.Form):
         return data
 
     def period_or_default(self, *, now: datetime | None = None) -> Period:
-        """The chosen period, or the last 30 days when the form is unbound or invalid."""
+        """The chosen period, or the last 90 days (enough responses for most agents) when unbound or invalid."""
         now = now or timezone.now()
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        choice = data.get("period") or "30"
+        choice = data.get("period") or "90"
         if choice == "custom":
             start_date, end_date = data["start"], data["end"]
             zone = timezone.get_current_timezone()

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data (see tickets.demo)."""
+"""`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data — tickets (tickets.demo), then their surveys,
+responses and follow-ups (surveys.demo). It lives in surveys because surveys depends on tickets, never the reverse."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
 
+from surveys import demo as surveys_demo
 from tickets import demo
 from tickets.models import CloseReason, Status
 
@@ -21,7 +23,8 @@ from tickets.models import CloseReason, Status
 class Command(BaseCommand):
     help = (
         "Create demo data: 3 queues, 6 agents, 50 customers (get-or-create, passwords never reset), an admin in "
-        "DEBUG only, and tickets topped up to --tickets."
+        "DEBUG only, tickets topped up to --tickets, and survey invitations, responses and follow-ups for the solved "
+        "ones."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -42,9 +45,12 @@ class Command(BaseCommand):
                 indexes = range(start, min(start + batch, tickets))
                 written += demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
                 bar.update(len(indexes))
-        self._summary(desk, written=written, seconds=time.monotonic() - started)
+        surveys = surveys_demo.surveys_create(desk, seed=seed, now=now)
+        self._summary(desk, written=written, surveys=surveys, seconds=time.monotonic() - started)
 
-    def _summary(self, desk: demo.Desk, *, written: demo.Written, seconds: float) -> None:
+    def _summary(
+        self, desk: demo.Desk, *, written: demo.Written, surveys: surveys_demo.SurveysWritten, seconds: float
+    ) -> None:
         out = self.stdout.write
         statuses: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
@@ -62,6 +68,16 @@ class Command(BaseCommand):
         out("  Closed:    " + ", ".join(f"{r.label.lower()} {reasons[r]}" for r in CloseReason))
         if written.tickets:
             out(f"  Written:   {written.tickets} tickets, {written.messages} messages, {written.events} events")
+        totals = surveys_demo.demo_surveys_summary(desk)
+        out(
+            f"  Surveys:   {totals['invitations']} invitations, {totals['emailed']} emailed, "
+            f"{totals['responses']} responses, {totals['followups']} follow-ups ({totals['followups_open']} open)"
+        )
+        if surveys.invitations:
+            out(
+                f"  Written:   {surveys.invitations} invitations, {surveys.responses} responses, "
+                f"{surveys.followups} follow-ups"
+            )
         out(f"Log in (password {demo.DEMO_PASSWORD!r}, set when the user was created, never reset):")
         for dq in desk.queues:
             out(f"  {dq.lead.get_username():<16} lead of {dq.queue.name}")

@@ -1,0 +1,59 @@
+"""seed_demo: tickets then surveys; idempotent; every demo agent gets enough responses for My feedback."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse
+from surveys.selectors import feedback_for_agent
+from tickets.demo import QUEUES
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**kwargs) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def counts():
+    return tuple(m.objects.count() for m in (Ticket, SurveyInvitation, SurveyResponse, FollowUp, FollowUpEvent))
+
+
+def test_seed_demo_adds_surveys_once_and_lists_logins():
+    output = seed(tickets=200)
+    first = counts()
+    assert first[1] > 0 and first[2] > 0 and first[3] > 0
+    assert "Surveys:" in output and "sophie.wagner" in output and "demo-pass-2026" in output
+
+    seed(tickets=200)
+    assert counts() == first  # running twice adds nothing
+
+    seed(tickets=260)  # more tickets: only the new solved ones get surveys
+    after = counts()
+    assert after[0] == 260 and after[1] > first[1]
+    assert SurveyInvitation.objects.values("ticket", "round").distinct().count() == after[1]
+
+
+def test_every_demo_agent_has_enough_responses_and_follow_ups_are_mixed():
+    seed(tickets=300)
+    now = timezone.now()
+    from django.contrib.auth.models import User
+
+    for spec in QUEUES:
+        for username, _, _ in spec.agents:
+            agent = User.objects.get(username=username)
+            stats = feedback_for_agent(agent_id=agent.pk, start=now - timedelta(days=90), end=now)
+            assert stats.responses >= 10, username
+            assert stats.enough
+    statuses = set(FollowUp.objects.values_list("status", flat=True))
+    assert {"resolved", "contacted"} <= statuses
+    assert FollowUp.objects.filter(status__in=["open", "contacted"], due_at__lt=now).exists()  # some overdue
+    # snapshots: the invitation's agent and queue are the ticket's at close
+    invitation = SurveyInvitation.objects.select_related("ticket").first()
+    assert (invitation.agent_id, invitation.queue_id) == (invitation.ticket.assignee_id, invitation.ticket.queue_id)
