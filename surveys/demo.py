@@ -19,7 +19,7 @@ from tickets.calendar import add_business_seconds
 from tickets.demo import Desk, demo_tickets
 from tickets.models import CloseReason, Status, Ticket
 
-from .models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse, SurveyResponseChange
+from .models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
 
 SENT_SHARE = 0.88  # the rest were suppressed (throttled: the customer had a survey recently)
 RESPONSE_SHARE = 0.6
@@ -96,6 +96,13 @@ def _comment(rng: random.Random, csat: int | None, ces: int | None) -> str:
         return ""
     score = csat if csat is not None else round((ces or 4) * 5 / 7)
     return rng.choice(COMPLAINTS if score <= 2 else NEUTRAL if score == 3 else PRAISE)
+
+
+def demo_policy_ensure() -> SurveyPolicy:
+    """The default survey policy, created for the demo with a 1-minute delay and no throttle, so a person trying
+    `make run` who closes a ticket sees the survey in /dev/mail/ a minute later. An existing policy is left alone."""
+    policy, _ = SurveyPolicy.objects.get_or_create(queue=None, defaults={"delay_minutes": 1, "throttle_days": 0})
+    return policy
 
 
 def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:

@@ -45,8 +45,12 @@ class Command(BaseCommand):
                 indexes = range(start, min(start + batch, tickets))
                 written += demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
                 bar.update(len(indexes))
+        policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now)
         self._summary(desk, written=written, surveys=surveys, seconds=time.monotonic() - started)
+        self.stdout.write(
+            f"Surveys go out {policy.delay_minutes} min after a ticket is solved (see /dev/mail/ in DEBUG)."
+        )
 
     def _summary(
         self, desk: demo.Desk, *, written: demo.Written, surveys: surveys_demo.SurveysWritten, seconds: float
