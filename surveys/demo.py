@@ -98,6 +98,11 @@ def _comment(rng: random.Random, csat: int | None, ces: int | None) -> str:
     return rng.choice(COMPLAINTS if score <= 2 else NEUTRAL if score == 3 else PRAISE)
 
 
+def _demo_poor(csat: int | None, ces: int | None) -> bool:
+    """The default policy's thresholds (CSAT ≤ 2, CES ≤ 3)."""
+    return (csat is not None and csat <= 2) or (ces is not None and ces <= 3)
+
+
 def demo_policy_ensure() -> SurveyPolicy:
     """The default survey policy, created for the demo with a 1-minute delay and no throttle, so a person trying
     `make run` who closes a ticket sees the survey in /dev/mail/ a minute later. An existing policy is left alone."""
@@ -150,7 +155,7 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
             )
             responses.append(response)
             changes.append((response, csat, ces, comment, answered_at))
-            if (csat is not None and csat <= 2) or (ces is not None and ces <= 3):
+            if _demo_poor(csat, ces):
                 followups.append(_followup(plan, rng=rng, at=answered_at, now=now, calendars=calendars))
         SurveyResponse.objects.bulk_create(responses, batch_size=1000)
         SurveyResponseChange.objects.bulk_create(
@@ -164,6 +169,11 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
         for followup, history in followups:
             events += [FollowUpEvent(followup=followup, **event) for event in history]
         FollowUpEvent.objects.bulk_create(events, batch_size=1000)
+        rated = [
+            Ticket(pk=r.invitation.ticket_id, last_csat=r.csat, last_ces=r.ces, rated_poor=_demo_poor(r.csat, r.ces))
+            for r in responses
+        ]
+        Ticket.objects.bulk_update(rated, ["last_csat", "last_ces", "rated_poor"], batch_size=1000)
     return SurveysWritten(invitations=len(invitations), responses=len(responses), followups=len(followups))
 
 

@@ -62,6 +62,16 @@ class TicketListForm(Form):
         max_length=254,
         widget=forms.TextInput(attrs={"placeholder": "email or name"}),
     )
+    rating = forms.ChoiceField(
+        label="Rating",
+        required=False,
+        choices=[
+            ("", "Any"),
+            ("poor", "Poor"),
+            ("none", "Not rated"),
+            *[(str(n), f"CSAT {n}") for n in range(5, 0, -1)],
+        ],
+    )
     created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
     created_to = forms.DateField(label="Created until", required=False, widget=DateInput)
     sort = forms.ChoiceField(
@@ -94,6 +104,7 @@ class TicketListForm(Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             search=data.get("q") or "",
+            rating=data.get("rating") or "",
             sort=data.get("sort") or DEFAULT_SORT,
         )
 

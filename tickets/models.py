@@ -205,6 +205,12 @@ class Ticket(models.Model):
     on_hold_seconds = models.PositiveIntegerField(null=True, blank=True)
     on_hold_business_seconds = models.PositiveIntegerField(null=True, blank=True)
 
+    # The latest survey answer, kept here by tickets.services.ticket_rating_record (called by surveys) so the
+    # ticket list shows and filters ratings without joining the surveys tables (tickets never imports surveys).
+    last_csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    rated_poor = models.BooleanField(default=False, help_text="The latest answer is at or below a poor threshold.")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -213,6 +219,9 @@ class Ticket(models.Model):
             models.Index(fields=["status", "status_changed_at"], name="ticket_status_changed"),
             models.Index(fields=["queue", "closed_at"], name="ticket_queue_closed"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(
+                fields=["queue", "-updated_at"], condition=models.Q(rated_poor=True), name="ticket_rated_poor"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

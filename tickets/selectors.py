@@ -65,6 +65,7 @@ LIST_VIEWS = {
     "pending": "Pending",
     "on_hold": "On hold",
     "closed": "Recently closed",
+    "poor": "Poor ratings",
     "all": "All tickets",
 }
 RECENTLY_CLOSED_DAYS = 30
@@ -89,6 +90,7 @@ LIST_SORTS: dict[str, Any] = {
     "assignee": F("assignee__username"),
     "age": F("created_at"),
     "updated": F("updated_at"),
+    "rating": F("last_csat"),
 }
 DEFAULT_SORT = "-updated"
 
@@ -105,6 +107,7 @@ class TicketListFilters:
     created_from: date | None = None
     created_to: date | None = None
     search: str = ""
+    rating: str = ""  # "poor", "none" (not rated) or a CSAT score "1".."5"
     sort: str = DEFAULT_SORT
 
 
@@ -119,6 +122,8 @@ def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: dateti
         return tickets.filter(status=Status.PENDING)
     if view == "on_hold":
         return tickets.filter(status=Status.ON_HOLD)
+    if view == "poor":
+        return tickets.filter(rated_poor=True)
     if view == "closed":
         return tickets.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS))
     return tickets
@@ -165,11 +170,17 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetim
         tickets = tickets.filter(created_at__date__gte=filters.created_from)
     if filters.created_to is not None:
         tickets = tickets.filter(created_at__date__lte=filters.created_to)
+    if filters.rating == "poor":
+        tickets = tickets.filter(rated_poor=True)
+    elif filters.rating == "none":
+        tickets = tickets.filter(last_csat__isnull=True, last_ces__isnull=True)
+    elif filters.rating in {"1", "2", "3", "4", "5"}:
+        tickets = tickets.filter(last_csat=int(filters.rating))
     tickets = _apply_search(tickets, filters.search)
     column = filters.sort.removeprefix("-")
     expression = LIST_SORTS.get(column, LIST_SORTS["updated"])
     descending = filters.sort.startswith("-") if column in LIST_SORTS else True
-    order = expression.desc() if descending else expression.asc()
+    order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     id_order = F("id").desc() if descending else F("id").asc()
     return tickets.select_related("queue", "customer", "assignee").order_by(order, id_order)
 

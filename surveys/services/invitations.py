@@ -17,6 +17,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 from tickets.calendar import add_business_seconds
 from tickets.models import AccessToken, Customer, QueueMembership, Ticket
+from tickets.services import ticket_rating_record
 from tickets.tokens import token_mint
 
 from ..models import (
@@ -275,6 +276,8 @@ def response_submit(
     if invitation.status != Invitation.Status.ANSWERED:
         invitation.status = Invitation.Status.ANSWERED
         invitation.save(update_fields=["status"])
+    poor = _is_poor(response, policy_for_queue(queue_id=invitation.queue_id)) and not response.flagged_automated
+    ticket_rating_record(ticket_id=invitation.ticket_id, csat=response.csat, ces=response.ces, poor=poor)
     if response.confirmed_at == now and not response.flagged_automated:
         _settle(response=response, now=now)  # the person's own action: act now, don't wait
     return response

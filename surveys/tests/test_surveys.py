@@ -475,3 +475,19 @@ def test_one_reminder_with_its_own_token_when_the_policy_asks(queue, agent, cust
     assert [m.subject.startswith("Reminder:") for m in mailoutbox] == [False, True]
     assert invitation_of(ticket).reminded_at is not None
     assert AccessToken.objects.count() == 2
+
+
+def test_an_answer_is_kept_on_the_ticket_for_the_list_and_a_burst_is_not_marked_poor(client, sent_invitation):
+    invitation, link = sent_invitation
+
+    client.post(link, {"csat": 2, "ces": 6, "via": "person"})
+
+    ticket = invitation.ticket
+    ticket.refresh_from_db()
+    assert (ticket.last_csat, ticket.last_ces, ticket.rated_poor) == (2, 6, True)
+
+    # a scanner's burst of different scores ending on 1 is not shown as a poor rating
+    for score in (5, 4, 3, 1):
+        client.post(link, {"csat": score, "via": "auto"})
+    ticket.refresh_from_db()
+    assert (ticket.last_csat, ticket.rated_poor) == (1, False)

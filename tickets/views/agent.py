@@ -55,6 +55,7 @@ SORT_COLUMNS = [
     ("assignee", "Assignee"),
     ("age", "Age"),
     ("updated", "Last update"),
+    ("rating", "Last rating"),
 ]
 
 
