@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.contrib.auth.models import AnonymousUser, User
 
+from tickets.models import Ticket
+
+from ..models import SurveyInvitation
 from ..selectors import user_is_lead
 
 register = template.Library()
@@ -38,3 +43,15 @@ def duration(seconds: float | None) -> str:
 @register.filter
 def one_decimal(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+@register.inclusion_tag("surveys/_ticket_survey.html")
+def ticket_survey_block(ticket: Ticket) -> dict[str, Any]:
+    """The survey panel of the agent's ticket page (the view has already checked the ticket is visible): each close
+    round's invitation, its answer and the follow-up it opened. One query."""
+    invitations = (
+        SurveyInvitation.objects.filter(ticket=ticket)
+        .select_related("response", "followup", "agent")
+        .order_by("-round")
+    )
+    return {"invitations": list(invitations)}

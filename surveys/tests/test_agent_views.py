@@ -328,3 +328,33 @@ def test_csv_exports_are_streamed_neutralised_and_only_visible_rows(queue, agent
     assert "'@SUM(1+1)" in subjects
     assert all("another queue" not in row for row in subjects)
     assert len(rows) == 2
+
+
+def test_ticket_page_shows_the_survey_block_with_answer_comment_and_follow_up(queue, agent):
+    # given a poor answer with a comment (an XSS payload) that opened a follow-up
+    followup = FollowUpFactory(queue=queue, owner=agent)
+    invitation = followup.invitation
+    invitation.ticket.queue = queue
+    invitation.ticket.save()
+    answer = invitation.response
+    answer.csat, answer.ces, answer.comment = 1, 2, XSS
+    answer.save()
+
+    # when the agent opens the ticket
+    page = client_for(agent).get(reverse("tickets:detail", args=[invitation.ticket_id])).content.decode()
+
+    # then the block shows the scores, the escaped comment and a link to the follow-up
+    assert "Customer survey" in page
+    assert "1/5 · Very dissatisfied" in page and "2/7 · Disagree" in page
+    assert XSS not in page and "&lt;script&gt;" in page
+    assert reverse("surveys:followup-detail", args=[followup.pk]) in page
+
+
+def test_ticket_page_without_a_survey_says_so(queue, agent, customer):
+    from tickets.services import ticket_create
+
+    ticket = ticket_create(queue=queue, customer=customer, subject="S", body="B", by=agent)
+
+    page = client_for(agent).get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+
+    assert "No survey yet" in page
