@@ -24,17 +24,26 @@ from ..selectors import (
     weekly_feedback,
 )
 
+TREND_WEEKS, TREND_WINDOW = 12, 4
+
 
 def trend_points(weeks: list[WeekPoint]) -> list[TrendPoint]:
-    """Bars: responses; line: CSAT % satisfied, only for weeks with the minimum sample."""
-    return [
-        TrendPoint(
-            label=f"{w.week:%-d %b}",
-            bar=w.stats.responses,
-            line=w.stats.csat_satisfied_pct if w.stats.enough else None,
+    """Bars: responses per week. Line: CSAT % satisfied over the 4 weeks ending that week (one week rarely has the
+    minimum sample on its own), drawn only where those 4 weeks hold the minimum sample. `weeks` has 3 extra
+    weeks of history before the 12 shown."""
+    points = []
+    for end in range(TREND_WINDOW - 1, len(weeks)):
+        window = [w.stats for w in weeks[end - TREND_WINDOW + 1 : end + 1]]
+        csat_n, satisfied = sum(s.csat_responses for s in window), sum(s.csat_satisfied for s in window)
+        enough = sum(s.responses for s in window) >= window[-1].min_sample and csat_n > 0
+        points.append(
+            TrendPoint(
+                label=f"{weeks[end].week:%-d %b}",
+                bar=weeks[end].stats.responses,
+                line=100 * satisfied / csat_n if enough else None,
+            )
         )
-        for w in weeks
-    ]
+    return points
 
 
 def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
@@ -45,8 +54,8 @@ def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
 def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period) -> dict[str, Any]:
     """Every figure of a feedback page: a fixed number of queries, whatever the number of responses."""
     stats = feedback_stats(invitations=invitations, start=period.start, end=period.end)
-    weeks = weekly_feedback(invitations=invitations, weeks=12)
-    trend = trend_points(weeks)
+    history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
+    weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
     csat = score_distribution(invitations=invitations, start=period.start, end=period.end, field="csat", scale=5)
     ces = score_distribution(invitations=invitations, start=period.start, end=period.end, field="ces", scale=7)
     return {
@@ -55,7 +64,7 @@ def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period)
         "weeks": weeks,
         "trend_svg": trend_chart(
             trend,
-            title="CSAT % satisfied (line) and responses (bars) per week, last 12 weeks",
+            title="CSAT % satisfied over 4 weeks (line) and responses per week (bars), last 12 weeks",
             line_name="satisfied",
             bar_name="responses",
         ),

@@ -24,7 +24,7 @@ from ..selectors import (
     user_is_lead,
     weekly_feedback,
 )
-from .feedback import period_from, trend_points
+from .feedback import TREND_WEEKS, TREND_WINDOW, period_from, trend_points
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,8 +42,8 @@ def team(request: HttpRequest) -> HttpResponse:
     form, period = period_from(request)
     dashboard = team_dashboard(user=request.user, start=period.start, end=period.end)
     invitations = invitations_visible_to(request.user).filter(queue_id__in=queues_led_by(request.user).values("pk"))
-    weeks = weekly_feedback(invitations=invitations, weeks=12)
-    trend = trend_points(weeks)
+    history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
+    weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
     by_queue = feedback_stats_by_queue(invitations=invitations, start=period.start, end=period.end)
     context: dict[str, Any] = {
         "form": form,
@@ -53,7 +53,7 @@ def team(request: HttpRequest) -> HttpResponse:
         "weeks": weeks,
         "trend_svg": trend_chart(
             trend,
-            title="Team CSAT % satisfied (line) and responses (bars) per week, last 12 weeks",
+            title="Team CSAT % satisfied over 4 weeks (line) and responses per week (bars), last 12 weeks",
             line_name="satisfied",
             bar_name="responses",
         ),
