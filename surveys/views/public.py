@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from helpdesk.errors import DomainError
+from helpdesk.ratelimit import public_rate_limit
 from tickets.models import AccessToken
 from tickets.tokens import token_resolve
 
 from ..forms import SurveyAnswerForm
 from ..models import SurveyInvitation, SurveyResponse
 from ..services import customer_opt_out, response_submit
-
-public_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
