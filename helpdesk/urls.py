@@ -8,6 +8,7 @@ from outbox import views as outbox_views
 urlpatterns = [
     path("admin/status/", outbox_views.status_page, name="admin-status"),
     path("admin/", admin.site.urls),
+    path("api/", include("helpdesk.api_urls")),
     path("healthz", outbox_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,0 +1,46 @@
+"""Token login for API clients (django-rest-knox: only a hash of each token is stored; admins revoke in the admin)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema, inline_serializer
+from knox import views as knox_views
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.request import Request
+
+from helpdesk.api import IsAuthenticatedUser
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated user a service acts for (views require authentication, so this is never anonymous)."""
+    if not isinstance(request.user, User):
+        raise exceptions.NotAuthenticated()
+    return request.user
+
+
+@extend_schema(
+    request=None,
+    responses=inline_serializer(
+        "AuthToken",
+        {
+            "expiry": serializers.DateTimeField(allow_null=True),
+            "token": serializers.CharField(help_text="Shown once; only its hash is stored."),
+        },
+    ),
+    description="Issue an API token for the user authenticated by HTTP Basic or the session. The token is "
+    "returned once; the server keeps only its hash. Send it as `Authorization: Token <token>`.",
+)
+class LoginView(knox_views.LoginView):
+    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    permission_classes = (IsAuthenticatedUser,)
+
+
+@extend_schema(request=None, responses={204: None}, description="Revoke the token this request was made with.")
+class LogoutView(knox_views.LogoutView):
+    pass
+
+
+@extend_schema(request=None, responses={204: None}, description="Revoke every token of the user.")
+class LogoutAllView(knox_views.LogoutAllView):
+    pass

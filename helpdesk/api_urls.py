@@ -1,0 +1,36 @@
+"""REST API v1 routes (/api/v1/) and the OpenAPI schema and docs (/api/schema/, /api/docs/)."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from helpdesk.api_auth import LoginView, LogoutAllView, LogoutView
+from helpdesk.api_errors import not_found
+from surveys import api as surveys_api
+from tickets import api as tickets_api
+
+router = SimpleRouter()
+router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
+router.register(r"tickets/(?P<ticket_pk>[^/]+)/messages", tickets_api.TicketMessageViewSet, basename="ticket-message")
+router.register("customers", tickets_api.CustomerViewSet, basename="customer")
+router.register("survey-invitations", surveys_api.SurveyInvitationViewSet, basename="survey-invitation")
+router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
+router.register("followups", surveys_api.FollowUpViewSet, basename="followup")
+
+v1 = [
+    path("auth/login/", LoginView.as_view(), name="knox_login"),
+    path("auth/logout/", LogoutView.as_view(), name="knox_logout"),
+    path("auth/logoutall/", LogoutAllView.as_view(), name="knox_logoutall"),
+    # Any id text reaches the view, which answers a JSON 404 for a non-number (not Django's HTML 404).
+    re_path(r"^stats/agents/(?P<agent_id>[^/]+)/$", surveys_api.AgentStatsView.as_view(), name="stats-agent"),
+    re_path(r"^stats/queues/(?P<queue_id>[^/]+)/$", surveys_api.QueueStatsView.as_view(), name="stats-queue"),
+    path("", include(router.urls)),
+    re_path(r"", not_found),  # anything else under /api/v1/: a JSON 404 like the API's own
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"), namespace="v1")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
