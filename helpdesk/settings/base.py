@@ -159,6 +159,9 @@ OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
+# /healthz answers 503 when beat or worker is silent longer than this, or a due email waits longer than that.
+HEALTH_MAX_SILENCE_SECONDS = env.int("HEALTH_MAX_SILENCE_SECONDS", default=120)
+HEALTH_MAX_EMAIL_DELAY_SECONDS = env.int("HEALTH_MAX_EMAIL_DELAY_SECONDS", default=600)
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 
 # Celery: Redis when REDIS_URL is set, else a filesystem broker under var/celery/ (no services needed for `make run`).
