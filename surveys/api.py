@@ -29,13 +29,12 @@ from .forms import Period, PeriodForm
 from .models import CES_CHOICES, CSAT_CHOICES, FollowUp, SurveyInvitation, SurveyResponse
 from .selectors import (
     FeedbackStats,
-    feedback_for_agent,
+    agent_feedback_invitations,
     feedback_for_queue,
     feedback_stats,
     followups_visible_to,
     invitations_visible_to,
     queues_led_by,
-    team_agents_visible_to,
 )
 
 # --- serializers ----------------------------------------------------------------------------------------------------
@@ -376,12 +375,9 @@ class AgentStatsView(_StatsView):
 
     def stats(self, request: Request, pk: int, period: Period) -> FeedbackStats:
         """As the web pages: your own ratings all; a lead a team member's in the queues they lead; admins anyone's."""
-        user = request.user
-        if pk != user.pk and not team_agents_visible_to(user).filter(pk=pk).exists():
+        invitations = agent_feedback_invitations(viewer=request.user, agent_id=pk)
+        if invitations is None:
             raise Http404
-        if pk == user.pk or user.is_superuser:
-            return feedback_for_agent(agent_id=pk, start=period.start, end=period.end)
-        invitations = SurveyInvitation.objects.filter(agent_id=pk, queue_id__in=queues_led_by(user).values("pk"))
         return feedback_stats(invitations=invitations, start=period.start, end=period.end)
 
 

@@ -90,6 +90,19 @@ def team_agents_visible_to(user: UserLike) -> QuerySet[User]:
     )
 
 
+def agent_feedback_invitations(*, viewer: UserLike, agent_id: int) -> QuerySet[SurveyInvitation] | None:
+    """The invitations whose figures `viewer` may see as `agent_id`'s feedback (None: not allowed): your own all of
+    them; a lead a team member's in the queues they lead only; an admin anyone's. UI and API both ask here."""
+    if not _active(viewer):
+        return None
+    invitations = SurveyInvitation.objects.filter(agent_id=agent_id)
+    if agent_id == viewer.pk or viewer.is_superuser:
+        return invitations
+    if not team_agents_visible_to(viewer).filter(pk=agent_id).exists():
+        return None
+    return invitations.filter(queue_id__in=queues_led_by(viewer).values("pk"))
+
+
 def followup_assignees(*, followup: FollowUp) -> QuerySet[User]:
     """Who a follow-up can be reassigned to: the active members of its queue."""
     return User.objects.filter(

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -16,9 +16,9 @@ from ..forms import Period, PeriodForm
 from ..models import SurveyInvitation
 from ..selectors import (
     WeekPoint,
+    agent_feedback_invitations,
     feedback_stats,
     latest_comments,
-    queues_led_by,
     score_distribution,
     team_agents_visible_to,
     weekly_feedback,
@@ -103,10 +103,10 @@ def my_feedback(request: HttpRequest) -> HttpResponse:
 def agent_feedback(request: HttpRequest, agent_id: int) -> HttpResponse:
     """A lead sees a member of a queue they lead (only that queue's ratings); admins anyone; otherwise 404."""
     agent = get_object_or_404(team_agents_visible_to(request.user), pk=agent_id)
+    invitations = agent_feedback_invitations(viewer=request.user, agent_id=agent.pk)
+    if invitations is None:
+        raise Http404
     form, period = period_from(request)
-    invitations = SurveyInvitation.objects.filter(agent_id=agent.pk)
-    if not request.user.is_superuser:
-        invitations = invitations.filter(queue_id__in=queues_led_by(request.user).values("pk"))
     context = {"form": form, "subject": agent, "own": agent.pk == request.user.pk}
     context |= feedback_context(invitations=invitations, period=period)
     return _render(request, context)
