@@ -5,6 +5,7 @@ helpdesk/api_errors.py and the token login in helpdesk/api_auth.py. This module 
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -118,7 +119,14 @@ class StrictIsoDateTimeRangeField(django_filter_fields.IsoDateTimeRangeField):
     def clean(self, value: Any) -> Any:
         for part in value or ():
             _refuse_empty(part)
-        return super().clean(value)
+        cleaned = super().clean(value)
+        if not isinstance(cleaned, slice):
+            return cleaned
+        # In UTC: Postgres refuses offsets beyond ±15:59 that ISO 8601 (and Python) allow; out of range → 400.
+        try:
+            return slice(*(bound and bound.astimezone(UTC) for bound in (cleaned.start, cleaned.stop)))
+        except OverflowError:
+            raise forms.ValidationError("Enter a date-time between the years 1 and 9999.", code="invalid") from None
 
 
 class BooleanFilter(django_filters.BooleanFilter):

@@ -438,3 +438,21 @@ def test_api_conforms_to_its_schema_and_never_fails(api_schema):
             runs.append(f"{label}: {len(statuses)} calls, statuses {sorted(set(statuses))}")
     print("\n".join(["schemathesis:", *runs, f"{len(runs) + len(failures)} runs, {len(failures)} failing"]))
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("due_after=1702-10-14T06:51:42.2%2B17:17", 200),  # an offset Postgres refuses: sent to it in UTC
+        ("due_before=0302-01-15T15:27:38Z", 200),
+        ("due_after=0001-01-01T00:00:00%2B05:00", 400),  # before year 1 in UTC
+        ("due_before=9999-12-31T23:59:59-05:00", 400),  # after year 9999 in UTC
+    ],
+)
+def test_date_time_filters_are_taken_in_utc_and_out_of_range_is_a_400(admin_user, query, status):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+
+    response = client.get(f"/api/v1/followups/?{query}")
+
+    assert response.status_code == status, response.content
