@@ -58,3 +58,28 @@ def test_password_reset_for_an_unknown_address_says_the_same_and_queues_nothing(
 
     assert "Check your email" in response.content.decode()
     assert not OutgoingEmail.objects.exists()
+
+
+def test_repeated_wrong_passwords_lock_the_login_even_with_the_right_one(client, agent, settings):
+    # given the failure limit is reached from one client for one username
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": agent.username, "password": "guess"})
+
+    # when the right password is tried from there
+    response = client.post(reverse("login"), {"username": agent.username, "password": "pw"})
+
+    # then it is refused with the lockout page, and nobody is logged in
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_login_resets_the_failure_count(client, agent, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(reverse("login"), {"username": agent.username, "password": "guess"})
+    assert client.post(reverse("login"), {"username": agent.username, "password": "pw"}).status_code == 302
+    client.post(reverse("logout"))
+
+    response = client.post(reverse("login"), {"username": agent.username, "password": "guess"})
+
+    assert response.status_code == 200  # one failure again, not locked

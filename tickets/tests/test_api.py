@@ -509,3 +509,13 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"swagger-ui" in docs.content
+
+
+def test_token_login_is_locked_after_repeated_wrong_passwords(agent, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        APIClient().post("/api/v1/auth/login/", HTTP_AUTHORIZATION=basic_auth(agent.username, "nope"))
+
+    response = APIClient().post("/api/v1/auth/login/", HTTP_AUTHORIZATION=basic_auth(agent.username, "pw"))
+
+    assert response.status_code in (401, 403, 429)
+    assert not AuthToken.objects.filter(user=agent).exists()
