@@ -15,8 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Aggregate, Avg, Case, Count, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from typing_extensions import TypeIs
 
@@ -215,6 +214,55 @@ def feedback_stats_by_queue(
     return {row["queue_id"]: FeedbackStats.from_row(row) for row in rows}
 
 
+_STAT_COUNTS = ("sent", "responses", "csat_n", "csat_sat", "ces_n", "ces_agree")
+_STAT_MEANS = {"csat_mean": "csat_n", "ces_mean": "ces_n"}  # a mean and the count it is taken over
+
+
+def _rows_added(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate rows of _stats_aggregates added up: counts summed, means weighted by the count they are over."""
+    total: dict[str, Any] = {key: sum(row[key] or 0 for row in rows) for key in _STAT_COUNTS}
+    for mean, count in _STAT_MEANS.items():
+        weighted = sum((row[mean] or 0) * (row[count] or 0) for row in rows if row[mean] is not None)
+        total[mean] = weighted / total[count] if total[count] else None
+    return total
+
+
+@dataclass(frozen=True)
+class FeedbackRollup:
+    total: FeedbackStats
+    by_agent: dict[int | None, FeedbackStats]
+    by_queue: dict[int, FeedbackStats]
+
+
+def feedback_stats_rollup(*, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime) -> FeedbackRollup:
+    """FeedbackStats in total, per agent snapshot and per queue snapshot — one query grouped by (agent, queue)."""
+    rows = list(
+        _sent_between(invitations, start, end).order_by().values("agent_id", "queue_id").annotate(**_stats_aggregates())
+    )
+    by_agent: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    by_queue: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_agent[row["agent_id"]].append(row)
+        by_queue[row["queue_id"]].append(row)
+    return FeedbackRollup(
+        total=FeedbackStats.from_row(_rows_added(rows)),
+        by_agent={key: FeedbackStats.from_row(_rows_added(group)) for key, group in by_agent.items()},
+        by_queue={key: FeedbackStats.from_row(_rows_added(group)) for key, group in by_queue.items()},
+    )
+
+
+def feedback_stats_with_distributions(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime
+) -> tuple[FeedbackStats, list[tuple[int, int]], list[tuple[int, int]]]:
+    """FeedbackStats and the CSAT (1–5) and CES (1–7) score counts, as score_distribution gives them — one query."""
+    scores = {f"csat_{n}": Count("response", filter=_COUNTED & Q(response__csat=n)) for n in range(1, 6)}
+    scores |= {f"ces_{n}": Count("response", filter=_COUNTED & Q(response__ces=n)) for n in range(1, 8)}
+    row = _sent_between(invitations, start, end).order_by().aggregate(**_stats_aggregates(), **scores)
+    csat = [(n, row[f"csat_{n}"] or 0) for n in range(1, 6)]
+    ces = [(n, row[f"ces_{n}"] or 0) for n in range(1, 8)]
+    return FeedbackStats.from_row(row), csat, ces
+
+
 @dataclass(frozen=True)
 class WeekPoint:
     week: datetime  # Monday 00:00 (UTC) of the week
@@ -226,14 +274,22 @@ def weekly_feedback(*, invitations: QuerySet[SurveyInvitation], weeks: int = 12,
     now = now or timezone.now()
     this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     first = this_monday - timedelta(weeks=weeks - 1)
+    # The week of each row as a CASE over the week boundaries: plain comparisons, which SQLite runs much faster
+    # than TruncWeek (a Python function called per row there).
+    mondays = [first + timedelta(weeks=i) for i in range(weeks + 1)]
+    week_index = Case(
+        *(When(sent_at__lt=mondays[i + 1], then=Value(i)) for i in range(weeks)),
+        default=Value(weeks),
+        output_field=IntegerField(),
+    )
     rows = (
-        _sent_between(invitations, first, this_monday + timedelta(weeks=1))
+        _sent_between(invitations, first, mondays[-1])
         .order_by()
-        .annotate(week=TruncWeek("sent_at"))
+        .annotate(week=week_index)
         .values("week")
         .annotate(**_stats_aggregates())
     )
-    by_week = {row["week"].date(): FeedbackStats.from_row(row) for row in rows}
+    by_week = {mondays[row["week"]].date(): FeedbackStats.from_row(row) for row in rows}
     empty = FeedbackStats.from_row(
         dict.fromkeys(("sent", "responses", "csat_n", "csat_sat", "csat_mean", "ces_n", "ces_agree", "ces_mean"))
     )
@@ -339,6 +395,14 @@ def _closed_tickets(user: UserLike, start: datetime, end: datetime) -> QuerySet[
 
 def ticket_metrics_by_agent(*, tickets: QuerySet[Ticket]) -> dict[int | None, dict[str, Any]]:
     """Closed count and median first reply / resolution per assignee — one query (Postgres medians in SQL)."""
+    return _ticket_metrics(tickets=tickets)[0]
+
+
+def _ticket_metrics(
+    *, tickets: QuerySet[Ticket]
+) -> tuple[dict[int | None, dict[str, Any]], dict[str, float | None] | None]:
+    """Per assignee as ticket_metrics_by_agent, and on SQLite the overall medians from the same rows (on Postgres
+    None: _overall_medians asks the database)."""
     tickets = tickets.order_by()
     solved = Q(close_reason=CloseReason.SOLVED)
     if connection.vendor == "postgresql":
@@ -347,7 +411,7 @@ def ticket_metrics_by_agent(*, tickets: QuerySet[Ticket]) -> dict[int | None, di
             first_reply=Median("first_reply_seconds", filter=solved),
             resolution=Median("resolution_seconds", filter=solved),
         )
-        return {row["assignee_id"]: row for row in rows}
+        return {row["assignee_id"]: row for row in rows}, None
     # SQLite fallback: one query for the values, the medians in Python.
     out: dict[int | None, dict[str, Any]] = {}
     values: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: {"first_reply": [], "resolution": []})
@@ -365,7 +429,11 @@ def ticket_metrics_by_agent(*, tickets: QuerySet[Ticket]) -> dict[int | None, di
         for key in ("first_reply", "resolution"):
             found = values[owner_id][key]
             row[key] = float(statistics.median(found)) if found else None
-    return out
+    overall: dict[str, float | None] = {}
+    for key in ("first_reply", "resolution"):
+        every = [value for lists in values.values() for value in lists[key]]
+        overall[key] = float(statistics.median(every)) if every else None
+    return out, overall
 
 
 def followup_counts_by_owner(*, followups: QuerySet[FollowUp], now: datetime) -> dict[int | None, dict[str, int]]:
@@ -383,6 +451,7 @@ class TeamDashboard:
     rows: list[AgentRow]
     totals: AgentRow | None
     queues: list[Queue]
+    queue_feedback: dict[int, FeedbackStats]  # FeedbackStats per led queue (absent: no invitation emailed)
 
 
 def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datetime | None = None) -> TeamDashboard:
@@ -394,8 +463,9 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
     followups = followups_visible_to(user).filter(queue_id__in=led.values("pk"))
     tickets = _closed_tickets(user, start, end)
 
-    metrics = ticket_metrics_by_agent(tickets=tickets)
-    feedback = feedback_stats_by_agent(invitations=invitations, start=start, end=end)
+    metrics, overall = _ticket_metrics(tickets=tickets)
+    rollup = feedback_stats_rollup(invitations=invitations, start=start, end=end)
+    feedback = rollup.by_agent
     counts = followup_counts_by_owner(followups=followups, now=now)
     rows = [
         AgentRow(
@@ -410,21 +480,20 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
         for agent in agents
     ]
     all_closed = sum(row["closed"] for row in metrics.values())
-    total_counts = followups.order_by().aggregate(
-        open=Count("pk", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES)),
-        overdue=Count("pk", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES, due_at__lt=now)),
-    )
-    overall = _overall_medians(tickets)
+    # The per-owner rows cover every follow-up (unassigned ones under None): their sums are the totals.
+    total_counts = {key: sum(row[key] for row in counts.values()) for key in ("open", "overdue")}
+    if overall is None:
+        overall = _overall_medians(tickets)
     totals = AgentRow(
         agent=User(username="All agents"),
         tickets_closed=all_closed,
         median_first_reply=overall["first_reply"],
         median_resolution=overall["resolution"],
-        feedback=feedback_stats(invitations=invitations, start=start, end=end),
+        feedback=rollup.total,
         followups_open=total_counts["open"],
         followups_overdue=total_counts["overdue"],
     )
-    return TeamDashboard(rows=rows, totals=totals, queues=list(led))
+    return TeamDashboard(rows=rows, totals=totals, queues=list(led), queue_feedback=rollup.by_queue)
 
 
 def _overall_medians(tickets: QuerySet[Ticket]) -> dict[str, float | None]:

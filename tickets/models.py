@@ -222,6 +222,10 @@ class Ticket(models.Model):
             models.Index(
                 fields=["queue", "-updated_at"], condition=models.Q(rated_poor=True), name="ticket_rated_poor"
             ),
+            # The list's default order: walked in order, skipping other statuses, until a page is full. (Partial
+            # indexes on the open statuses are not used by SQLite when the statuses are query parameters.)
+            models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_upd"),
+            models.Index(fields=["queue", "-updated_at", "-id"], name="ticket_queue_upd"),
         ]
         constraints = [
             models.CheckConstraint(

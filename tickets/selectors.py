@@ -93,6 +93,8 @@ LIST_SORTS: dict[str, Any] = {
     "rating": F("last_csat"),
 }
 DEFAULT_SORT = "-updated"
+# Only these columns can be NULL: "NULLS LAST" elsewhere would stop the database from reading an index in order.
+NULLABLE_SORTS = {"assignee", "rating"}
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,12 @@ def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         return tickets
     by_reference = Q(pk=parse_reference(text)) if text.upper().startswith("HD-") else Q(pk__in=[])
     if connection.vendor == "postgresql":
+        # Uncorrelated IN subqueries, so the GIN indexes of migration tickets 0005 find the matches (an EXISTS per
+        # ticket would compute every message's tsvector).
         query = SearchQuery(text, search_type="websearch", config="english")
-        bodies = Message.objects.annotate(document=SearchVector("body", config="english")).filter(
-            ticket_id=OuterRef("pk"), document=query
-        )
-        return tickets.annotate(subject_document=SearchVector("subject", config="english")).filter(
-            Q(subject_document=query) | Exists(bodies) | by_reference
-        )
+        bodies = Message.objects.annotate(document=SearchVector("body", config="english")).filter(document=query)
+        subjects = Ticket.objects.annotate(document=SearchVector("subject", config="english")).filter(document=query)
+        return tickets.filter(Q(pk__in=subjects.values("pk")) | Q(pk__in=bodies.values("ticket_id")) | by_reference)
     matching_bodies = Message.objects.filter(ticket_id=OuterRef("pk"), body__icontains=text)
     return tickets.filter(Q(subject__icontains=text) | Exists(matching_bodies) | by_reference)
 
@@ -180,7 +181,8 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetim
     column = filters.sort.removeprefix("-")
     expression = LIST_SORTS.get(column, LIST_SORTS["updated"])
     descending = filters.sort.startswith("-") if column in LIST_SORTS else True
-    order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    nulls = {"nulls_last": True} if column in NULLABLE_SORTS else {}
+    order = expression.desc(**nulls) if descending else expression.asc(**nulls)
     id_order = F("id").desc() if descending else F("id").asc()
     return tickets.select_related("queue", "customer", "assignee").order_by(order, id_order)
 

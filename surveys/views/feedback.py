@@ -17,9 +17,8 @@ from ..models import SurveyInvitation
 from ..selectors import (
     WeekPoint,
     agent_feedback_invitations,
-    feedback_stats,
+    feedback_stats_with_distributions,
     latest_comments,
-    score_distribution,
     team_agents_visible_to,
     weekly_feedback,
 )
@@ -53,11 +52,9 @@ def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
 
 def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period) -> dict[str, Any]:
     """Every figure of a feedback page: a fixed number of queries, whatever the number of responses."""
-    stats = feedback_stats(invitations=invitations, start=period.start, end=period.end)
+    stats, csat, ces = feedback_stats_with_distributions(invitations=invitations, start=period.start, end=period.end)
     history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
     weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
-    csat = score_distribution(invitations=invitations, start=period.start, end=period.end, field="csat", scale=5)
-    ces = score_distribution(invitations=invitations, start=period.start, end=period.end, field="ces", scale=7)
     return {
         "stats": stats,
         "period": period,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
@@ -47,6 +48,9 @@ class Command(BaseCommand):
                 bar.update(len(indexes))
         policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now)
+        if written.tickets or surveys.invitations:
+            with connection.cursor() as cursor:  # fresh planner statistics after bulk writes (SQLite and Postgres)
+                cursor.execute("ANALYZE")
         self._summary(desk, written=written, surveys=surveys, seconds=time.monotonic() - started)
         self.stdout.write(
             f"Surveys go out {policy.delay_minutes} min after a ticket is solved (see /dev/mail/ in DEBUG)."
