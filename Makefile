@@ -8,7 +8,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_A
 	REDIS_URL=redis://127.0.0.1:6379/0 \
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP
 
-.PHONY: run test browser lint format install install-dev migrate seed worker beat clean
+.PHONY: run test browser lint format install install-dev migrate seed worker beat clean bench
 
 run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat
 	$(PY) manage.py migrate --noinput
@@ -52,6 +52,28 @@ $(VENV)/.installed: $(VENV)/.created requirements.txt
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
+
+# `make bench`: 100k demo tickets in databases of their own (never var/db.sqlite3 or the test databases), then the
+# page timings of bench_pages, on SQLite and, when it answers on 127.0.0.1, on Postgres. Seeding is idempotent.
+BENCH_TICKETS ?= 100000
+BENCH_SQLITE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk_bench
+
+bench: install ## seed 100k demo tickets (SQLite, and Postgres if reachable) and print the page timings
+	DATABASE_URL=$(BENCH_SQLITE_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(BENCH_SQLITE_URL) $(PY) manage.py seed_demo --tickets $(BENCH_TICKETS)
+	DATABASE_URL=$(BENCH_SQLITE_URL) $(PY) manage.py bench_pages
+	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1; then \
+		set -e; \
+		psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw helpdesk_bench \
+			|| createdb -h 127.0.0.1 -U postgres helpdesk_bench; \
+		set -x; \
+		DATABASE_URL=$(BENCH_PG_URL) $(PY) manage.py migrate --noinput; \
+		DATABASE_URL=$(BENCH_PG_URL) $(PY) manage.py seed_demo --tickets $(BENCH_TICKETS); \
+		DATABASE_URL=$(BENCH_PG_URL) $(PY) manage.py bench_pages; \
+	else \
+		echo "Postgres does not answer on 127.0.0.1:5432 (pg_isready): Postgres benchmark skipped."; \
+	fi
 
 clean:
 	rm -rf var/db.sqlite3* var/celery var/mail

@@ -1,0 +1,200 @@
+"""`manage.py bench_pages`: time the agent pages against the current database (a report, not a test).
+
+Run after `seed_demo --tickets 100000` (see `make bench`). Each page is requested by a demo agent (the team dashboard
+by a demo lead) through django.test.Client with DEBUG off: some warm-up requests, then --runs timed ones. The table
+gives the median and p90 wall time of the whole request (middleware, views, queries, template rendering), the number
+of queries of one request, and the issue's target. It lives in surveys because it covers both apps.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+import warnings
+from argparse import ArgumentParser
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from tickets import demo
+from tickets.models import Message, Status, Ticket
+from tickets.selectors import tickets_visible_to
+
+from ...models import SurveyInvitation, SurveyResponse
+
+MAX_QUERIES = 10
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: str
+    user: User
+    target_ms: float
+
+
+@dataclass(frozen=True)
+class Result:
+    page: Page
+    times_ms: list[float]
+    queries: list[tuple[str, str]]  # (sql, seconds) of one request
+    size: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p90(self) -> float:
+        if len(self.times_ms) < 2:
+            return self.times_ms[0]
+        return statistics.quantiles(self.times_ms, n=10, method="inclusive")[-1]
+
+    @property
+    def ok(self) -> bool:
+        return self.median <= self.page.target_ms and len(self.queries) <= MAX_QUERIES
+
+
+def _default_queue() -> demo.QueueSpec:
+    """The biggest demo queue: the worst case for its agent and lead."""
+    return max(demo.QUEUES, key=lambda spec: spec.weight)
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the ticket list, ticket detail, My feedback and the team dashboard (median and p90 of --runs requests, "
+        "query counts) against the current DATABASE_URL and print a table with the targets. Always exits 0."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        spec = _default_queue()
+        parser.add_argument("--runs", type=int, default=15, help="timed requests per page (default %(default)s)")
+        parser.add_argument("--warmup", type=int, default=2, help="untimed requests first (default %(default)s)")
+        parser.add_argument("--agent", default=spec.agents[1][0], help="agent username (default %(default)s)")
+        parser.add_argument("--lead", default=spec.agents[0][0], help="lead username (default %(default)s)")
+        parser.add_argument("--search", default="webhook", help="search term of the list view (default %(default)s)")
+        parser.add_argument("--show-queries", action="store_true", help="print each page's SQL with its time")
+
+    def handle(
+        self,
+        *args: Any,
+        runs: int,
+        warmup: int,
+        agent: str,
+        lead: str,
+        search: str,
+        show_queries: bool,
+        **options: Any,
+    ) -> None:
+        if runs < 1 or warmup < 1:
+            raise CommandError("--runs and --warmup must be at least 1.")
+        logging.getLogger("axes").setLevel(logging.WARNING)  # one INFO line per force_login otherwise
+        warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic for a bench
+        agent_user, lead_user = self._user(agent), self._user(lead)
+        pages = self._pages(agent_user, lead_user, search)
+        self._describe()
+        # DEBUG off as in production (no debug toolbar-like overhead); the test client's host is accepted.
+        with override_settings(DEBUG=False, ALLOWED_HOSTS=[HOST, "testserver", "localhost"]):
+            results = [self._measure(page, runs=runs, warmup=warmup) for page in pages]
+        self._table(results, runs=runs, warmup=warmup)
+        if show_queries:
+            for result in results:
+                self.stdout.write(f"\n{result.page.name} ({len(result.queries)} queries):")
+                for sql, seconds in result.queries:
+                    self.stdout.write(f"  {float(seconds) * 1000:7.2f} ms  {sql}")
+
+    def _user(self, username: str) -> User:
+        try:
+            return User.objects.get(username=username)
+        except User.DoesNotExist:
+            raise CommandError(f"No user {username!r}: run `manage.py seed_demo --tickets 100000` first.") from None
+
+    def _pages(self, agent: User, lead: User, search: str) -> list[Page]:
+        ticket = (
+            tickets_visible_to(agent)
+            .filter(status=Status.CLOSED, last_csat__isnull=False)
+            .order_by("-closed_at", "-id")
+            .first()
+        )
+        if ticket is None:
+            raise CommandError(f"{agent.username} sees no closed, rated ticket: run `manage.py seed_demo` first.")
+        self._ticket = ticket
+        tickets_url = reverse("tickets:list")
+        return [
+            Page("Ticket list (My open tickets)", tickets_url, agent, 25),
+            Page(
+                f"Ticket list (Open in my queues, search {search!r})",
+                f"{tickets_url}?{urlencode({'view': 'queues', 'q': search})}",
+                agent,
+                25,
+            ),
+            Page(f"Ticket detail ({ticket.reference}, closed)", reverse("tickets:detail", args=[ticket.pk]), agent, 25),
+            Page("My feedback (90 days)", f"{reverse('surveys:my-feedback')}?period=90", agent, 50),
+            Page("Team dashboard (90 days)", f"{reverse('surveys:team')}?period=90", lead, 50),
+        ]
+
+    def _describe(self) -> None:
+        ticket = self._ticket
+        settings_dict = connection.settings_dict
+        self.stdout.write(
+            f"Database: {connection.vendor} {settings_dict['NAME']} — {Ticket.objects.count()} tickets, "
+            f"{Message.objects.count()} messages, {SurveyInvitation.objects.count()} survey invitations, "
+            f"{SurveyResponse.objects.count()} responses"
+        )
+        self.stdout.write(
+            f"Detail page: {ticket.reference} with {Message.objects.filter(ticket=ticket).count()} messages."
+        )
+
+    def _measure(self, page: Page, *, runs: int, warmup: int) -> Result:
+        client = Client(SERVER_NAME=HOST, HTTP_HOST=HOST)
+        client.force_login(page.user)
+        for _ in range(warmup - 1):
+            self._get(client, page)
+        with CaptureQueriesContext(connection) as captured:  # the last warm-up counts the queries
+            size = len(self._get(client, page))
+        queries = [(query["sql"], query["time"]) for query in captured.captured_queries]
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            self._get(client, page)
+            times.append((time.perf_counter() - started) * 1000)
+        return Result(page=page, times_ms=times, queries=queries, size=size)
+
+    def _get(self, client: Client, page: Page) -> bytes:
+        response = client.get(page.url)
+        if response.status_code != 200:
+            raise CommandError(f"{page.name}: {page.url} answered {response.status_code}.")
+        return response.content
+
+    def _table(self, results: list[Result], *, runs: int, warmup: int) -> None:
+        out = self.stdout.write
+        width = max(len(result.page.name) for result in results)
+        header = (
+            f"{'page':<{width}}  {'median ms':>9}  {'p90 ms':>7}  {'queries':>7}  {'target ms':>9}  "
+            f"{'median/target':>13}  result"
+        )
+        out(f"\n{runs} timed requests per page after {warmup} warm-up; target ≤ {MAX_QUERIES} queries per page.")
+        out(header)
+        out("-" * len(header))
+        for result in results:
+            verdict = "OK" if result.ok else "OVER"
+            if not result.ok and len(result.queries) > MAX_QUERIES:
+                verdict += " (queries)"
+            out(
+                f"{result.page.name:<{width}}  {result.median:9.1f}  {result.p90:7.1f}  {len(result.queries):7d}  "
+                f"{result.page.target_ms:9.0f}  {result.median / result.page.target_ms:13.2f}  {verdict}"
+            )
+        over = [result.page.name for result in results if not result.ok]
+        if over:
+            out(self.style.WARNING(f"Over target: {', '.join(over)}"))
+        else:
+            out(self.style.SUCCESS("All pages within target."))
