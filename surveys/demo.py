@@ -8,7 +8,9 @@ Each ticket's survey comes from its own random stream (seed, ticket id).
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -134,6 +136,7 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
     changes: list[tuple] = []
     followups: list[tuple[FollowUp, list[dict]]] = []
     events: list[FollowUpEvent] = []
+    outcomes = itertools.cycle(OVERDUE_OUTCOMES)
     with transaction.atomic():
         SurveyInvitation.objects.bulk_create(invitations, batch_size=1000)
         for plan in plans:
@@ -156,7 +159,9 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
             responses.append(response)
             changes.append((response, csat, ces, comment, answered_at))
             if _demo_poor(csat, ces):
-                followups.append(_followup(plan, rng=rng, at=answered_at, now=now, calendars=calendars))
+                followups.append(
+                    _followup(plan, rng=rng, at=answered_at, now=now, calendars=calendars, outcomes=outcomes)
+                )
         SurveyResponse.objects.bulk_create(responses, batch_size=1000)
         SurveyResponseChange.objects.bulk_create(
             [
@@ -238,8 +243,13 @@ def _ensure_minimum(plans: list[_Plan], already: dict[int, int]) -> None:
             counts[agent_id] = counts.get(agent_id, 0) + 1
 
 
+# What became of the overdue demo follow-ups, in turn: every status shows up once there are four of them, whatever
+# the day the demo is seeded on.
+OVERDUE_OUTCOMES = ("resolved", "contacted", "unreachable", "open", "resolved", "resolved", "contacted", "unreachable")
+
+
 def _followup(
-    plan: _Plan, *, rng: random.Random, at: datetime, now: datetime, calendars: dict
+    plan: _Plan, *, rng: random.Random, at: datetime, now: datetime, calendars: dict, outcomes: Iterator[str]
 ) -> tuple[FollowUp, list[dict]]:
     """A follow-up opened when the poor answer settled, in a status that fits its age (some left overdue)."""
     opened = at + timedelta(minutes=10)
@@ -254,7 +264,6 @@ def _followup(
         created_at=opened,
     )
     history: list[dict] = [{"kind": FollowUpEvent.Kind.OPENED, "at": opened}]
-    roll = rng.random()
     if due - timedelta(hours=2) < now:
         reminded = max(opened, due - timedelta(hours=2))
         followup.reminded_at = reminded
@@ -262,8 +271,8 @@ def _followup(
     if due >= now:
         return followup, history  # not due yet: open
     handled = opened + (due - opened) * rng.uniform(0.2, 0.9)
-    old = now - due > timedelta(days=5)
-    if roll < (0.65 if old else 0.4):
+    outcome = next(outcomes)
+    if outcome == "resolved":
         if rng.random() < 0.5:
             followup.contacted_at = handled
             history.append(_contacted(rng, owner_id, handled))
@@ -280,14 +289,14 @@ def _followup(
                 "note": f"{followup.outcome}\nRoot cause: {label}",
             }
         )
-    elif roll < (0.8 if old else 0.5):
+    elif outcome == "unreachable":
         followup.status, followup.closed_at = FollowUp.Status.UNREACHABLE, handled
         followup.note = rng.choice(UNREACHABLE_NOTES)
         history.append(
             {"kind": FollowUpEvent.Kind.UNREACHABLE, "actor_id": owner_id, "at": handled, "note": followup.note}
         )
     else:  # still open or contacted, overdue: escalated once to the lead
-        if roll < (0.9 if old else 0.75):
+        if outcome == "contacted":
             followup.status, followup.contacted_at = FollowUp.Status.CONTACTED, handled
             followup.note = rng.choice(CONTACT_NOTES)
             history.append(_contacted(rng, owner_id, handled, note=followup.note))
