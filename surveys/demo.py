@@ -137,6 +137,12 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
     followups: list[tuple[FollowUp, list[dict]]] = []
     events: list[FollowUpEvent] = []
     outcomes = itertools.cycle(OVERDUE_OUTCOMES)
+    for plan in plans:  # bulk_create skips SurveyResponse.save(): the invitation's copy of the answer is set here
+        if plan.answer is not None:
+            _, csat, ces, comment = plan.answer
+            invitation = plan.invitation
+            invitation.answer_counted, invitation.answer_csat, invitation.answer_ces = True, csat, ces
+            invitation.answer_commented = bool(comment)
     with transaction.atomic():
         SurveyInvitation.objects.bulk_create(invitations, batch_size=1000)
         for plan in plans:

@@ -7,9 +7,10 @@ sees their team's feedback and every follow-up of the queues they lead; an admin
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -158,23 +159,22 @@ def _pct(part: int | None, whole: int | None) -> float | None:
     return round(100.0 * (part or 0) / whole, 1) if whole else None
 
 
-# A response counts when it is not a link scanner's burst; scores are counted where they were given.
-_COUNTED = Q(response__isnull=False, response__flagged_automated=False)
+# A response counts when it is not a link scanner's burst; scores are counted where they were given. The invitation
+# holds a copy of its counted response's scores (answer_counted / answer_csat / answer_ces, kept by
+# SurveyResponse.save()), so every figure below reads the invitations alone — through a covering index — with no join.
 
 
-def _stats_aggregates(prefix: str = "") -> dict[str, Any]:
-    """The aggregate expressions of FeedbackStats over invitations (prefix for a join path, e.g. 'invitation__')."""
-    counted = _COUNTED
-    csat, ces = Q(response__csat__isnull=False), Q(response__ces__isnull=False)
+def _stats_aggregates() -> dict[str, Any]:
+    """The aggregate expressions of FeedbackStats over invitations. Each reads only columns of the stats indexes."""
     return {
-        "sent": Count("pk"),
-        "responses": Count("response", filter=counted),
-        "csat_n": Count("response", filter=counted & csat),
-        "csat_sat": Count("response", filter=counted & Q(response__csat__gte=4)),
-        "csat_mean": Avg("response__csat", filter=counted),
-        "ces_n": Count("response", filter=counted & ces),
-        "ces_agree": Count("response", filter=counted & Q(response__ces__gte=5)),
-        "ces_mean": Avg("response__ces", filter=counted),
+        "sent": Count("*"),
+        "responses": Count("answer_counted", filter=Q(answer_counted=True)),
+        "csat_n": Count("answer_csat"),
+        "csat_sat": Count("answer_csat", filter=Q(answer_csat__gte=4)),
+        "csat_mean": Avg("answer_csat"),
+        "ces_n": Count("answer_ces"),
+        "ces_agree": Count("answer_ces", filter=Q(answer_ces__gte=5)),
+        "ces_mean": Avg("answer_ces"),
     }
 
 
@@ -255,8 +255,8 @@ def feedback_stats_with_distributions(
     *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime
 ) -> tuple[FeedbackStats, list[tuple[int, int]], list[tuple[int, int]]]:
     """FeedbackStats and the CSAT (1–5) and CES (1–7) score counts, as score_distribution gives them — one query."""
-    scores = {f"csat_{n}": Count("response", filter=_COUNTED & Q(response__csat=n)) for n in range(1, 6)}
-    scores |= {f"ces_{n}": Count("response", filter=_COUNTED & Q(response__ces=n)) for n in range(1, 8)}
+    scores = {f"csat_{n}": Count("answer_csat", filter=Q(answer_csat=n)) for n in range(1, 6)}
+    scores |= {f"ces_{n}": Count("answer_ces", filter=Q(answer_ces=n)) for n in range(1, 8)}
     row = _sent_between(invitations, start, end).order_by().aggregate(**_stats_aggregates(), **scores)
     csat = [(n, row[f"csat_{n}"] or 0) for n in range(1, 6)]
     ces = [(n, row[f"ces_{n}"] or 0) for n in range(1, 8)]
@@ -275,13 +275,10 @@ def weekly_feedback(*, invitations: QuerySet[SurveyInvitation], weeks: int = 12,
     this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     first = this_monday - timedelta(weeks=weeks - 1)
     # The week of each row as a CASE over the week boundaries: plain comparisons, which SQLite runs much faster
-    # than TruncWeek (a Python function called per row there).
+    # than TruncWeek (a Python function called per row there), nested as a binary search (4 comparisons per row for
+    # 15 weeks instead of up to 15).
     mondays = [first + timedelta(weeks=i) for i in range(weeks + 1)]
-    week_index = Case(
-        *(When(sent_at__lt=mondays[i + 1], then=Value(i)) for i in range(weeks)),
-        default=Value(weeks),
-        output_field=IntegerField(),
-    )
+    week_index = _week_of(mondays, 0, weeks)
     rows = (
         _sent_between(invitations, first, mondays[-1])
         .order_by()
@@ -300,36 +297,55 @@ def weekly_feedback(*, invitations: QuerySet[SurveyInvitation], weeks: int = 12,
     return points
 
 
+def _week_of(mondays: list[datetime], low: int, high: int) -> Any:
+    """The index i (low <= i < high) with mondays[i] <= sent_at < mondays[i + 1], for a row in that range."""
+    if high - low == 1:
+        return Value(low, output_field=IntegerField())
+    middle = (low + high) // 2
+    return Case(
+        When(sent_at__lt=mondays[middle], then=_week_of(mondays, low, middle)),
+        default=_week_of(mondays, middle, high),
+        output_field=IntegerField(),
+    )
+
+
 def score_distribution(
     *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, field: str, scale: int
 ) -> list[tuple[int, int]]:
     """[(score, count), …] for 1..scale of `field` ("csat" or "ces") — one grouped query."""
     if field not in ("csat", "ces"):
         raise ValueError(field)
+    column = f"answer_{field}"  # the counted response's score (NULL: no counted response, or not answered)
     rows = (
-        SurveyResponse.objects.filter(
-            invitation__in=_sent_between(invitations, start, end).values("pk"),
-            flagged_automated=False,
-            **{f"{field}__isnull": False},
-        )
+        _sent_between(invitations, start, end)
+        .filter(**{f"{column}__isnull": False})
         .order_by()
-        .values(field)
-        .annotate(n=Count("pk"))
+        .values(column)
+        .annotate(n=Count("*"))
     )
-    counts = {row[field]: row["n"] for row in rows}
+    counts = {row[column]: row["n"] for row in rows}
     return [(score, counts.get(score, 0)) for score in range(1, scale + 1)]
 
 
 def latest_comments(
     *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, limit: int = 10
 ) -> QuerySet[SurveyResponse]:
-    return (
+    latest = (
         SurveyResponse.objects.filter(
-            invitation__in=_sent_between(invitations, start, end).values("pk"), flagged_automated=False
+            # answer_commented (counted, with a comment) is in the agent stats index: only those responses are read
+            invitation__in=_sent_between(invitations, start, end).filter(answer_commented=True).values("pk"),
+            flagged_automated=False,
         )
         .exclude(comment="")
+        .order_by("-updated_at", "-id")
+        .values("pk")[:limit]
+    )
+    # Still one query: the `limit` newest are picked in a subquery first, so only they are joined to their ticket and
+    # customer (a join before the sort would read the ticket and customer of every commented response).
+    return (
+        SurveyResponse.objects.filter(pk__in=latest)
         .select_related("invitation__ticket", "invitation__customer")
-        .order_by("-updated_at", "-id")[:limit]
+        .order_by("-updated_at", "-id")
     )
 
 
@@ -387,10 +403,8 @@ class AgentRow:
     followups_overdue: int
 
 
-def _closed_tickets(user: UserLike, start: datetime, end: datetime) -> QuerySet[Ticket]:
-    return tickets_visible_to(user).filter(
-        queue_id__in=queues_led_by(user).values("pk"), closed_at__gte=start, closed_at__lt=end
-    )
+def _closed_tickets(user: UserLike, start: datetime, end: datetime, *, queue_ids: list[int]) -> QuerySet[Ticket]:
+    return tickets_visible_to(user).filter(queue_id__in=queue_ids, closed_at__gte=start, closed_at__lt=end)
 
 
 def ticket_metrics_by_agent(*, tickets: QuerySet[Ticket]) -> dict[int | None, dict[str, Any]]:
@@ -407,31 +421,33 @@ def _ticket_metrics(
     solved = Q(close_reason=CloseReason.SOLVED)
     if connection.vendor == "postgresql":
         rows = tickets.values("assignee_id").annotate(
-            closed=Count("pk"),
+            closed=Count("*"),  # not COUNT(id): every column read is in ticket_queue_closed_metrics (index-only)
             first_reply=Median("first_reply_seconds", filter=solved),
             resolution=Median("resolution_seconds", filter=solved),
         )
         return {row["assignee_id"]: row for row in rows}, None
-    # SQLite fallback: one query for the values, the medians in Python.
-    out: dict[int | None, dict[str, Any]] = {}
-    values: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: {"first_reply": [], "resolution": []})
-    for assignee_id, reason, first_reply, resolution in tickets.values_list(
-        "assignee_id", "close_reason", "first_reply_seconds", "resolution_seconds"
-    ):
-        row = out.setdefault(assignee_id, {"assignee_id": assignee_id, "closed": 0})
-        row["closed"] += 1
-        if reason == CloseReason.SOLVED:
+    # SQLite fallback: one query for the values (read from ticket_queue_closed_metrics alone), the medians in Python.
+    closed_rows = list(tickets.values_list("assignee_id", "close_reason", "first_reply_seconds", "resolution_seconds"))
+    solved_reason = str(CloseReason.SOLVED.value)  # a plain str: comparing to the enum member is slower, once per row
+    values: dict[str, dict[int | None, list[int]]] = {"first_reply": defaultdict(list), "resolution": defaultdict(list)}
+    first_replies, resolutions = values["first_reply"], values["resolution"]
+    for assignee_id, reason, first_reply, resolution in closed_rows:
+        if reason == solved_reason:
             if first_reply is not None:
-                values[assignee_id]["first_reply"].append(first_reply)
+                first_replies[assignee_id].append(first_reply)
             if resolution is not None:
-                values[assignee_id]["resolution"].append(resolution)
+                resolutions[assignee_id].append(resolution)
+    out: dict[int | None, dict[str, Any]] = {
+        assignee_id: {"assignee_id": assignee_id, "closed": closed}
+        for assignee_id, closed in Counter(map(itemgetter(0), closed_rows)).items()
+    }
     for owner_id, row in out.items():
-        for key in ("first_reply", "resolution"):
-            found = values[owner_id][key]
+        for key, by_owner in values.items():
+            found = by_owner.get(owner_id)
             row[key] = float(statistics.median(found)) if found else None
     overall: dict[str, float | None] = {}
-    for key in ("first_reply", "resolution"):
-        every = [value for lists in values.values() for value in lists[key]]
+    for key, by_owner in values.items():
+        every = [value for found in by_owner.values() for value in found]
         overall[key] = float(statistics.median(every)) if every else None
     return out, overall
 
@@ -457,11 +473,14 @@ class TeamDashboard:
 def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datetime | None = None) -> TeamDashboard:
     """Per-agent figures of the queues the user leads (admins: all). A fixed number of queries, whatever the size."""
     now = now or timezone.now()
-    led = queues_led_by(user)
+    # The led queues' ids as values, not a subquery: the planners then estimate the rows of each queue and read the
+    # covering indexes (closed tickets, invitations).
+    queues = list(queues_led_by(user).order_by("name"))
+    led = [queue.pk for queue in queues]
     agents = list(team_agents_visible_to(user))
-    invitations = invitations_visible_to(user).filter(queue_id__in=led.values("pk"))
-    followups = followups_visible_to(user).filter(queue_id__in=led.values("pk"))
-    tickets = _closed_tickets(user, start, end)
+    invitations = invitations_visible_to(user).filter(queue_id__in=led)
+    followups = followups_visible_to(user).filter(queue_id__in=led)
+    tickets = _closed_tickets(user, start, end, queue_ids=led)
 
     metrics, overall = _ticket_metrics(tickets=tickets)
     rollup = feedback_stats_rollup(invitations=invitations, start=start, end=end)
@@ -493,7 +512,7 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
         followups_open=total_counts["open"],
         followups_overdue=total_counts["overdue"],
     )
-    return TeamDashboard(rows=rows, totals=totals, queues=list(led), queue_feedback=rollup.by_queue)
+    return TeamDashboard(rows=rows, totals=totals, queues=queues, queue_feedback=rollup.by_queue)
 
 
 def _overall_medians(tickets: QuerySet[Ticket]) -> dict[str, float | None]:

@@ -215,9 +215,14 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["queue", "status", "-updated_at"], name="ticket_queue_status_upd"),
-            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status_upd"),
+            # queue last: "my open tickets" counts (queue membership checked too) from the index alone
+            models.Index(fields=["assignee", "status", "-updated_at", "queue"], name="ticket_assignee_status_q"),
             models.Index(fields=["status", "status_changed_at"], name="ticket_status_changed"),
-            models.Index(fields=["queue", "closed_at"], name="ticket_queue_closed"),
+            # The team dashboard's closed-ticket figures (count, median first reply and resolution) read this alone.
+            models.Index(
+                fields=["queue", "closed_at", "assignee", "close_reason", "first_reply_seconds", "resolution_seconds"],
+                name="ticket_queue_closed_metrics",
+            ),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
             models.Index(
                 fields=["queue", "-updated_at"], condition=models.Q(rated_poor=True), name="ticket_rated_poor"

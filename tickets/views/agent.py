@@ -10,6 +10,9 @@ from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -93,6 +96,41 @@ def _sort_headers(request: HttpRequest, current: str) -> list[dict[str, Any]]:
     return headers
 
 
+def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
+    """What each row of the list shows, as plain values computed once here: the template then renders 50 rows with
+    one dictionary lookup per cell instead of method calls, filters and {% url %} per cell."""
+    now = timezone.now()
+    rows = []
+    for ticket in tickets:
+        assignee = ticket.assignee
+        created, updated = timezone.localtime(ticket.created_at), timezone.localtime(ticket.updated_at)
+        rows.append(
+            {
+                "url": reverse("tickets:detail", args=[ticket.pk]),
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                "queue": ticket.queue.name,
+                "customer_name": ticket.customer.name,
+                "customer_email": ticket.customer.email,
+                "status": ticket.status,
+                "status_label": ticket.get_status_display(),
+                "priority": ticket.priority,
+                "priority_label": ticket.get_priority_display(),
+                "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+                "created_iso": created.isoformat(),
+                "created_title": f"{created:%Y-%m-%d %H:%M}",
+                "age": timesince(ticket.created_at, now),
+                "updated_iso": updated.isoformat(),
+                "updated_title": f"{updated:%Y-%m-%d %H:%M}",
+                "updated_ago": timesince(ticket.updated_at, now),
+                "csat": ticket.last_csat,
+                "ces": ticket.last_ces,
+                "poor": ticket.rated_poor,
+            }
+        )
+    return rows
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -108,6 +146,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "views": LIST_VIEWS.items(),
         "page": page,
         "tickets": page.object_list,
+        "rows": _list_rows(list(page.object_list)),
         "query": params.urlencode(),
         "headers": _sort_headers(request, filters.sort),
         "filtered": any(v for k, v in form.cleaned_data.items() if k not in {"view", "sort"}),
