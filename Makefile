@@ -8,7 +8,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_A
 	REDIS_URL=redis://127.0.0.1:6379/0 \
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP
 
-.PHONY: run test browser lint format install install-dev migrate seed worker beat clean bench
+.PHONY: run test browser lint format install install-dev migrate seed worker beat clean bench bench-surveys
 
 run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat
 	$(PY) manage.py migrate --noinput
@@ -74,6 +74,24 @@ bench: install ## seed 100k demo tickets (SQLite, and Postgres if reachable) and
 	else \
 		echo "Postgres does not answer on 127.0.0.1:5432 (pg_isready): Postgres benchmark skipped."; \
 	fi
+	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1; then \
+		$(MAKE) --no-print-directory bench-surveys; \
+	else \
+		echo "Postgres does not answer on 127.0.0.1:5432 (pg_isready): survey email benchmark skipped."; \
+	fi
+
+# `make bench-surveys`: survey emails end to end (close → invitation → outbox → Celery worker x2 → SMTP sink) against
+# plain smtplib, on Postgres and Redis on 127.0.0.1. Its own database: the bench runs the real beat work, which would
+# also email the demo's due invitations in helpdesk_bench. Its bench data is deleted after each run.
+BENCH_SURVEYS_PG_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk_bench_surveys
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
+BENCH_SURVEYS_N ?= 2000
+
+bench-surveys: install-dev ## survey emails/s end to end vs plain smtplib (Postgres + Redis on 127.0.0.1)
+	psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw helpdesk_bench_surveys \
+		|| createdb -h 127.0.0.1 -U postgres helpdesk_bench_surveys
+	DATABASE_URL=$(BENCH_SURVEYS_PG_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(BENCH_SURVEYS_PG_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench_surveys --n $(BENCH_SURVEYS_N)
 
 clean:
 	rm -rf var/db.sqlite3* var/celery var/mail

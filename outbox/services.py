@@ -3,8 +3,10 @@
 Delivery guarantees (see DESIGN.md "One outbox for all email"):
 - A row is queued in the caller's transaction, so an email exists if and only if the change that caused it committed.
 - The sweep claims due rows with a conditional UPDATE (status + time in the WHERE clause): only one sweep gets a row.
-- The send step takes ownership of each claimed row with a second conditional UPDATE that swaps the sweep's claim
-  token for its own, so the same task delivered twice, or two workers at once, send a row once.
+- The send step takes ownership of its claimed rows with a second conditional UPDATE that swaps the sweep's claim
+  token for its own (one UPDATE for the batch, with a fresh lease), so the same task delivered twice, or two workers
+  at once, send a row once. Before each send the row must still have half its lease left, else the claim is
+  re-checked and the lease renewed by a conditional UPDATE; each row is marked sent on its own after its send.
 - A worker that dies leaves the row `sending` with a lease; once the lease expires the sweep claims it again.
 - Remaining duplicate window: a crash after the SMTP server accepted the message and before the row is marked sent
   (or a send that outlives its lease). The Message-ID is fixed when the row is queued, so receiving systems can
@@ -56,7 +58,40 @@ def email_enqueue(
     send_after: datetime | None = None,
 ) -> OutgoingEmail:
     """Queue one email. Call it inside the transaction of the change that causes the email."""
-    return OutgoingEmail.objects.create(
+    email = email_build(
+        kind=kind,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        from_email=from_email,
+        headers=headers,
+        related=related,
+        send_after=send_after,
+    )
+    email.save(force_insert=True)
+    return email
+
+
+def email_enqueue_many(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Queue several emails made by email_build with one INSERT. Same rule: inside the causing transaction."""
+    return OutgoingEmail.objects.bulk_create(emails)
+
+
+def email_build(
+    *,
+    kind: OutgoingEmail.Kind,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    from_email: str = "",
+    headers: dict[str, str] | None = None,
+    related: models.Model | None = None,
+    send_after: datetime | None = None,
+) -> OutgoingEmail:
+    """An unsaved outbox row, queued and due at `send_after` (now by default), with its Message-ID fixed."""
+    return OutgoingEmail(
         kind=kind,
         to_email=to,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
@@ -90,16 +125,32 @@ def outbox_claim_due(*, limit: int = 500, now: datetime | None = None) -> tuple[
     OutgoingEmail.objects.filter(_claimable(now), pk__in=candidates).update(
         status=Status.SENDING, claim_token=token, lease_until=now + lease()
     )
-    return token, list(OutgoingEmail.objects.filter(claim_token=token).order_by("id").values_list("pk", flat=True))
+    claimed = OutgoingEmail.objects.filter(pk__in=candidates, claim_token=token)  # by primary key: no table scan
+    return token, list(claimed.order_by("id").values_list("pk", flat=True))
 
 
-def _take_ownership(*, email_id: int, claim_token: str) -> str | None:
-    """Swap the sweep's claim token for one of this send, so no other execution sends the row. None: not ours."""
+def _take_ownership(*, email_ids: list[int], claim_token: str) -> list[OutgoingEmail]:
+    """Swap the sweep's claim token for one of this send, with a fresh lease, on every row of the batch still under
+    that claim (one conditional UPDATE), so no other execution sends them; return the rows now ours."""
     token = uuid.uuid4().hex
-    taken = OutgoingEmail.objects.filter(pk=email_id, status=Status.SENDING, claim_token=claim_token).update(
+    OutgoingEmail.objects.filter(pk__in=email_ids, status=Status.SENDING, claim_token=claim_token).update(
         claim_token=token, lease_until=timezone.now() + lease()
     )
-    return token if taken == 1 else None
+    return list(OutgoingEmail.objects.filter(pk__in=email_ids, claim_token=token).order_by("id"))
+
+
+def _still_ours(email: OutgoingEmail) -> bool:
+    """Re-check before each send: with at least half its lease left nobody else can claim the row during this send;
+    with less, the claim is checked and the lease renewed by a conditional UPDATE. False: reclaimed meanwhile."""
+    now = timezone.now()
+    if email.lease_until is not None and email.lease_until - now >= lease() / 2:
+        return True
+    renewed = now + lease()
+    taken = OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING, claim_token=email.claim_token).update(
+        lease_until=renewed
+    )
+    email.lease_until = renewed
+    return taken == 1
 
 
 def build_message(email: OutgoingEmail, connection: object = None) -> EmailMultiAlternatives:
@@ -150,23 +201,23 @@ def _record_failure(*, email_id: int, token: str, failure: SendFailure) -> None:
 
 
 def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
-    """Send the claimed rows over one SMTP connection. Returns how many were sent by this call."""
+    """Send the claimed rows over one SMTP connection, each marked sent (or its failure recorded) right after its
+    SMTP transaction. Returns how many were sent by this call."""
+    emails = _take_ownership(email_ids=email_ids, claim_token=claim_token)  # rows not returned: not ours any more
     connection = get_connection(backend=settings.OUTBOX_DELIVERY_BACKEND, fail_silently=False)
     sent = 0
     try:
-        for email_id in email_ids:
-            token = _take_ownership(email_id=email_id, claim_token=claim_token)
-            if token is None:
-                continue  # sent, reclaimed or cancelled by someone else
-            email = OutgoingEmail.objects.get(pk=email_id)
+        for email in emails:
+            if not _still_ours(email):
+                continue  # our lease ran out and the sweep claimed the row again
             try:
                 connection.open()  # no-op while the connection is open
                 connection.send_messages([build_message(email, connection)])
             except Exception as exc:  # any failure of this row is recorded on the row, never lost
-                _record_failure(email_id=email_id, token=token, failure=classify_failure(exc))
+                _record_failure(email_id=email.pk, token=email.claim_token, failure=classify_failure(exc))
                 connection.close()  # the next row starts on a fresh connection
                 continue
-            OutgoingEmail.objects.filter(pk=email_id, claim_token=token).update(
+            OutgoingEmail.objects.filter(pk=email.pk, claim_token=email.claim_token).update(
                 status=Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, lease_until=None, last_error=""
             )
             sent += 1

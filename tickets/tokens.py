@@ -17,16 +17,24 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_mint(*, purpose: AccessToken.Purpose, target: models.Model, expires_at: datetime) -> str:
-    """Store the hash of a new random token for `target` and return the raw token (put it in the email only)."""
+def token_build(*, purpose: AccessToken.Purpose, target: models.Model, expires_at: datetime) -> tuple[str, AccessToken]:
+    """A new random token for `target`: the raw token and its unsaved AccessToken (hash only). For callers that
+    mint many at once and bulk_create them; token_mint saves one."""
     raw = secrets.token_urlsafe(32)
-    AccessToken.objects.create(
+    token = AccessToken(
         token_hash=_hash(raw),
         purpose=purpose,
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         expires_at=expires_at,
     )
+    return raw, token
+
+
+def token_mint(*, purpose: AccessToken.Purpose, target: models.Model, expires_at: datetime) -> str:
+    """Store the hash of a new random token for `target` and return the raw token (put it in the email only)."""
+    raw, token = token_build(purpose=purpose, target=target, expires_at=expires_at)
+    token.save(force_insert=True)
     return raw
 
 

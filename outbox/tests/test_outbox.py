@@ -105,6 +105,56 @@ def test_a_stale_claim_cannot_send_a_row_that_was_reclaimed(mailoutbox):
 
 
 @pytest.mark.django_db
+def test_a_row_whose_lease_ran_out_mid_batch_is_rechecked_and_skipped_once_reclaimed(mailoutbox, monkeypatch):
+    first, second = queue_email(to="a@example.org"), queue_email(to="b@example.org")
+    token, ids = services.outbox_claim_due()
+    build = services.build_message
+    later = time_machine.travel(timezone.now() + services.lease() + timedelta(seconds=1), tick=False)
+
+    def slow_build(email, connection=None):
+        if email.pk == first.pk:  # this send outlives the batch's lease, and a sweep claims both rows again
+            later.start()
+            assert services.outbox_claim_due()[1] == [first.pk, second.pk]
+        return build(email, connection)
+
+    monkeypatch.setattr(services, "build_message", slow_build)
+    try:
+        sent = services.outbox_send(email_ids=ids, claim_token=token)
+    finally:
+        later.stop()
+
+    assert sent == 1 and [m.to for m in mailoutbox] == [["a@example.org"]]
+    # the second row was re-checked before its send and left to its new claim; the first, whose send outlived the
+    # lease, is not marked sent by the stale holder either (the documented duplicate window)
+    assert OutgoingEmail.objects.filter(status=Status.SENDING).exclude(claim_token=token).count() == 2
+
+
+@pytest.mark.django_db
+def test_one_send_renews_the_lease_of_rows_it_reaches_late(mailoutbox, monkeypatch):
+    emails = [queue_email(to=f"c{i}@example.org") for i in range(2)]
+    token, ids = services.outbox_claim_due()
+    build = services.build_message
+    later = time_machine.travel(timezone.now() + services.lease() * 0.6, tick=False)
+
+    def slow_build(email, connection=None):
+        if email.pk == emails[0].pk:
+            later.start()  # the first send took more than half the lease
+        else:  # so the second row's claim was checked and its lease renewed before its send
+            lease_until = OutgoingEmail.objects.get(pk=email.pk).lease_until
+            assert lease_until >= timezone.now() + services.lease() * 0.9
+        return build(email, connection)
+
+    monkeypatch.setattr(services, "build_message", slow_build)
+    try:
+        sent = services.outbox_send(email_ids=ids, claim_token=token)
+    finally:
+        later.stop()
+
+    assert sent == 2 and len(mailoutbox) == 2
+    assert OutgoingEmail.objects.filter(status=Status.SENT, attempts=1).count() == 2
+
+
+@pytest.mark.django_db
 def test_a_cancelled_row_is_not_sent(mailoutbox):
     email = queue_email()
     assert services.outbox_cancel(email_id=email.pk)

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from helpdesk.errors import DomainError
 from outbox.models import OutgoingEmail
-from outbox.services import email_enqueue
+from outbox.services import email_build, email_enqueue_many
 from tickets.calendar import add_business_seconds
 from tickets.models import AccessToken, Customer, QueueMembership, Ticket
 from tickets.services import ticket_rating_record
-from tickets.tokens import token_mint
+from tickets.tokens import token_build
 
 from ..models import (
     CSAT_CHOICES,
@@ -34,6 +34,7 @@ Invitation = SurveyInvitation
 Reason = SurveyInvitation.SuppressionReason
 DEFAULT_SETTLE_MINUTES = SurveyPolicy._meta.get_field("settle_minutes").get_default()
 EMAILED_STATUSES = (Invitation.Status.SENT, Invitation.Status.ANSWERED, Invitation.Status.EXPIRED)
+SEND_CHUNK = 100  # invitations turned into emails per transaction by the beat task
 
 
 def policy_for_queue(*, queue_id: int) -> SurveyPolicy:
@@ -110,13 +111,15 @@ def _first_name(user: User | None) -> str:
     return (user.first_name or user.get_username()) if user else ""
 
 
-def _queue_email(*, invitation: SurveyInvitation, policy: SurveyPolicy, kind: OutgoingEmail.Kind) -> None:
-    """Mint this email's own token and queue the survey email in the outbox."""
+def _build_email(
+    *, invitation: SurveyInvitation, policy: SurveyPolicy, kind: OutgoingEmail.Kind
+) -> tuple[AccessToken, OutgoingEmail]:
+    """This email's own token and the survey email, both unsaved (the caller saves them in its transaction)."""
     assert invitation.expires_at is not None  # noqa: S101 - set before any email is queued
-    token = token_mint(purpose=AccessToken.Purpose.SURVEY, target=invitation, expires_at=invitation.expires_at)
+    raw, token = token_build(purpose=AccessToken.Purpose.SURVEY, target=invitation, expires_at=invitation.expires_at)
     ticket, queue = invitation.ticket, invitation.queue
-    landing = _absolute(reverse("surveys:landing", args=[token]))
-    one_click = _absolute(reverse("surveys:unsubscribe-one-click", args=[token]))
+    landing = _absolute(reverse("surveys:landing", args=[raw]))
+    one_click = _absolute(reverse("surveys:unsubscribe-one-click", args=[raw]))
     context = {
         "invitation": invitation,
         "ticket": ticket,
@@ -127,10 +130,10 @@ def _queue_email(*, invitation: SurveyInvitation, policy: SurveyPolicy, kind: Ou
         "reminder": kind == OutgoingEmail.Kind.SURVEY_REMINDER,
         "landing_url": landing,
         "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
-        "unsubscribe_url": _absolute(reverse("surveys:unsubscribe", args=[token])),
+        "unsubscribe_url": _absolute(reverse("surveys:unsubscribe", args=[raw])),
         "expires_at": invitation.expires_at,
     }
-    email_enqueue(
+    email = email_build(
         kind=kind,
         to=invitation.customer.email,
         from_email=f"{queue.name} <{queue.reply_from_email}>",
@@ -140,35 +143,67 @@ def _queue_email(*, invitation: SurveyInvitation, policy: SurveyPolicy, kind: Ou
         headers={"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         related=invitation,
     )
+    return token, email
+
+
+def _queue_email(*, invitation: SurveyInvitation, policy: SurveyPolicy, kind: OutgoingEmail.Kind) -> None:
+    """Mint this email's own token and queue the survey email in the outbox."""
+    token, email = _build_email(invitation=invitation, policy=policy, kind=kind)
+    token.save(force_insert=True)
+    email_enqueue_many([email])
 
 
 @transaction.atomic
-def invitation_send(*, invitation_id: int, now: datetime | None = None) -> bool:
-    """Turn one due invitation into an outgoing email. False when it is no longer due (sent, cancelled, opted out)."""
-    now = now or timezone.now()
-    invitation = (
+def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
+    """Turn due invitations into outgoing emails in one transaction: one locking read, then bulk writes. Each is
+    re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due."""
+    invitations = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("ticket", "customer", "agent", "queue")
-        .get(pk=invitation_id)
+        .filter(pk__in=invitation_ids)
+        .order_by("pk")  # one lock order for every sender
     )
-    if invitation.status != Invitation.Status.SCHEDULED or invitation.send_after > now:
-        return False
-    if invitation.customer.surveys_opted_out_at is not None:  # opted out after the close
-        invitation.status, invitation.suppression_reason = Invitation.Status.SUPPRESSED, Reason.OPTED_OUT
-        invitation.save(update_fields=["status", "suppression_reason"])
-        return False
-    policy = policy_for_queue(queue_id=invitation.queue_id)
-    invitation.status, invitation.sent_at = Invitation.Status.SENT, now
-    invitation.expires_at = now + timedelta(days=policy.expiry_days)
-    invitation.save(update_fields=["status", "sent_at", "expires_at"])
-    _queue_email(invitation=invitation, policy=policy, kind=OutgoingEmail.Kind.SURVEY)
-    return True
+    policies: dict[int, SurveyPolicy] = {}
+    opted_out: list[int] = []
+    due: list[tuple[SurveyInvitation, SurveyPolicy]] = []
+    for invitation in invitations:
+        if invitation.status != Invitation.Status.SCHEDULED or invitation.send_after > now:
+            continue
+        if invitation.customer.surveys_opted_out_at is not None:  # opted out after the close
+            opted_out.append(invitation.pk)
+            continue
+        if invitation.queue_id not in policies:
+            policies[invitation.queue_id] = policy_for_queue(queue_id=invitation.queue_id)
+        policy = policies[invitation.queue_id]
+        invitation.status, invitation.sent_at = Invitation.Status.SENT, now
+        invitation.expires_at = now + timedelta(days=policy.expiry_days)
+        due.append((invitation, policy))
+    Invitation.objects.filter(pk__in=opted_out).update(
+        status=Invitation.Status.SUPPRESSED, suppression_reason=Reason.OPTED_OUT
+    )
+    for expires_at in {invitation.expires_at for invitation, _ in due}:  # one UPDATE per policy expiry
+        Invitation.objects.filter(pk__in=[i.pk for i, _ in due if i.expires_at == expires_at]).update(
+            status=Invitation.Status.SENT, sent_at=now, expires_at=expires_at
+        )
+    built = [_build_email(invitation=i, policy=p, kind=OutgoingEmail.Kind.SURVEY) for i, p in due]
+    AccessToken.objects.bulk_create([token for token, _ in built])
+    email_enqueue_many([email for _, email in built])
+    return len(due)
+
+
+def invitation_send(*, invitation_id: int, now: datetime | None = None) -> bool:
+    """Turn one due invitation into an outgoing email. False when it is no longer due (sent, cancelled, opted out)."""
+    return _invitations_send(invitation_ids=[invitation_id], now=now or timezone.now()) == 1
 
 
 def invitations_send_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Beat: the due invitations (up to `limit`), SEND_CHUNK per transaction."""
     now = now or timezone.now()
     due = Invitation.objects.filter(status=Invitation.Status.SCHEDULED, send_after__lte=now).order_by("send_after")
-    return sum(invitation_send(invitation_id=pk, now=now) for pk in due.values_list("pk", flat=True)[:limit])
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    return sum(
+        _invitations_send(invitation_ids=ids[i : i + SEND_CHUNK], now=now) for i in range(0, len(ids), SEND_CHUNK)
+    )
 
 
 def invitations_expire(*, now: datetime | None = None) -> int:
