@@ -153,7 +153,7 @@ def test_visibility_of_follow_ups_and_invitations(queue, agent, lead, outsider, 
     assert elsewhere not in followups_visible_to(lead)
 
 
-def test_trend_line_is_csat_over_4_weeks_and_only_with_the_minimum_sample():
+def test_trend_line_is_csat_over_8_weeks_and_only_with_the_minimum_sample():
     from datetime import datetime, timedelta
 
     from surveys.selectors import FeedbackStats, WeekPoint
@@ -164,14 +164,14 @@ def test_trend_line_is_csat_over_4_weeks_and_only_with_the_minimum_sample():
         row |= {"csat_mean": None, "ces_n": 0, "ces_agree": 0, "ces_mean": None}
         return WeekPoint(week=datetime(2026, 1, 5) + timedelta(weeks=i), stats=FeedbackStats.from_row(row))
 
-    # given 15 weeks: nothing, then three responses a week (3 of them satisfied every other week)
-    weeks = [week(i, 0, 0) for i in range(9)] + [week(9 + i, 3, 3 if i % 2 else 0) for i in range(6)]
+    # given 19 weeks (12 shown + 7 of history): nothing, then three responses a week (all satisfied every other week)
+    weeks = [week(i, 0, 0) for i in range(13)] + [week(13 + i, 3, 3 if i % 2 else 0) for i in range(6)]
 
     points = trend_points(weeks)
 
-    # then 12 points; the line appears once 4 weeks hold 10+ responses, as satisfied / CSAT answers of those weeks
+    # then 12 points; the line appears once its 8 weeks hold 10+ responses, as satisfied / CSAT answers of those weeks
     assert len(points) == 12
     assert [p.bar for p in points][-6:] == [3] * 6
-    assert points[-4].line is None  # its 4 weeks hold only 9 responses
-    assert points[-3].line == 50.0  # 12 responses in its 4 weeks: 6 satisfied
+    assert points[-4].line is None  # its 8 weeks hold only 9 responses
+    assert points[-3].line == 50.0  # 12 responses in its 8 weeks: 6 satisfied
     assert points[-1].line == 50.0  # 6 satisfied of 12

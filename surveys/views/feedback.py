@@ -23,13 +23,13 @@ from ..selectors import (
     weekly_feedback,
 )
 
-TREND_WEEKS, TREND_WINDOW = 12, 4
+TREND_WEEKS, TREND_WINDOW = 12, 8
 
 
 def trend_points(weeks: list[WeekPoint]) -> list[TrendPoint]:
-    """Bars: responses per week. Line: CSAT % satisfied over the 4 weeks ending that week (one week rarely has the
-    minimum sample on its own), drawn only where those 4 weeks hold the minimum sample. `weeks` has 3 extra
-    weeks of history before the 12 shown."""
+    """Bars: responses per week. Line: CSAT % satisfied over the TREND_WINDOW weeks ending that week (one agent's
+    week rarely holds the minimum sample on its own), drawn only where those weeks hold the minimum sample. `weeks`
+    has TREND_WINDOW - 1 extra weeks of history before the TREND_WEEKS shown."""
     points = []
     for end in range(TREND_WINDOW - 1, len(weeks)):
         window = [w.stats for w in weeks[end - TREND_WINDOW + 1 : end + 1]]
@@ -61,7 +61,7 @@ def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period)
         "weeks": weeks,
         "trend_svg": trend_chart(
             trend,
-            title="CSAT % satisfied over 4 weeks (line) and responses per week (bars), last 12 weeks",
+            title="CSAT % satisfied over 8 weeks (line) and responses per week (bars), last 12 weeks",
             line_name="satisfied",
             bar_name="responses",
         ),

@@ -52,7 +52,7 @@ def team(request: HttpRequest) -> HttpResponse:
         "weeks": weeks,
         "trend_svg": trend_chart(
             trend,
-            title="Team CSAT % satisfied over 4 weeks (line) and responses per week (bars), last 12 weeks",
+            title="Team CSAT % satisfied over 8 weeks (line) and responses per week (bars), last 12 weeks",
             line_name="satisfied",
             bar_name="responses",
         ),
