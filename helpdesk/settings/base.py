@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "outbox",
     "tickets",
+    "webhooks",
     "surveys",
 ]
 
@@ -175,6 +176,15 @@ HEALTH_MAX_SILENCE_SECONDS = env.int("HEALTH_MAX_SILENCE_SECONDS", default=120)
 HEALTH_MAX_EMAIL_DELAY_SECONDS = env.int("HEALTH_MAX_EMAIL_DELAY_SECONDS", default=600)
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 
+# Outgoing webhooks (webhooks/): one POST per try with this timeout; 5xx/429/network errors are retried with backoff
+# (base, 2×base, … capped) up to WEBHOOK_MAX_ATTEMPTS; a claimed delivery is reclaimed after its lease expires.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)  # well above the timeout
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=15.0)
+
 # Celery: Redis when REDIS_URL is set, else a filesystem broker under var/celery/ (no services needed for `make run`).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="helpdesk")
 CELERY_TASK_IGNORE_RESULT = True
@@ -201,6 +211,7 @@ else:
     }
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
     "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
     "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
     "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},

@@ -16,14 +16,17 @@ from surveys.services import response_submit, responses_settle_due
 from tickets import services as tickets
 from tickets.models import CloseReason, Message, Status, Ticket, TicketEvent
 from tickets.tests.factories import CalendarFactory, MembershipFactory
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def desk(queue, agent, customer, admin_user):
-    """One of everything: a closed ticket with metrics, a survey answered 1 with a follow-up, an email."""
+    """One of everything: a closed ticket with metrics, a survey answered 1 with a follow-up, an email, a webhook
+    endpoint with its deliveries."""
     MembershipFactory(queue=queue, role="lead")
+    WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/hooks", events=list(Event.values))
     CalendarFactory()
     ticket = tickets.ticket_create(
         queue=queue, customer=customer, subject="Login", body="Help", by=agent, assignee=agent
@@ -44,7 +47,7 @@ def desk(queue, agent, customer, admin_user):
 def test_every_changelist_and_change_form_renders(client, admin_user, desk):
     # given an admin and one row of every model
     client.force_login(admin_user)
-    assert FollowUp.objects.exists()
+    assert FollowUp.objects.exists() and WebhookDelivery.objects.exists()
 
     for model, model_admin in admin.site._registry.items():
         info = (model._meta.app_label, model._meta.model_name)

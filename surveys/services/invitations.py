@@ -29,6 +29,7 @@ from ..models import (
     SurveyResponse,
     SurveyResponseChange,
 )
+from .webhook_events import followup_created_emit, survey_answered_emit
 
 Invitation = SurveyInvitation
 Reason = SurveyInvitation.SuppressionReason
@@ -313,6 +314,7 @@ def response_submit(
         invitation.save(update_fields=["status"])
     poor = _is_poor(response, policy_for_queue(queue_id=invitation.queue_id)) and not response.flagged_automated
     ticket_rating_record(ticket_id=invitation.ticket_id, csat=response.csat, ces=response.ces, poor=poor)
+    survey_answered_emit(invitation=invitation, response=response)  # every submission, in this transaction
     if response.confirmed_at == now and not response.flagged_automated:
         _settle(response=response, now=now)  # the person's own action: act now, don't wait
     return response
@@ -378,6 +380,7 @@ def _settle(*, response: SurveyResponse, now: datetime) -> FollowUp | None:
             created_at=now,
         )
         FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, at=now)
+        followup_created_emit(followup=followup, response=response)
         return followup
     if followup is not None:
         improved_at = None if poor else (followup.rating_improved_at or now)

@@ -1,0 +1,95 @@
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import Event, WebhookDelivery, WebhookEndpoint
+from .services import webhook_delivery_cancel, webhook_delivery_retry
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https", help_text="http:// or https://")
+    events = forms.MultipleChoiceField(choices=Event.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events", "active"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "events", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "url"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = ("name", "url", "events", "active")
+        return fields if obj is None else (*fields, "secret", "created_at")  # the secret exists once saved
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return () if obj is None else ("secret", "created_at")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "response_status",
+        "next_attempt_at",
+        "delivered_at",
+        "short_error",
+    ]
+    list_filter = ["status", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["event_id"]
+    date_hierarchy = "created_at"
+    actions = ["retry", "cancel"]
+    readonly_fields = (
+        "endpoint",
+        "event",
+        "event_id",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+        "next_attempt_at",
+        "lease_until",
+        "created_at",
+        "delivered_at",
+        "payload",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are written by the code that emits the event, in its own transaction
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: WebhookDelivery) -> str:
+        return obj.last_error[:80]
+
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[WebhookDelivery], call: Callable[..., bool], verb: str
+    ) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        done = sum(call(delivery_id=pk) for pk in ids)
+        level = messages.SUCCESS if done else messages.WARNING
+        self.message_user(request, f"{verb} {done} of {len(ids)} delivery(ies).", level)
+
+    @admin.action(description="Retry selected deliveries (failed → queued now)")
+    def retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        self._apply(request, queryset, webhook_delivery_retry, "Queued again")
+
+    @admin.action(description="Cancel selected deliveries (queued → failed, not sent)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        self._apply(request, queryset, webhook_delivery_cancel, "Cancelled")

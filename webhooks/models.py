@@ -1,0 +1,98 @@
+"""Outgoing webhooks: endpoints that subscribe to desk events, and one delivery row per event and endpoint.
+
+A delivery is written in the transaction of the change that caused the event (like an outbox email) and sent by a
+Celery worker. Life of a row: queued → (claimed by the sweep) sending → delivered | queued again (5xx, 429, timeout,
+connection error; with backoff) | failed (other 4xx, a redirect, or too many attempts; or cancelled by an admin).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Event(models.TextChoices):
+    SURVEY_ANSWERED = "survey.answered", "survey.answered — a customer answered (or changed) a survey"
+    FOLLOWUP_CREATED = "followup.created", "followup.created — a poor rating opened a recovery follow-up"
+
+
+def generate_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def validate_events(value: object) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one event.")
+    unknown = [event for event in value if event not in Event.values]
+    if unknown:
+        raise ValidationError(f"Unknown event(s): {', '.join(map(str, unknown))}.")
+
+
+class WebhookEndpoint(models.Model):
+    name = models.CharField(max_length=100)
+    url = models.URLField(
+        "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])], help_text="http:// or https://"
+    )
+    secret = models.CharField(
+        max_length=100,
+        default=generate_secret,
+        editable=False,
+        help_text="Signs every request (X-Helpdesk-Signature); give it to the receiver so it can verify.",
+    )
+    events = models.JSONField(default=list, validators=[validate_events], help_text="The events this URL receives.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def subscribes_to(self, event: str) -> bool:
+        return self.active and event in (self.events or [])
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=Event.choices)
+    event_id = models.UUIDField(
+        "event id",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Sent as X-Helpdesk-Delivery, the same on every attempt: receivers de-duplicate on it.",
+    )
+    payload = models.JSONField(default=dict)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last try.")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_due"),
+            models.Index(fields=["status", "lease_until"], name="webhook_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint_id} ({self.event_id})"
