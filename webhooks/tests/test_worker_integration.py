@@ -1,0 +1,45 @@
+"""A real worker process on Redis + Postgres delivers a webhook to a real HTTP server, once."""
+
+import time
+
+import pytest
+
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.services import deliveries_claim_due, webhook_event_emit
+from webhooks.tasks import send_webhook, sweep_webhooks
+
+pytestmark = pytest.mark.integration
+
+
+def wait_until(predicate, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_the_sweep_hands_a_delivery_to_a_worker_that_posts_it_once(celery_worker_process, receiver):
+    # given an endpoint, a 503 on the first try, and an event committed by the desk
+    receiver.statuses = [503]
+    WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=[Event.FOLLOWUP_CREATED])
+    assert webhook_event_emit(event=Event.FOLLOWUP_CREATED, payload={"followup_id": 1}) == 1
+    delivery = WebhookDelivery.objects.get()
+
+    # when beat's sweep runs, the worker POSTs it; the 503 puts it back in the queue with a backoff
+    assert sweep_webhooks() == 1
+    wait_until(lambda: WebhookDelivery.objects.get().attempts == 1, timeout=30, what="the first attempt")
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.QUEUED
+
+    # then, once due again, the next sweep delivers it
+    WebhookDelivery.objects.update(next_attempt_at=delivery.created_at)
+    token, ids = deliveries_claim_due()
+    send_webhook.delay(ids[0], token)
+    wait_until(lambda: WebhookDelivery.objects.get().status == "delivered", timeout=30, what="the delivery")
+
+    # and the same task redelivered by the broker POSTs nothing more
+    send_webhook.delay(ids[0], token)
+    wait_until(lambda: celery_worker_process.output().count("succeeded") == 3, timeout=30, what="the redelivery")
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0].headers["X-Helpdesk-Delivery"] == str(delivery.event_id)
+    assert WebhookDelivery.objects.get().attempts == 2
