@@ -101,6 +101,15 @@ def start_worker(
     return worker
 
 
+def wait_until(predicate, *, timeout: float, what: str) -> None:
+    """Poll `predicate` (every 0.1 s) until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
 def stop_worker(worker: WorkerProcess) -> None:
     if worker.process.poll() is None:
         worker.process.terminate()

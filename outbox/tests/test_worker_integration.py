@@ -9,7 +9,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import SmtpSink, free_port, start_worker, stop_worker
+from conftest import SmtpSink, free_port, start_worker, stop_worker, wait_until
 from outbox import services
 from outbox.models import OutgoingEmail
 from outbox.tasks import send_outgoing_emails, sweep_outbox
@@ -31,14 +31,6 @@ class StallingSink(SmtpSink):
             await asyncio.sleep(60)
         envelope.rcpt_tos.append(address)
         return "250 OK"
-
-
-def wait_until(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_worker_killed_mid_send_then_lease_expires_and_the_sweep_sends_exactly_one(celery_queue):

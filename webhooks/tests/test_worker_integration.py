@@ -1,22 +1,13 @@
 """A real worker process on Redis + Postgres delivers a webhook to a real HTTP server, once."""
 
-import time
-
 import pytest
 
+from conftest import wait_until
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 from webhooks.services import deliveries_claim_due, webhook_event_emit
 from webhooks.tasks import send_webhook, sweep_webhooks
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_the_sweep_hands_a_delivery_to_a_worker_that_posts_it_once(celery_worker_process, receiver):
