@@ -1,0 +1,63 @@
+"""Content-Security-Policy holds on every kind of page: nothing the pages need is refused by the browser.
+
+Each page is opened in Chromium and the console is watched for CSP refusals ("Refused to ..."): an inline script,
+a CDN asset or an inline event handler added to a template later fails here."""
+
+import re
+
+import pytest
+
+from outbox.models import OutgoingEmail
+from surveys.models import SurveyInvitation, SurveyPolicy
+from surveys.services import invitation_send
+from tickets.models import CloseReason, QueueMembership
+from tickets.services import ticket_close, ticket_create
+from tickets.tests.factories import AdminFactory, CustomerFactory, MembershipFactory
+
+
+@pytest.fixture
+def refusals(page):
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text) if "Refused to" in message.text else None)
+    return seen
+
+
+def test_agent_admin_api_docs_and_survey_pages_load_without_csp_refusals(
+    page, live_server, login, refusals, transactional_db, settings
+):
+    # given a ticket, a closed one whose survey was emailed, an agent and an admin
+    settings.SITE_URL = live_server.url
+    membership = MembershipFactory(role=QueueMembership.Role.AGENT)
+    agent, queue = membership.user, membership.queue
+    SurveyPolicy.objects.create(queue=queue, delay_minutes=0)
+    ticket = ticket_create(queue=queue, customer=CustomerFactory(), subject="Open one", body="Hi", by=None)
+    closed = ticket_create(queue=queue, customer=CustomerFactory(), subject="Done", body="Hi", by=None, assignee=agent)
+    ticket_close(ticket_id=closed.pk, reason=CloseReason.SOLVED, by=agent)
+    invitation_send(invitation_id=SurveyInvitation.objects.get(ticket=closed).pk)
+    survey_text = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.SURVEY).body_text
+    survey_link = re.search(r"Satisfied \(4\): (\S+)", survey_text).group(1)
+    admin = AdminFactory()
+
+    # when the agent works: list, ticket (an htmx reply), feedback, follow-ups
+    login(agent.username, "pw")
+    for path in ("/tickets/?view=queues", f"/tickets/{ticket.pk}/", "/feedback/", "/followups/"):
+        page.goto(f"{live_server.url}{path}")
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.get_by_label("Reply to the customer").fill("On it.")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_text("Reply sent to the customer").wait_for()
+
+    # and the customer rates from the email link (the page's script posts the score)
+    page.context.clear_cookies()
+    page.goto(survey_link)
+    page.get_by_text("Your rating is recorded").wait_for()
+
+    # and an admin opens the admin and the API docs
+    login(admin.username, "pw")
+    for path in ("/admin/", "/admin/tickets/ticket/", f"/admin/tickets/ticket/{ticket.pk}/change/", "/api/redoc/"):
+        page.goto(f"{live_server.url}{path}")
+    page.goto(f"{live_server.url}/api/docs/")
+    page.get_by_text("Helpdesk API").first.wait_for()
+
+    # then the browser refused nothing
+    assert refusals == []
