@@ -7,16 +7,15 @@ sees their team's feedback and every follow-up of the queues they lead; an admin
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Aggregate, Avg, Case, Count, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Aggregate, Avg, Case, Count, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 from typing_extensions import TypeIs
 
@@ -392,6 +391,14 @@ class Median(Aggregate):
     output_field = FloatField()
 
 
+class _ConcatValues(Aggregate):
+    """SQLite's group_concat: a group's non-null values as one comma-separated text."""
+
+    function = "GROUP_CONCAT"
+    name = "concat_values"
+    output_field = TextField()
+
+
 @dataclass(frozen=True)
 class AgentRow:
     agent: User
@@ -426,29 +433,22 @@ def _ticket_metrics(
             resolution=Median("resolution_seconds", filter=solved),
         )
         return {row["assignee_id"]: row for row in rows}, None
-    # SQLite fallback: one query for the values (read from ticket_queue_closed_metrics alone), the medians in Python.
-    closed_rows = list(tickets.values_list("assignee_id", "close_reason", "first_reply_seconds", "resolution_seconds"))
-    solved_reason = str(CloseReason.SOLVED.value)  # a plain str: comparing to the enum member is slower, once per row
-    values: dict[str, dict[int | None, list[int]]] = {"first_reply": defaultdict(list), "resolution": defaultdict(list)}
-    first_replies, resolutions = values["first_reply"], values["resolution"]
-    for assignee_id, reason, first_reply, resolution in closed_rows:
-        if reason == solved_reason:
-            if first_reply is not None:
-                first_replies[assignee_id].append(first_reply)
-            if resolution is not None:
-                resolutions[assignee_id].append(resolution)
-    out: dict[int | None, dict[str, Any]] = {
-        assignee_id: {"assignee_id": assignee_id, "closed": closed}
-        for assignee_id, closed in Counter(map(itemgetter(0), closed_rows)).items()
-    }
-    for owner_id, row in out.items():
-        for key, by_owner in values.items():
-            found = by_owner.get(owner_id)
-            row[key] = float(statistics.median(found)) if found else None
-    overall: dict[str, float | None] = {}
-    for key, by_owner in values.items():
-        every = [value for found in by_owner.values() for value in found]
-        overall[key] = float(statistics.median(every)) if every else None
+    # SQLite fallback: one query (read from ticket_queue_closed_metrics alone) gives per assignee the count and the
+    # solved tickets' values as one comma-separated text each — 3 rows instead of ~34k row tuples — medians in Python.
+    rows = tickets.values("assignee_id").annotate(
+        closed=Count("*"),
+        first_reply=_ConcatValues("first_reply_seconds", filter=solved),
+        resolution=_ConcatValues("resolution_seconds", filter=solved),
+    )
+    out: dict[int | None, dict[str, Any]] = {}
+    every: dict[str, list[int]] = {"first_reply": [], "resolution": []}
+    for row in rows:
+        for key, found in every.items():
+            values = list(map(int, row[key].split(","))) if row[key] else []
+            row[key] = float(statistics.median(values)) if values else None
+            found += values
+        out[row["assignee_id"]] = row
+    overall = {key: float(statistics.median(found)) if found else None for key, found in every.items()}
     return out, overall
 
 

@@ -551,3 +551,23 @@ def test_poor_ratings_view_and_rating_filter_and_column(agent_client, queue):
     # and the rating filter narrows any view
     assert list(agent_client.get(LIST, {"view": "queues", "rating": "5"}).context["tickets"]) == [good]
     assert list(agent_client.get(LIST, {"view": "queues", "rating": "none"}).context["tickets"]) == [unrated]
+
+
+def test_search_pages_count_with_their_rows_and_past_the_end_shows_the_last_page(agent_client, queue):
+    customer = CustomerFactory()
+    for n in range(51):
+        make_ticket(queue, subject=f"Invoice {n}", customer=customer)
+    make_ticket(queue, subject="Unrelated", customer=customer)
+
+    first = agent_client.get(LIST, {"view": "all", "q": "invoice"})
+    second = agent_client.get(LIST, {"view": "all", "q": "invoice", "page": 2})
+    past = agent_client.get(LIST, {"view": "all", "q": "invoice", "page": 9})
+    bogus = agent_client.get(LIST, {"view": "all", "q": "invoice", "page": "x"})
+    none = agent_client.get(LIST, {"view": "all", "q": "nomatchatall"})
+
+    assert len(first.context["tickets"]) == 50 and first.context["page"].paginator.count == 51
+    assert [t.subject for t in second.context["tickets"]] == ["Invoice 0"]
+    assert second.context["page"].number == 2 and not second.context["page"].has_next()
+    assert past.context["page"].number == 2 and [t.subject for t in past.context["tickets"]] == ["Invoice 0"]
+    assert bogus.context["page"].number == 1 and len(bogus.context["tickets"]) == 50
+    assert none.context["page"].paginator.count == 0 and "No tickets match" in none.text

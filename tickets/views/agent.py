@@ -7,7 +7,8 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -131,13 +132,32 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
+def _search_page(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
+    """A page of search results whose total comes with its rows (COUNT(*) OVER ()): the matches are found once, not
+    once for a COUNT and again for the page. None past the last page: the caller's Paginator then counts and shows the
+    last page, as get_page does."""
+    try:
+        page_number = max(int(number or 1), 1)
+    except ValueError:
+        page_number = 1
+    bottom = (page_number - 1) * PAGE_SIZE
+    rows = list(tickets.annotate(search_total=Window(Count("*")))[bottom : bottom + PAGE_SIZE])
+    if not rows and page_number > 1:
+        return None
+    paginator = Paginator(tickets, PAGE_SIZE)
+    paginator.count = rows[0].search_total if rows else 0  # sets the cached_property
+    return Page(rows, page_number, paginator)
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def ticket_list(request: HttpRequest) -> HttpResponse:
     form = TicketListForm(request.GET, user=request.user)
     filters = form.filters()
-    page = Paginator(tickets_for_list(user=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = tickets_for_list(user=request.user, filters=filters)
+    page = _search_page(tickets, request.GET.get("page")) if filters.search.strip() else None
+    page = page or Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
