@@ -175,3 +175,44 @@ def test_trend_line_is_csat_over_8_weeks_and_only_with_the_minimum_sample():
     assert points[-4].line is None  # its 8 weeks hold only 9 responses
     assert points[-3].line == 50.0  # 12 responses in its 8 weeks: 6 satisfied
     assert points[-1].line == 50.0  # 6 satisfied of 12
+
+
+@pytest.mark.django_db
+def test_ticket_metrics_medians_per_assignee_and_overall_count_only_solved():
+    from datetime import timedelta as _td
+
+    from django.utils import timezone as _tz
+
+    from surveys.selectors import _ticket_metrics
+    from tickets.models import CloseReason, Status, Ticket
+    from tickets.tests.factories import QueueFactory, TicketFactory, UserFactory
+
+    queue, ann, bob = QueueFactory(), UserFactory(), UserFactory()
+    now = _tz.now()
+    for assignee, reason, first, resolution in [
+        (ann, CloseReason.SOLVED, 10, 100),
+        (ann, CloseReason.SOLVED, 30, 300),
+        (ann, CloseReason.DUPLICATE, 999, 999),
+        (bob, CloseReason.SOLVED, 20, None),
+        (None, CloseReason.SOLVED, None, 50),
+    ]:
+        TicketFactory(
+            queue=queue,
+            assignee=assignee,
+            status=Status.CLOSED,
+            close_reason=reason,
+            closed_at=now,
+            first_reply_seconds=first,
+            resolution_seconds=resolution,
+        )
+    tickets = Ticket.objects.filter(queue=queue, closed_at__gte=now - _td(days=1))
+
+    by_agent, overall = _ticket_metrics(tickets=tickets)
+
+    assert {k: (v["closed"], v["first_reply"], v["resolution"]) for k, v in by_agent.items()} == {
+        ann.pk: (3, 20.0, 200.0),
+        bob.pk: (1, 20.0, None),
+        None: (1, None, 50.0),
+    }
+    if overall is not None:  # SQLite computes the overall medians with the same query
+        assert overall == {"first_reply": 20.0, "resolution": 100.0}
