@@ -571,3 +571,12 @@ def test_search_pages_count_with_their_rows_and_past_the_end_shows_the_last_page
     assert past.context["page"].number == 2 and [t.subject for t in past.context["tickets"]] == ["Invoice 0"]
     assert bogus.context["page"].number == 1 and len(bogus.context["tickets"]) == 50
     assert none.context["page"].paginator.count == 0 and "No tickets match" in none.text
+
+
+def test_search_with_an_absurd_page_number_shows_the_last_page(agent_client, agent, queue):
+    make_ticket(queue, subject="Printer on fire", assignee=agent)
+
+    response = agent_client.get(LIST, {"view": "queues", "q": "printer", "page": "9" * 30})
+
+    assert response.status_code == 200
+    assert len(response.context["tickets"]) == 1

@@ -132,6 +132,9 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
+MAX_SEARCH_PAGE = 10_000
+
+
 def _search_page(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
     """A page of search results whose total comes with its rows (COUNT(*) OVER ()): the matches are found once, not
     once for a COUNT and again for the page. None past the last page: the caller's Paginator then counts and shows the
@@ -140,6 +143,8 @@ def _search_page(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
         page_number = max(int(number or 1), 1)
     except ValueError:
         page_number = 1
+    if page_number > MAX_SEARCH_PAGE:
+        return None  # the Paginator clamps it (and no OFFSET past what the database's integers hold)
     bottom = (page_number - 1) * PAGE_SIZE
     rows = list(tickets.annotate(search_total=Window(Count("*")))[bottom : bottom + PAGE_SIZE])
     if not rows and page_number > 1:
