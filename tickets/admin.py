@@ -161,6 +161,10 @@ def _metric_column(stem: str, label: str, *, business: bool) -> Callable[[Ticket
     return column
 
 
+# The admin columns made by _metric_column below: calendar and business time of each stored metric.
+METRIC_DISPLAY_FIELDS = tuple(f"{stem}_{kind}seconds_display" for stem, _ in METRIC_STEMS for kind in ("", "business_"))
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = [
@@ -201,7 +205,7 @@ class TicketAdmin(admin.ModelAdmin):
         "closed_at",
         "reopen_count",
         "public_reply_count",
-        *(f"{stem}_{kind}seconds_display" for stem, _ in METRIC_STEMS for kind in ("", "business_")),
+        *METRIC_DISPLAY_FIELDS,
     ]
     fieldsets = [
         (None, {"fields": ["reference_display", "subject", "queue", "customer"]}),
@@ -219,7 +223,7 @@ class TicketAdmin(admin.ModelAdmin):
                 "fields": [
                     "reopen_count",
                     "public_reply_count",
-                    *(f"{stem}_{kind}seconds_display" for stem, _ in METRIC_STEMS for kind in ("", "business_")),
+                    *METRIC_DISPLAY_FIELDS,
                 ]
             },
         ),
