@@ -7,9 +7,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.desk import DEMO_PASSWORD
 from surveys.models import FollowUp
 from surveys.selectors import feedback_for_agent
-from tickets.demo import DEMO_PASSWORD
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def mailbox_worker(celery_queue, tmp_path, settings):
     settings.DEBUG = True  # /dev/mail/ is DEBUG only
     worker = start_worker(
         queue=celery_queue,
-        extra_env={"OUTBOX_DELIVERY_BACKEND": "helpdesk.devmail.MailboxBackend", "DEV_MAIL_DIR": str(tmp_path)},
+        extra_env={"OUTBOX_DELIVERY_BACKEND": "outbox.devmail.MailboxBackend", "DEV_MAIL_DIR": str(tmp_path)},
     )
     yield tmp_path
     stop_worker(worker)

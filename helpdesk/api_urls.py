@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from helpdesk.api_auth import LoginView, LogoutAllView, LogoutView
-from helpdesk.api_errors import not_found
+from common.api_auth import LoginView, LogoutAllView, LogoutView
+from common.api_errors import not_found
 from surveys import api as surveys_api
 from tickets import api as tickets_api
 

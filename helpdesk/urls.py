@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from helpdesk import devmail
+from outbox import devmail
 from outbox import views as outbox_views
 
 admin.site.site_header = admin.site.site_title = "Helpdesk administration"

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from common.clock import seconds_since
+
 from .models import Heartbeat, OutgoingEmail
 
 Status = OutgoingEmail.Status
@@ -29,10 +31,6 @@ class OutboxHealth:
         return asdict(self)
 
 
-def _age(at: datetime | None, now: datetime) -> int | None:
-    return None if at is None else max(0, int((now - at).total_seconds()))
-
-
 def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
     now = now or timezone.now()
     counts = OutgoingEmail.objects.aggregate(
@@ -44,8 +42,8 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         ),
     )
     beats = dict(Heartbeat.objects.values_list("name", "at"))
-    oldest = _age(counts["oldest_due"], now)
-    beat, worker = _age(beats.get("beat"), now), _age(beats.get("worker"), now)
+    oldest = seconds_since(counts["oldest_due"], now)
+    beat, worker = seconds_since(beats.get("beat"), now), seconds_since(beats.get("worker"), now)
     limit = settings.HEALTH_MAX_SILENCE_SECONDS
     problems = []
     if beat is None or beat > limit:

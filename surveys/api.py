@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api import BooleanFilter, CursorPagination, DateRangeFilter, DateTimeRangeFilter, IdFilter
-from helpdesk.api_auth import acting_user
-from helpdesk.api_errors import document_list_errors
+from common.api import BooleanFilter, CursorPagination, DateRangeFilter, DateTimeRangeFilter, IdFilter
+from common.api_errors import document_list_errors
+from common.users import signed_in_user
 from tickets.api import ActiveUserField
 
 from . import services
@@ -244,7 +244,7 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
         serializer = FollowUpNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         followup = services.followup_mark_contacted(
-            followup_id=followup.pk, by=acting_user(request), note=serializer.validated_data["note"]
+            followup_id=followup.pk, by=signed_in_user(request), note=serializer.validated_data["note"]
         )
         return self._respond(followup)
 
@@ -260,7 +260,7 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
         serializer.is_valid(raise_exception=True)
         followup = services.followup_resolve(
             followup_id=followup.pk,
-            by=acting_user(request),
+            by=signed_in_user(request),
             outcome=serializer.validated_data["outcome"],
             root_cause=serializer.validated_data["root_cause"],
         )
@@ -275,7 +275,7 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
         serializer = FollowUpNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         followup = services.followup_mark_unreachable(
-            followup_id=followup.pk, by=acting_user(request), note=serializer.validated_data["note"]
+            followup_id=followup.pk, by=signed_in_user(request), note=serializer.validated_data["note"]
         )
         return self._respond(followup)
 
@@ -288,7 +288,7 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
         serializer = FollowUpReassignSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         followup = services.followup_reassign(
-            followup_id=followup.pk, by=acting_user(request), owner=serializer.validated_data["owner"]
+            followup_id=followup.pk, by=signed_in_user(request), owner=serializer.validated_data["owner"]
         )
         return self._respond(followup)
 

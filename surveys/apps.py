@@ -6,9 +6,12 @@ class SurveysConfig(AppConfig):
     verbose_name = "Surveys"
 
     def ready(self) -> None:
+        from common.tokens import token_purpose_register
         from tickets.signals import ticket_closed, ticket_reopened
 
         from . import receivers
+        from .models import SURVEY_LINK_PURPOSE, SurveyInvitation
 
+        token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
         ticket_closed.connect(receivers.on_ticket_closed, dispatch_uid="surveys-on-close")
         ticket_reopened.connect(receivers.on_ticket_reopened, dispatch_uid="surveys-on-reopen")

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from tickets.forms import AgentChoiceField
+
 from .models import CES_CHOICES, CES_QUESTION, CSAT_CHOICES, CSAT_QUESTION, FollowUp, SurveyResponse
 from .selectors import followup_assignees
 
@@ -119,13 +121,8 @@ class UnreachableForm(forms.Form):
     )
 
 
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
-
-
 class ReassignForm(forms.Form):
-    owner = UserChoiceField(
+    owner = AgentChoiceField(
         label="New owner", queryset=User.objects.none(), required=False, empty_label="Unassigned (team)"
     )
 

@@ -29,6 +29,8 @@ CES_CHOICES = [
     (6, "Agree"),
     (7, "Strongly agree"),
 ]
+# The purpose of survey links (registered with common.tokens in SurveysConfig.ready).
+SURVEY_LINK_PURPOSE = "survey"
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import humanize
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -15,12 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from helpdesk.errors import DomainError
+from common.clock import duration_text
+from common.errors import DomainError
 
 from . import services
 from .models import (
     METRIC_STEMS,
-    AccessToken,
     BusinessCalendar,
     CloseReason,
     Customer,
@@ -34,15 +33,6 @@ from .models import (
     WorkingHours,
 )
 from .selectors import queues_visible_to, tickets_visible_to
-
-
-def duration_display(seconds: int | None) -> str:
-    """1 h 5 min style; "—" when unknown."""
-    if seconds is None:
-        return "—"
-    if seconds < 60:
-        return f"{seconds} s"
-    return humanize.precisedelta(seconds, minimum_unit="minutes", format="%0.0f")
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -155,7 +145,7 @@ def _metric_column(stem: str, label: str, *, business: bool) -> Callable[[Ticket
 
     @admin.display(description=f"{label} ({'business' if business else 'calendar'})", ordering=field)
     def column(self: TicketAdmin, obj: Ticket) -> str:
-        return duration_display(getattr(obj, field))
+        return duration_text(getattr(obj, field))
 
     column.__name__ = field + "_display"
     return column
@@ -348,22 +338,6 @@ class TicketEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(AccessToken)
-class AccessTokenAdmin(admin.ModelAdmin):
-    """Only hashes are stored, so there is nothing secret to show; admins may delete (revoke) a link."""
-
-    list_display = ["purpose", "target_type", "target_id", "created_at", "expires_at"]
-    list_select_related = ["target_type"]
-    list_filter = ["purpose"]
-    readonly_fields = ["token_hash", "purpose", "target_type", "target_id", "created_at", "expires_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

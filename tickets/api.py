@@ -1,7 +1,7 @@
 """REST API v1 of the tickets app: tickets (status changes only through actions), their messages, customers.
 
 Every queryset comes from tickets.selectors (an object outside the user's queues answers 404) and every write is a
-service call (PermissionDenied → 403, DomainError → 400, mapped in helpdesk.api.ExceptionHandler)."""
+service call (PermissionDenied → 403, DomainError → 400, mapped in common.api.ExceptionHandler)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.api import BooleanFilter, CursorPagination, DateRangeFilter, IdFilter, SearchFilter
-from helpdesk.api_auth import acting_user
-from helpdesk.api_errors import document_list_errors
+from common.api import BooleanFilter, CursorPagination, DateRangeFilter, IdFilter, SearchFilter
+from common.api_errors import document_list_errors
+from common.users import signed_in_user
 
 from . import services
 from .models import CloseReason, Customer, Message, Priority, Queue, Status, Ticket
@@ -231,7 +231,7 @@ class TicketViewSet(
                 customer=customer,
                 subject=data["subject"],
                 body=data["body"],
-                by=acting_user(request),
+                by=signed_in_user(request),
                 priority=data["priority"],
                 assignee=data["assignee"],
             )
@@ -244,9 +244,9 @@ class TicketViewSet(
         data = serializer.validated_data
         with transaction.atomic():  # both changes or neither
             if "assignee" in data:
-                services.ticket_assign(ticket_id=ticket.pk, assignee=data["assignee"], by=acting_user(request))
+                services.ticket_assign(ticket_id=ticket.pk, assignee=data["assignee"], by=signed_in_user(request))
             if "priority" in data:
-                services.ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], by=acting_user(request))
+                services.ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], by=signed_in_user(request))
         return self._respond(ticket)
 
     @extend_schema(summary="Close the ticket with a reason", request=TicketCloseSerializer, responses=TicketSerializer)
@@ -255,14 +255,16 @@ class TicketViewSet(
         ticket = self.get_object()
         serializer = TicketCloseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.ticket_close(ticket_id=ticket.pk, reason=serializer.validated_data["reason"], by=acting_user(request))
+        services.ticket_close(
+            ticket_id=ticket.pk, reason=serializer.validated_data["reason"], by=signed_in_user(request)
+        )
         return self._respond(ticket)
 
     @extend_schema(summary="Reopen a closed ticket", request=None, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
-        services.ticket_reopen(ticket_id=ticket.pk, by=acting_user(request))
+        services.ticket_reopen(ticket_id=ticket.pk, by=signed_in_user(request))
         return self._respond(ticket)
 
     @extend_schema(
@@ -276,7 +278,7 @@ class TicketViewSet(
         serializer = TicketSetStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.ticket_set_status(
-            ticket_id=ticket.pk, status=serializer.validated_data["status"], by=acting_user(request)
+            ticket_id=ticket.pk, status=serializer.validated_data["status"], by=signed_in_user(request)
         )
         return self._respond(ticket)
 
@@ -316,7 +318,7 @@ class TicketMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
             ticket_id=ticket.pk,
             kind=serializer.validated_data["kind"],
             body=serializer.validated_data["body"],
-            by=acting_user(request),
+            by=signed_in_user(request),
         )
         message = Message.objects.select_related("author_user", "author_customer").get(pk=message.pk)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
+from common.users import display_name
+
 from .models import CloseReason, Priority, Queue, Status, Ticket
 from .selectors import (
     DEFAULT_SORT,
@@ -32,7 +34,7 @@ class Form(forms.Form):
 
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return display_name(obj)
 
 
 class DateInput(forms.DateInput):
@@ -84,7 +86,7 @@ class TicketListForm(Form):
         super().__init__(*args, **kwargs)
         queues = queues_visible_to(user)
         self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
-        agents = [(str(a.pk), a.get_full_name() or a.get_username()) for a in assignable_agents(queue_ids=queues)]
+        agents = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
         self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *agents]  # type: ignore[attr-defined]
         self.user = user
 

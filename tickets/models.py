@@ -6,11 +6,12 @@ import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from common.users import display_name
 
 
 def validate_timezone(value: str) -> None:
@@ -256,6 +257,10 @@ class Ticket(models.Model):
         return timezone.now() - self.created_at
 
 
+# The purpose of the customer's conversation links (registered with common.tokens in TicketsConfig.ready).
+CONVERSATION_LINK_PURPOSE = "conversation"
+
+
 def format_reference(pk: int | None) -> str:
     """Human reference derived from the primary key (never from a count, which changes when rows are deleted)."""
     return f"HD-{pk:06d}" if pk else "HD-new"
@@ -305,7 +310,7 @@ class Message(models.Model):
     def author_display(self) -> str:
         if self.author_customer_id:
             return str(self.author_customer)
-        return self.author_user.get_full_name() or self.author_user.get_username() if self.author_user else ""
+        return display_name(self.author_user)
 
 
 class TicketEvent(models.Model):
@@ -331,26 +336,3 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.old_value or '—'} → {self.new_value or '—'}"
-
-
-class AccessToken(models.Model):
-    """A customer link's credential. Only the SHA-256 of the random token is stored; the token itself exists only
-    in the email that carried it. One row per email sent (a reminder gets its own)."""
-
-    class Purpose(models.TextChoices):
-        SURVEY = "survey", "Survey"
-        CONVERSATION = "conversation", "Conversation"
-
-    token_hash = models.CharField(max_length=64, unique=True)
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
-    target_id = models.PositiveBigIntegerField()
-    target = GenericForeignKey("target_type", "target_id")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["target_type", "target_id"], name="token_target")]
-
-    def __str__(self) -> str:
-        return f"{self.get_purpose_display()} token for {self.target_type.model} #{self.target_id}"

@@ -12,11 +12,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from common.tokens import token_mint
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 
-from .models import AccessToken, Message, Ticket
-from .tokens import token_mint
+from .models import CONVERSATION_LINK_PURPOSE, Message, Ticket
 
 CONVERSATION_LINK_DAYS = 90
 
@@ -24,7 +24,7 @@ CONVERSATION_LINK_DAYS = 90
 def conversation_url_mint(*, ticket: Ticket) -> str:
     """A new absolute link to the customer's conversation page (one per email)."""
     expires_at = timezone.now() + timedelta(days=CONVERSATION_LINK_DAYS)
-    token = token_mint(purpose=AccessToken.Purpose.CONVERSATION, target=ticket, expires_at=expires_at)
+    token = token_mint(purpose=CONVERSATION_LINK_PURPOSE, target=ticket, expires_at=expires_at)
     return settings.SITE_URL.rstrip("/") + reverse("support:conversation", args=[token])
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
 
 from .metrics import metrics_compute
 from .models import (

@@ -27,7 +27,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "django_celery_beat",
     "django_htmx",
     "django_ratelimit",
@@ -39,10 +38,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "common",
     "outbox",
     "tickets",
     "webhooks",
     "surveys",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +106,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "helpdesk.ratelimit.client_ip"  # the same client IP as the rate limits (proxy-aware)
+AXES_CLIENT_IP_CALLABLE = "common.ratelimit.client_ip"  # the same client IP as the rate limits (proxy-aware)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Content-Security-Policy (django-csp): scripts only from this site (no inline script anywhere: htmx, the survey
 # page's script and the API docs' initialiser are static files), no plugins, no framing. Inline style attributes
@@ -154,11 +155,11 @@ else:
 
 # Rate limits of the public pages (per client IP). CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
-RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
-RATELIMIT_VIEW = "helpdesk.ratelimit.ratelimited"
+RATELIMIT_IP_META_KEY = "common.ratelimit.client_ip"
+RATELIMIT_VIEW = "common.ratelimit.ratelimited"
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
 
-# Dev mailbox (helpdesk.devmail): where the dev delivery backend writes each email as an .eml file.
+# Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
 DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
 
 # Absolute links in emails (survey, unsubscribe, conversation) start with this.
@@ -244,9 +245,9 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["helpdesk.api.IsAuthenticatedUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api.IsAuthenticatedUser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
@@ -262,8 +263,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# DomainError → 400 and Django's PermissionDenied → 403 keep their message (helpdesk.api_errors.ExceptionHandler).
-DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "helpdesk.api_errors.ExceptionHandler"}
+# DomainError → 400 and Django's PermissionDenied → 403 keep their message (common.api_errors.ExceptionHandler).
+DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "common.api_errors.ExceptionHandler"}
 REST_KNOX = {"TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)), "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",

@@ -14,7 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
+from common.users import display_name
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 from tickets.models import QueueMembership
@@ -99,10 +100,6 @@ def followup_mark_unreachable(*, followup_id: int, by: User, note: str) -> Follo
     return followup
 
 
-def _display(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "nobody"
-
-
 @transaction.atomic
 def followup_reassign(*, followup_id: int, by: User, owner: User | None) -> FollowUp:
     """Give an open follow-up to another active member of its queue (None: unassigned, shown to the team)."""
@@ -125,7 +122,7 @@ def followup_reassign(*, followup_id: int, by: User, owner: User | None) -> Foll
         followup,
         by=by,
         kind=FollowUpEvent.Kind.REASSIGNED,
-        note=f"From {_display(previous)} to {_display(owner)}",
+        note=f"From {display_name(previous, default='nobody')} to {display_name(owner, default='nobody')}",
         at=now,
     )
     return followup
@@ -184,7 +181,13 @@ def followup_remind(*, followup_id: int, now: datetime) -> bool:
     _followup_email(
         followup=followup, to=owner, kind=OutgoingEmail.Kind.FOLLOWUP_REMINDER, template="followup_reminder"
     )
-    _event(followup, by=None, kind=FollowUpEvent.Kind.REMINDED, note=f"Reminder sent to {_display(owner)}", at=now)
+    _event(
+        followup,
+        by=None,
+        kind=FollowUpEvent.Kind.REMINDED,
+        note=f"Reminder sent to {display_name(owner, default='nobody')}",
+        at=now,
+    )
     return True
 
 
@@ -217,7 +220,7 @@ def followup_escalate(*, followup_id: int, now: datetime) -> bool:
         _followup_email(
             followup=followup, to=lead, kind=OutgoingEmail.Kind.FOLLOWUP_ESCALATION, template="followup_escalation"
         )
-    who = ", ".join(_display(lead) for lead in leads) or "no lead (the queue has none)"
+    who = ", ".join(display_name(lead) for lead in leads) or "no lead (the queue has none)"
     _event(followup, by=None, kind=FollowUpEvent.Kind.ESCALATED, note=f"Escalated to {who}", at=now)
     return True
 

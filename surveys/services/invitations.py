@@ -12,16 +12,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
+from common.models import AccessToken
+from common.tokens import token_build
 from outbox.models import OutgoingEmail
 from outbox.services import email_build, email_enqueue_many
 from tickets.calendar import add_business_seconds
-from tickets.models import AccessToken, Customer, QueueMembership, Ticket
+from tickets.models import Customer, QueueMembership, Ticket
 from tickets.services import ticket_rating_record
-from tickets.tokens import token_build
 
 from ..models import (
     CSAT_CHOICES,
+    SURVEY_LINK_PURPOSE,
     FollowUp,
     FollowUpEvent,
     SurveyInvitation,
@@ -117,7 +119,7 @@ def _build_email(
 ) -> tuple[AccessToken, OutgoingEmail]:
     """This email's own token and the survey email, both unsaved (the caller saves them in its transaction)."""
     assert invitation.expires_at is not None  # noqa: S101 - set before any email is queued
-    raw, token = token_build(purpose=AccessToken.Purpose.SURVEY, target=invitation, expires_at=invitation.expires_at)
+    raw, token = token_build(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
     ticket, queue = invitation.ticket, invitation.queue
     landing = _absolute(reverse("surveys:landing", args=[raw]))
     one_click = _absolute(reverse("surveys:unsubscribe-one-click", args=[raw]))

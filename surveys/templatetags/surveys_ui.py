@@ -26,21 +26,6 @@ def is_team_lead(user: User | AnonymousUser) -> bool:
 
 
 @register.filter
-def duration(seconds: float | None) -> str:
-    """3720 → "1 h 2 min"; None → "—"."""
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-@register.filter
 def one_decimal(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
 from outbox.models import OutgoingEmail
 from surveys import services
 from surveys.models import FollowUp, FollowUpEvent

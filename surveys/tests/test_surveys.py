@@ -217,7 +217,7 @@ def test_the_survey_email_is_personal_with_five_links_and_unsubscribe_headers(qu
 
 
 def test_only_the_token_hash_is_stored(sent_invitation):
-    from tickets.models import AccessToken
+    from common.models import AccessToken
 
     invitation, link = sent_invitation
     raw = link.split("/")[2]
@@ -457,7 +457,7 @@ def test_unanswered_invitations_expire_once(sent_invitation):
 
 
 def test_one_reminder_with_its_own_token_when_the_policy_asks(queue, agent, customer, mailoutbox):
-    from tickets.models import AccessToken
+    from common.models import AccessToken
 
     SurveyPolicy.objects.create(queue=queue, reminder_after_days=3)
     ticket = close_ticket(queue, agent, customer)

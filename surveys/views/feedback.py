@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -107,7 +106,3 @@ def agent_feedback(request: HttpRequest, agent_id: int) -> HttpResponse:
     context = {"form": form, "subject": agent, "own": agent.pk == request.user.pk}
     context |= feedback_context(invitations=invitations, period=period)
     return _render(request, context)
-
-
-def display_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()

@@ -8,8 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
+from common.users import signed_in_user
 
 from ..forms import ContactedForm, ReassignForm, ResolveForm, UnreachableForm
 from ..models import FollowUp
@@ -25,13 +24,6 @@ from ..selectors import DUE_SOON, followups_for_owner, followups_for_team, follo
 from ..services import followup_mark_contacted, followup_mark_unreachable, followup_reassign, followup_resolve
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (the views are login_required)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
 
 
 def _list(request: HttpRequest, followups: QuerySet[FollowUp], *, title: str, team: bool) -> HttpResponse:
@@ -130,7 +122,7 @@ def followup_contacted(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=ContactedForm,
         context_name="contacted_form",
-        call=lambda f, data: followup_mark_contacted(followup_id=f.pk, by=_user(request), note=data["note"]),
+        call=lambda f, data: followup_mark_contacted(followup_id=f.pk, by=signed_in_user(request), note=data["note"]),
         done="Marked as contacted.",
     )
 
@@ -145,7 +137,7 @@ def followup_resolved(request: HttpRequest, pk: int) -> HttpResponse:
         context_name="resolve_form",
         call=lambda f, data: followup_resolve(
             followup_id=f.pk,
-            by=_user(request),
+            by=signed_in_user(request),
             outcome=data["outcome"],
             root_cause=data["root_cause"],
         ),
@@ -161,7 +153,7 @@ def followup_unreachable(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=UnreachableForm,
         context_name="unreachable_form",
-        call=lambda f, data: followup_mark_unreachable(followup_id=f.pk, by=_user(request), note=data["note"]),
+        call=lambda f, data: followup_mark_unreachable(followup_id=f.pk, by=signed_in_user(request), note=data["note"]),
         done="Marked as unreachable.",
     )
 
@@ -175,7 +167,7 @@ def followup_reassigned(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=ReassignForm,
         context_name="reassign_form",
-        call=lambda f, data: followup_reassign(followup_id=f.pk, by=_user(request), owner=data["owner"]),
+        call=lambda f, data: followup_reassign(followup_id=f.pk, by=signed_in_user(request), owner=data["owner"]),
         done="Follow-up reassigned.",
         form_kwargs={"followup": followup},
     )

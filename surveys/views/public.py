@@ -7,19 +7,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from helpdesk.errors import DomainError
-from helpdesk.ratelimit import public_rate_limit
-from tickets.models import AccessToken
-from tickets.tokens import token_resolve
+from common.errors import DomainError
+from common.ratelimit import public_rate_limit
+from common.tokens import token_resolve
 
 from ..forms import SurveyAnswerForm
-from ..models import SurveyInvitation, SurveyResponse
+from ..models import SURVEY_LINK_PURPOSE, SurveyInvitation, SurveyResponse
 from ..services import customer_opt_out, response_submit
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
     """The invitation of a valid token, still open for answers; None for unknown, tampered or expired alike."""
-    pk = token_resolve(raw=token, purpose=AccessToken.Purpose.SURVEY, model=SurveyInvitation)
+    pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None
     invitation = SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
@@ -97,7 +96,7 @@ def _context(invitation: SurveyInvitation, form: SurveyAnswerForm, answer: Surve
 
 def _unsubscribe_target(token: str) -> int | None:
     """The customer a survey token belongs to (unsubscribing works even after the survey was answered)."""
-    pk = token_resolve(raw=token, purpose=AccessToken.Purpose.SURVEY, model=SurveyInvitation)
+    pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None
     return SurveyInvitation.objects.filter(pk=pk).values_list("customer_id", flat=True).first()

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from common.users import display_name
 from tickets.models import Ticket
 from tickets.selectors import tickets_visible_to
 
@@ -93,10 +94,6 @@ def _iso(value: Any) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _name(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
 @require_GET
 @login_required
 def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
@@ -137,7 +134,7 @@ def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
                 ticket.queue.name,
                 ticket.customer.name,
                 ticket.customer.email,
-                _name(ticket.assignee),
+                display_name(ticket.assignee),
                 ticket.status,
                 ticket.priority,
                 ticket.close_reason,
@@ -182,7 +179,7 @@ def export_responses(request: HttpRequest) -> StreamingHttpResponse:
             yield [
                 invitation.ticket.reference,
                 invitation.queue.name,
-                _name(invitation.agent),
+                display_name(invitation.agent),
                 invitation.customer.name,
                 invitation.customer.email,
                 response.csat,

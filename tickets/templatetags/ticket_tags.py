@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from common.users import display_name
+
 from ..models import Priority, Status, TicketEvent
 
 register = template.Library()
@@ -36,4 +38,4 @@ def event_text(event: TicketEvent) -> str:
 def actor_name(event: TicketEvent) -> str:
     if event.actor is None:
         return "" if event.kind == TicketEvent.Kind.CREATED else "automatically"
-    return f"by {event.actor.get_full_name() or event.actor.get_username()}"
+    return f"by {display_name(event.actor)}"

@@ -10,12 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AccessToken
+from common.tokens import token_build, token_mint, token_resolve
 from outbox.models import OutgoingEmail
 from tickets import services
-from tickets.models import AccessToken, CloseReason, Customer, Message, Status, Ticket, TicketEvent
+from tickets.models import CONVERSATION_LINK_PURPOSE, CloseReason, Customer, Message, Status, Ticket, TicketEvent
 from tickets.notifications import CONVERSATION_LINK_DAYS
 from tickets.tests.factories import CustomerFactory, QueueFactory
-from tickets.tokens import token_mint, token_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def make_ticket(queue, *, customer=None, subject="Router down", body="Nothing wo
 
 def conversation_link(ticket, *, days=CONVERSATION_LINK_DAYS):
     token = token_mint(
-        purpose=AccessToken.Purpose.CONVERSATION, target=ticket, expires_at=timezone.now() + timedelta(days=days)
+        purpose=CONVERSATION_LINK_PURPOSE, target=ticket, expires_at=timezone.now() + timedelta(days=days)
     )
     return reverse("support:conversation", args=[token])
 
@@ -144,7 +145,12 @@ def test_bad_links_get_one_friendly_404(client, queue, kind):
     elif kind == "expired":
         url = conversation_link(ticket, days=1)
     else:
-        token = token_mint(purpose=AccessToken.Purpose.SURVEY, target=ticket, expires_at=timezone.now() + timedelta(1))
+        # a valid token of another purpose, pointing at the same id
+        token, access = token_build(
+            purpose=CONVERSATION_LINK_PURPOSE, target=ticket, expires_at=timezone.now() + timedelta(1)
+        )
+        access.purpose = "other"
+        access.save()
         url = reverse("support:conversation", args=[token])
 
     with time_machine.travel(timezone.now() + timedelta(days=2)):
@@ -219,7 +225,7 @@ def test_a_public_reply_queues_one_notification_with_a_working_link(client, queu
     assert "Reboot it" in email.body_text and "Reboot it" in email.body_html
     assert email.related == reply
     token = link_in(email).split("/")[-2]
-    assert token_resolve(raw=token, purpose=AccessToken.Purpose.CONVERSATION, model=Ticket) == ticket.pk
+    assert token_resolve(raw=token, purpose=CONVERSATION_LINK_PURPOSE) == ticket.pk
     access = AccessToken.objects.get()
     assert access.expires_at - timezone.now() > timedelta(days=CONVERSATION_LINK_DAYS - 1)
     assert client.get(link_in(email)).status_code == 200

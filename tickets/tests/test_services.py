@@ -7,7 +7,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
 from tickets import services
 from tickets.models import CloseReason, Customer, Message, Priority, QueueMembership, Status, Ticket, TicketEvent
 from tickets.signals import ticket_closed, ticket_reopened

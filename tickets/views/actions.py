@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
+from common.users import display_name, signed_in_user
 
 from ..models import Message, Ticket
 from ..services import (
@@ -25,7 +26,7 @@ from ..services import (
     ticket_set_priority,
     ticket_set_status,
 )
-from .agent import DETAIL_FORMS, agent_of, render_detail, visible_ticket
+from .agent import DETAIL_FORMS, render_detail, visible_ticket
 
 Perform = Callable[[Ticket, dict[str, Any], User], str]
 
@@ -35,7 +36,7 @@ def _act(request: HttpRequest, pk: int, form_name: str, perform: Perform) -> Htt
     form = DETAIL_FORMS[form_name](request.POST, ticket=ticket)
     if form.is_valid():
         try:
-            success = perform(ticket, form.cleaned_data, agent_of(request))
+            success = perform(ticket, form.cleaned_data, signed_in_user(request))
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -61,7 +62,7 @@ def _assign(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     ticket_assign(ticket_id=ticket.pk, assignee=assignee, by=by)
     if assignee is None:
         return "Ticket unassigned."
-    return f"Assigned to {assignee.get_full_name() or assignee.get_username()}."
+    return f"Assigned to {display_name(assignee)}."
 
 
 def _status(ticket: Ticket, data: dict[str, Any], by: User) -> str:

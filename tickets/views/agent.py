@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,8 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
+from common.users import display_name, signed_in_user
 
 from ..forms import (
     AssignForm,
@@ -43,11 +43,6 @@ from ..selectors import (
 from ..services import ticket_create_for_email
 
 PAGE_SIZE = 50
-
-
-def agent_of(request: HttpRequest) -> User:
-    """The signed-in user of a @login_required view."""
-    return cast(User, request.user)
 
 
 SORT_COLUMNS = [
@@ -117,7 +112,7 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
                 "status_label": ticket.get_status_display(),
                 "priority": ticket.priority,
                 "priority_label": ticket.get_priority_display(),
-                "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+                "assignee": display_name(assignee),
                 "created_iso": created.isoformat(),
                 "created_title": f"{created:%Y-%m-%d %H:%M}",
                 "age": timesince(ticket.created_at, now, depth=1),
@@ -207,7 +202,7 @@ def render_detail(
     """The detail page, or only its #ticket part for htmx (always 200 so htmx swaps errors in too)."""
     context: dict[str, Any] = {name: form_class(ticket=ticket) for name, form_class in DETAIL_FORMS.items()}
     context.update(bound or {})
-    user = agent_of(request)
+    user = signed_in_user(request)
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
     context["can_take"] = (
         ticket.assignee_id != user.pk and assignable_agents(queue_ids=[ticket.queue_id]).filter(pk=user.pk).exists()
@@ -240,7 +235,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 body=data["body"],
                 priority=data["priority"],
                 assignee=data["assignee"],
-                by=agent_of(request),
+                by=signed_in_user(request),
             )
         except DomainError as error:
             form.add_error(None, str(error))

@@ -7,14 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from helpdesk.errors import DomainError
-from helpdesk.ratelimit import public_rate_limit
+from common.errors import DomainError
+from common.ratelimit import public_rate_limit
+from common.tokens import token_resolve
 
 from ..forms import CustomerReplyForm, RequestForm
-from ..models import AccessToken, Message, Ticket
+from ..models import CONVERSATION_LINK_PURPOSE, Message, Ticket
 from ..selectors import ticket_thread
 from ..services import message_add, request_submit
-from ..tokens import token_resolve
 
 
 @public_rate_limit
@@ -45,7 +45,7 @@ def request_thanks(request: HttpRequest) -> HttpResponse:
 
 
 def _conversation_ticket(token: str) -> Ticket | None:
-    pk = token_resolve(raw=token, purpose=AccessToken.Purpose.CONVERSATION, model=Ticket)
+    pk = token_resolve(raw=token, purpose=CONVERSATION_LINK_PURPOSE)
     if pk is None:
         return None
     return Ticket.objects.select_related("queue", "customer").filter(pk=pk).first()

@@ -1,5 +1,5 @@
-"""`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data — tickets (tickets.demo), then their surveys,
-responses and follow-ups (surveys.demo). It lives in surveys because surveys depends on tickets, never the reverse."""
+"""`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data — the desk (demo.desk), tickets
+(demo.tickets), then their surveys, responses and follow-ups (demo.surveys)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
 
-from surveys import demo as surveys_demo
-from tickets import demo
 from tickets.models import CloseReason, Status
+
+from ... import desk as demo_desk
+from ... import surveys as surveys_demo
+from ... import tickets as tickets_demo
 
 
 class Command(BaseCommand):
@@ -30,7 +32,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--tickets", type=int, default=300, help="target number of demo tickets (default 300)")
-        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed (default %(default)s)")
+        parser.add_argument(
+            "--seed", type=int, default=demo_desk.DEFAULT_SEED, help="random seed (default %(default)s)"
+        )
         parser.add_argument("--batch", type=int, default=2000, help="tickets per transaction (default 2000)")
 
     def handle(self, *args: Any, tickets: int, seed: int, batch: int, **options: Any) -> None:
@@ -38,13 +42,13 @@ class Command(BaseCommand):
             raise CommandError("--tickets must be 0 or more and --batch at least 1.")
         started = time.monotonic()
         now = timezone.now().replace(microsecond=0)
-        desk = demo.desk_ensure(seed=seed, with_admin=settings.DEBUG)
-        existing = demo.demo_tickets(desk).count()
-        written = demo.Written(tickets=0, messages=0, events=0)
+        desk = demo_desk.desk_ensure(seed=seed, with_admin=settings.DEBUG)
+        existing = demo_desk.demo_tickets(desk).count()
+        written = tickets_demo.Written(tickets=0, messages=0, events=0)
         with tqdm(total=max(tickets - existing, 0), unit="ticket", disable=None, file=sys.stderr) as bar:
             for start in range(existing, tickets, batch):
                 indexes = range(start, min(start + batch, tickets))
-                written += demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
+                written += tickets_demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
                 bar.update(len(indexes))
         policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now)
@@ -59,13 +63,18 @@ class Command(BaseCommand):
         )
 
     def _summary(
-        self, desk: demo.Desk, *, written: demo.Written, surveys: surveys_demo.SurveysWritten, seconds: float
+        self,
+        desk: demo_desk.Desk,
+        *,
+        written: tickets_demo.Written,
+        surveys: surveys_demo.SurveysWritten,
+        seconds: float,
     ) -> None:
         out = self.stdout.write
         statuses: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         for status, reason, count in (
-            demo.demo_tickets(desk).order_by().values_list("status", "close_reason").annotate(n=Count("pk"))
+            demo_desk.demo_tickets(desk).order_by().values_list("status", "close_reason").annotate(n=Count("pk"))
         ):
             statuses[status] += count
             reasons[reason] += count
@@ -88,11 +97,14 @@ class Command(BaseCommand):
                 f"  Written:   {surveys.invitations} invitations, {surveys.responses} responses, "
                 f"{surveys.followups} follow-ups"
             )
-        out(f"Log in (password {demo.DEMO_PASSWORD!r}, set when the user was created, never reset):")
+        out(f"Log in (password {demo_desk.DEMO_PASSWORD!r}, set when the user was created, never reset):")
         for dq in desk.queues:
             out(f"  {dq.lead.get_username():<16} lead of {dq.queue.name}")
             out(f"  {dq.agent.get_username():<16} agent of {dq.queue.name}")
         if desk.admin_created is None:
             out("  No admin user: DEBUG is off (create one with `manage.py createsuperuser`).")
         else:
-            out(f"  {demo.ADMIN_USERNAME:<16} admin, password {demo.ADMIN_PASSWORD!r} (set when created, never reset)")
+            out(
+                f"  {demo_desk.ADMIN_USERNAME:<16} admin, password {demo_desk.ADMIN_PASSWORD!r} "
+                "(set when created, never reset)"
+            )

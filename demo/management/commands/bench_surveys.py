@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 import redis
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -40,14 +41,13 @@ from django.db.models import Max, Min, QuerySet
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from helpdesk.celery import app as celery_app
+from common.models import AccessToken
 from outbox.models import OutgoingEmail
 from outbox.tasks import sweep_outbox
-from tickets.models import AccessToken, CloseReason, Customer, Queue, Status, Ticket, TicketEvent
+from surveys.models import SurveyInvitation, SurveyPolicy
+from surveys.tasks import send_due_invitations
+from tickets.models import CloseReason, Customer, Queue, Status, Ticket, TicketEvent
 from tickets.services import ticket_close
-
-from ...models import SurveyInvitation, SurveyPolicy
-from ...tasks import send_due_invitations
 
 HOST = "127.0.0.1"
 TARGET_RATIO = 0.5
@@ -220,7 +220,7 @@ class Command(BaseCommand):
     def _start_sink(self) -> Sink:
         port = _free_port()
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "surveys.management.commands._smtp_sink", str(port)],
+            [sys.executable, "-m", "demo.smtp_sink", str(port)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.content import QUEUES
 from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse
 from surveys.selectors import feedback_for_agent
-from tickets.demo import QUEUES
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db

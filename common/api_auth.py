@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox import views as knox_views
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.request import Request
 
-from helpdesk.api import IsAuthenticatedUser
-
-
-def acting_user(request: Request) -> User:
-    """The authenticated user a service acts for (views require authentication, so this is never anonymous)."""
-    if not isinstance(request.user, User):
-        raise exceptions.NotAuthenticated()
-    return request.user
+from common.api import IsAuthenticatedUser
 
 
 @extend_schema(

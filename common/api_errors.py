@@ -13,7 +13,7 @@ from drf_standardized_errors.openapi_validation_errors import extend_validation_
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
-from helpdesk.errors import DomainError
+from common.errors import DomainError
 
 V = TypeVar("V", bound=Any)
 

@@ -1,7 +1,7 @@
 """Survey demo data for `manage.py seed_demo`: invitations, responses, comments and recovery follow-ups for the demo
 tickets closed as solved, so My feedback, the follow-up lists and the team dashboard have something to show.
 
-Written with bulk_create (DESIGN.md allows it for demo data); nothing is emailed. Idempotent: a ticket that already
+Written with bulk_create; nothing is emailed. Idempotent: a ticket that already
 has an invitation is skipped, so a second run adds nothing and a run after `--tickets N` only covers the new tickets.
 Each ticket's survey comes from its own random stream (seed, ticket id).
 """
@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
+from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
 from tickets.calendar import add_business_seconds
-from tickets.demo import Desk, demo_tickets
 from tickets.models import CloseReason, Status, Ticket
 
-from .models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
+from .desk import Desk, demo_tickets
 
 SENT_SHARE = 0.88  # the rest were suppressed (throttled: the customer had a survey recently)
 RESPONSE_SHARE = 0.6

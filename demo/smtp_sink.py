@@ -1,7 +1,7 @@
 """An SMTP server that accepts every message and remembers its Message-ID: bench_surveys runs it in a process of its
 own (needs aiosmtpd, a dev dependency). No Django here.
 
-    python -m surveys.management.commands._smtp_sink PORT
+    python -m demo.smtp_sink PORT
 
 prints "ready" once it listens on 127.0.0.1:PORT; when its stdin is closed it stops and prints one line per message
 received ("<message-id>", in arrival order), then "done N".
