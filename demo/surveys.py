@@ -17,7 +17,16 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
-from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
+from surveys.models import (
+    FollowUp,
+    FollowUpEvent,
+    SurveyInvitation,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveyResponseChange,
+    TicketRating,
+)
+from surveys.rules import answer_is_poor, invitation_answer_copy, ticket_rating_copy
 from tickets.calendar import add_business_seconds
 from tickets.models import CloseReason, Status, Ticket
 
@@ -27,8 +36,6 @@ SENT_SHARE = 0.88  # the rest were suppressed (throttled: the customer had a sur
 RESPONSE_SHARE = 0.6
 MIN_RESPONSES_PER_AGENT = 10  # so every demo agent's My feedback shows figures
 DELAY = timedelta(hours=1)
-EXPIRY = timedelta(days=28)
-FOLLOWUP_DUE_BUSINESS_HOURS = 8
 
 # CSAT weights for 1..5 by agent "profile"; CES follows CSAT with some noise.
 PROFILES = {
@@ -100,11 +107,6 @@ def _comment(rng: random.Random, csat: int | None, ces: int | None) -> str:
     return rng.choice(COMPLAINTS if score <= 2 else NEUTRAL if score == 3 else PRAISE)
 
 
-def _demo_poor(csat: int | None, ces: int | None) -> bool:
-    """The default policy's thresholds (CSAT ≤ 2, CES ≤ 3)."""
-    return (csat is not None and csat <= 2) or (ces is not None and ces <= 3)
-
-
 def demo_policy_ensure() -> SurveyPolicy:
     """The default survey policy, created for the demo with a 1-minute delay and no throttle, so a person trying
     `make run` who closes a ticket sees the survey in /dev/mail/ a minute later. An existing policy is left alone."""
@@ -112,8 +114,10 @@ def demo_policy_ensure() -> SurveyPolicy:
     return policy
 
 
-def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
-    """Invitations for the solved demo tickets without one, their responses and the follow-ups of poor ones."""
+def surveys_create(desk: Desk, *, seed: int, now: datetime, policy: SurveyPolicy) -> SurveysWritten:
+    """Invitations for the solved demo tickets without one, their responses and the follow-ups of poor ones, by the
+    rules of surveys.rules under `policy` (the demo queues' policy): the same poor threshold and answer copies as
+    real answers get."""
     calendars = {dq.queue.pk: dq.calendar for dq in desk.queues}
     tickets = list(
         demo_tickets(desk)
@@ -128,7 +132,7 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    plans = [_plan(ticket, seed=seed, now=now) for ticket in tickets]
+    plans = [_plan(ticket, seed=seed, now=now, expiry=timedelta(days=policy.expiry_days)) for ticket in tickets]
     _ensure_minimum(plans, already)
 
     invitations = [plan.invitation for plan in plans]
@@ -137,12 +141,11 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
     followups: list[tuple[FollowUp, list[dict]]] = []
     events: list[FollowUpEvent] = []
     outcomes = itertools.cycle(OVERDUE_OUTCOMES)
-    for plan in plans:  # bulk_create skips SurveyResponse.save(): the invitation's copy of the answer is set here
+    for plan in plans:  # the copy of the answer that surveys.services.answers.answer_copies_write would write
         if plan.answer is not None:
             _, csat, ces, comment = plan.answer
-            invitation = plan.invitation
-            invitation.answer_counted, invitation.answer_csat, invitation.answer_ces = True, csat, ces
-            invitation.answer_commented = bool(comment)
+            for name, value in invitation_answer_copy(csat=csat, ces=ces, comment=comment, flagged=False).items():
+                setattr(plan.invitation, name, value)
     with transaction.atomic():
         SurveyInvitation.objects.bulk_create(invitations, batch_size=1000)
         for plan in plans:
@@ -164,9 +167,17 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
             )
             responses.append(response)
             changes.append((response, csat, ces, comment, answered_at))
-            if _demo_poor(csat, ces):
+            if answer_is_poor(csat=csat, ces=ces, policy=policy):
                 followups.append(
-                    _followup(plan, rng=rng, at=answered_at, now=now, calendars=calendars, outcomes=outcomes)
+                    _followup(
+                        plan,
+                        rng=rng,
+                        at=answered_at,
+                        now=now,
+                        due_hours=policy.followup_due_business_hours,
+                        calendars=calendars,
+                        outcomes=outcomes,
+                    )
                 )
         SurveyResponse.objects.bulk_create(responses, batch_size=1000)
         SurveyResponseChange.objects.bulk_create(
@@ -180,11 +191,16 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime) -> SurveysWritten:
         for followup, history in followups:
             events += [FollowUpEvent(followup=followup, **event) for event in history]
         FollowUpEvent.objects.bulk_create(events, batch_size=1000)
-        rated = [
-            Ticket(pk=r.invitation.ticket_id, last_csat=r.csat, last_ces=r.ces, rated_poor=_demo_poor(r.csat, r.ces))
-            for r in responses
-        ]
-        Ticket.objects.bulk_update(rated, ["last_csat", "last_ces", "rated_poor"], batch_size=1000)
+        TicketRating.objects.bulk_create(
+            [
+                TicketRating(
+                    ticket_id=r.invitation.ticket_id,
+                    **ticket_rating_copy(csat=r.csat, ces=r.ces, flagged=False, policy=policy),
+                )
+                for r in responses
+            ],
+            batch_size=1000,
+        )
     return SurveysWritten(invitations=len(invitations), responses=len(responses), followups=len(followups))
 
 
@@ -200,7 +216,7 @@ class _Plan:
         self.invitation.status = SurveyInvitation.Status.ANSWERED
 
 
-def _plan(ticket: Ticket, *, seed: int, now: datetime) -> _Plan:
+def _plan(ticket: Ticket, *, seed: int, now: datetime, expiry: timedelta) -> _Plan:
     rng = random.Random(f"{seed}:survey:{ticket.pk}")  # noqa: S311 - demo data
     assert ticket.closed_at is not None  # noqa: S101 - closed tickets have it (a check constraint)
     send_after = ticket.closed_at + DELAY
@@ -221,7 +237,7 @@ def _plan(ticket: Ticket, *, seed: int, now: datetime) -> _Plan:
         invitation.status = SurveyInvitation.Status.SUPPRESSED
         invitation.suppression_reason = SurveyInvitation.SuppressionReason.THROTTLED
         return _Plan(ticket, invitation)
-    invitation.sent_at, invitation.expires_at = send_after, send_after + EXPIRY
+    invitation.sent_at, invitation.expires_at = send_after, send_after + expiry
     invitation.status = (
         SurveyInvitation.Status.EXPIRED if invitation.expires_at <= now else SurveyInvitation.Status.SENT
     )
@@ -255,11 +271,18 @@ OVERDUE_OUTCOMES = ("resolved", "contacted", "unreachable", "open", "resolved", 
 
 
 def _followup(
-    plan: _Plan, *, rng: random.Random, at: datetime, now: datetime, calendars: dict, outcomes: Iterator[str]
+    plan: _Plan,
+    *,
+    rng: random.Random,
+    at: datetime,
+    now: datetime,
+    due_hours: int,
+    calendars: dict,
+    outcomes: Iterator[str],
 ) -> tuple[FollowUp, list[dict]]:
     """A follow-up opened when the poor answer settled, in a status that fits its age (some left overdue)."""
     opened = at + timedelta(minutes=10)
-    due = add_business_seconds(opened, FOLLOWUP_DUE_BUSINESS_HOURS * 3600, calendars.get(plan.ticket.queue_id))
+    due = add_business_seconds(opened, due_hours * 3600, calendars.get(plan.ticket.queue_id))
     owner_id = plan.invitation.agent_id
     followup = FollowUp(
         invitation=plan.invitation,

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import FollowUp, SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange
+from .models import FollowUp, SurveyInvitation, SurveyOptOut, SurveyPolicy, SurveyResponse, SurveyResponseChange
 from .services import invitation_cancel_unsent
 
 
@@ -137,6 +137,9 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # the customer's answer and its copies (surveys.services.answers) stay together
+
     @admin.display(description="comment")
     def short_comment(self, obj: SurveyResponse) -> str:
         return obj.comment if len(obj.comment) <= 60 else obj.comment[:59] + "…"
@@ -155,6 +158,23 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # opened by settled poor ratings
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SurveyOptOut)
+class SurveyOptOutAdmin(admin.ModelAdmin):
+    """Customers who unsubscribed from surveys. Deleting a row subscribes the customer again (e.g. on request)."""
+
+    list_display = ["customer", "opted_out_at"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__email", "customer__name"]
+    date_hierarchy = "opted_out_at"
+    readonly_fields = ["customer", "opted_out_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers opt out through their unsubscribe link
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -9,9 +9,10 @@ class SurveysConfig(AppConfig):
         from common.tokens import token_purpose_register
         from tickets.signals import ticket_closed, ticket_reopened
 
-        from . import receivers
+        from . import receivers, ticket_pages
         from .models import SURVEY_LINK_PURPOSE, SurveyInvitation
 
         token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
+        ticket_pages.register()
         ticket_closed.connect(receivers.on_ticket_closed, dispatch_uid="surveys-on-close")
         ticket_reopened.connect(receivers.on_ticket_reopened, dispatch_uid="surveys-on-reopen")

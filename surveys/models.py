@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -132,8 +130,8 @@ class SurveyInvitation(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # A copy of the response while it counts (it exists and is not a link scanner's burst): its scores and whether it
-    # has a comment, written only by SurveyResponse.save()/delete(). The feedback figures then read this table alone,
-    # through the covering indexes below, instead of joining every response of the period.
+    # has a comment, written only by surveys.services.answers.answer_copies_write. The feedback figures then read this
+    # table alone, through the covering indexes below, instead of joining every response of the period.
     answer_counted = models.BooleanField(default=False, editable=False)
     answer_csat = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     answer_ces = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
@@ -170,6 +168,10 @@ class SurveyInvitation(models.Model):
         )
 
 
+# Invitations that were emailed (whatever became of them since): the throttle counts them.
+EMAILED_STATUSES = (SurveyInvitation.Status.SENT, SurveyInvitation.Status.ANSWERED, SurveyInvitation.Status.EXPIRED)
+
+
 class SurveyResponse(models.Model):
     class Via(models.TextChoices):
         AUTO = "auto", "Auto-submit of the clicked score"
@@ -197,33 +199,6 @@ class SurveyResponse(models.Model):
     def __str__(self) -> str:
         return f"Response to {self.invitation}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or not _ANSWER_FIELDS.isdisjoint(update_fields):
-            self._copy_to_invitation(counted=not self.flagged_automated)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        deleted = super().delete(*args, **kwargs)
-        self._copy_to_invitation(counted=False)
-        return deleted
-
-    def _copy_to_invitation(self, *, counted: bool) -> None:
-        """Keep the invitation's answer_* copy equal to this response (the one place it is written)."""
-        values = {
-            "answer_counted": counted,
-            "answer_csat": self.csat if counted else None,
-            "answer_ces": self.ces if counted else None,
-            "answer_commented": counted and bool(self.comment),
-        }
-        SurveyInvitation.objects.filter(pk=self.invitation_id).update(**values)
-        if SurveyResponse.invitation.is_cached(self):
-            for name, value in values.items():
-                setattr(self.invitation, name, value)
-
-
-_ANSWER_FIELDS = frozenset({"csat", "ces", "comment", "flagged_automated", "invitation"})
-
 
 class SurveyResponseChange(models.Model):
     """Every submission, in order; the response row holds the latest."""
@@ -241,6 +216,35 @@ class SurveyResponseChange(models.Model):
 
     def __str__(self) -> str:
         return f"CSAT {self.csat} CES {self.ces} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class TicketRating(models.Model):
+    """The ticket's latest survey answer, for the ticket list's rating column, "Poor ratings" view and rating filter
+    (registered with tickets.extensions). Written only by surveys.services.answers.answer_copies_write."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="survey_rating")
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    poor = models.BooleanField(default=False, help_text="The latest answer is at or below its policy's poor threshold.")
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket"], condition=models.Q(poor=True), name="rating_poor")]
+
+    def __str__(self) -> str:
+        return f"Rating of {self.ticket_id}: CSAT {self.csat} CES {self.ces}"
+
+
+class SurveyOptOut(models.Model):
+    """A customer who asked for no more surveys (the unsubscribe link); later closes are suppressed."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="survey_opt_out")
+    opted_out_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "survey opt-out"
+
+    def __str__(self) -> str:
+        return f"{self.customer} (since {self.opted_out_at:%Y-%m-%d})"
 
 
 class FollowUp(models.Model):

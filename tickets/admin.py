@@ -99,8 +99,7 @@ class QueueMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "surveys_opted_out_at", "created_at"]
-    list_filter = [("surveys_opted_out_at", admin.EmptyFieldListFilter)]
+    list_display = ["email", "name", "created_at"]
     search_fields = ["email", "name"]
     date_hierarchy = "created_at"
 

@@ -1,7 +1,7 @@
 """REST API v1 of the tickets app: tickets (status changes only through actions), their messages, customers.
 
 Every queryset comes from tickets.selectors (an object outside the user's queues answers 404) and every write is a
-service call (PermissionDenied → 403, DomainError → 400, mapped in common.api.ExceptionHandler)."""
+service call (PermissionDenied → 403, DomainError → 400, mapped in common.api_errors.ExceptionHandler)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from .selectors import queues_visible_to, tickets_visible_to
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
     class Meta:
         model = Customer
-        fields = ["id", "email", "name", "created_at", "surveys_opted_out_at"]
+        fields = ["id", "email", "name", "created_at"]
         read_only_fields = fields
 
 

@@ -9,14 +9,15 @@ from django.contrib.auth.models import User
 
 from common.users import display_name
 
+from .extensions import list_filters
 from .models import CloseReason, Priority, Queue, Status, Ticket
 from .selectors import (
     DEFAULT_SORT,
-    LIST_SORTS,
-    LIST_VIEWS,
     TicketListFilters,
     UserLike,
     assignable_agents,
+    list_sorts,
+    list_view_choices,
     queues_visible_to,
 )
 from .services import SETTABLE_STATUSES
@@ -47,7 +48,7 @@ class DateInput(forms.DateInput):
 class TicketListForm(Form):
     """GET filters of the ticket list. Invalid values are ignored (a stale bookmark still shows a list)."""
 
-    view = forms.ChoiceField(choices=list(LIST_VIEWS.items()), required=False, widget=forms.HiddenInput)
+    view = forms.ChoiceField(required=False, widget=forms.HiddenInput)
     q = forms.CharField(
         label="Search",
         required=False,
@@ -64,26 +65,16 @@ class TicketListForm(Form):
         max_length=254,
         widget=forms.TextInput(attrs={"placeholder": "email or name"}),
     )
-    rating = forms.ChoiceField(
-        label="Rating",
-        required=False,
-        choices=[
-            ("", "Any"),
-            ("poor", "Poor"),
-            ("none", "Not rated"),
-            *[(str(n), f"CSAT {n}") for n in range(5, 0, -1)],
-        ],
-    )
     created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
     created_to = forms.DateField(label="Created until", required=False, widget=DateInput)
-    sort = forms.ChoiceField(
-        choices=[(f"{d}{c}", f"{d}{c}") for c in LIST_SORTS for d in ("", "-")],
-        required=False,
-        widget=forms.HiddenInput,
-    )
+    sort = forms.ChoiceField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["view"].choices = list(list_view_choices().items())  # type: ignore[attr-defined]
+        self.fields["sort"].choices = [(f"{d}{c}", f"{d}{c}") for c in list_sorts() for d in ("", "-")]  # type: ignore[attr-defined]
+        for registered in list_filters():
+            self.fields[registered.name] = registered.field()
         queues = queues_visible_to(user)
         self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
         agents = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
@@ -106,9 +97,13 @@ class TicketListForm(Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             search=data.get("q") or "",
-            rating=data.get("rating") or "",
             sort=data.get("sort") or DEFAULT_SORT,
+            extra={registered.name: data.get(registered.name) for registered in list_filters()},
         )
+
+    def extension_fields(self) -> list[forms.BoundField]:
+        """The registered filters' fields, in registration order (the list template renders them)."""
+        return [self[registered.name] for registered in list_filters()]
 
 
 # --- the detail page -----------------------------------------------------------------------------------------------

@@ -123,7 +123,6 @@ class QueueMembership(models.Model):
 class Customer(models.Model):
     email = models.EmailField()
     name = models.CharField(max_length=200, blank=True)
-    surveys_opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -206,12 +205,6 @@ class Ticket(models.Model):
     on_hold_seconds = models.PositiveIntegerField(null=True, blank=True)
     on_hold_business_seconds = models.PositiveIntegerField(null=True, blank=True)
 
-    # The latest survey answer, kept here by tickets.services.ticket_rating_record (called by surveys) so the
-    # ticket list shows and filters ratings without joining the surveys tables (tickets never imports surveys).
-    last_csat = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_ces = models.PositiveSmallIntegerField(null=True, blank=True)
-    rated_poor = models.BooleanField(default=False, help_text="The latest answer is at or below a poor threshold.")
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -225,9 +218,6 @@ class Ticket(models.Model):
                 name="ticket_queue_closed_metrics",
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
-            models.Index(
-                fields=["queue", "-updated_at"], condition=models.Q(rated_poor=True), name="ticket_rated_poor"
-            ),
             # The list's default order: walked in order, skipping other statuses, until a page is full. (Partial
             # indexes on the open statuses are not used by SQLite when the statuses are query parameters.)
             models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_upd"),

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from common.links import absolute_url
 from common.tokens import token_mint
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
@@ -25,7 +25,7 @@ def conversation_url_mint(*, ticket: Ticket) -> str:
     """A new absolute link to the customer's conversation page (one per email)."""
     expires_at = timezone.now() + timedelta(days=CONVERSATION_LINK_DAYS)
     token = token_mint(purpose=CONVERSATION_LINK_PURPOSE, target=ticket, expires_at=expires_at)
-    return settings.SITE_URL.rstrip("/") + reverse("support:conversation", args=[token])
+    return absolute_url(reverse("support:conversation", args=[token]))
 
 
 def email_subject(*, ticket: Ticket) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySe
 from django.utils import timezone
 from typing_extensions import TypeIs
 
+from .extensions import list_columns, list_filters, list_views
 from .models import (
     OPEN_STATUSES,
     Message,
@@ -58,16 +59,15 @@ def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
 
 # --- the agent ticket list ------------------------------------------------------------------------------------------
 
-LIST_VIEWS = {
+BUILT_IN_VIEWS = {
     "mine": "My open tickets",
     "unassigned": "Unassigned",
     "queues": "Open in my queues",
     "pending": "Pending",
     "on_hold": "On hold",
     "closed": "Recently closed",
-    "poor": "Poor ratings",
-    "all": "All tickets",
 }
+ALL_VIEW = ("all", "All tickets")
 RECENTLY_CLOSED_DAYS = 30
 
 _PRIORITY_RANK = Case(
@@ -80,8 +80,8 @@ _STATUS_RANK = Case(
     default=Value(0),
     output_field=IntegerField(),
 )
-# Column → ordering expression (ties broken by id). Only these can be sorted on.
-LIST_SORTS: dict[str, Any] = {
+# Column → ordering expression (ties broken by id). Only these, and registered columns, can be sorted on.
+BUILT_IN_SORTS: dict[str, Any] = {
     "reference": F("id"),
     "subject": F("subject"),
     "customer": F("customer__email"),
@@ -90,11 +90,22 @@ LIST_SORTS: dict[str, Any] = {
     "assignee": F("assignee__username"),
     "age": F("created_at"),
     "updated": F("updated_at"),
-    "rating": F("last_csat"),
 }
 DEFAULT_SORT = "-updated"
 # Only these columns can be NULL: "NULLS LAST" elsewhere would stop the database from reading an index in order.
-NULLABLE_SORTS = {"assignee", "rating"}
+NULLABLE_SORTS = {"assignee"}
+
+
+def list_view_choices() -> dict[str, str]:
+    """The list's saved views: the built-in ones, those other apps registered, then "All tickets"."""
+    return BUILT_IN_VIEWS | {view.key: view.label for view in list_views()} | dict([ALL_VIEW])
+
+
+def list_sorts() -> dict[str, tuple[Any, bool]]:
+    """Sort name → (ordering expression, nullable), built-in and registered columns."""
+    sorts = {key: (expression, key in NULLABLE_SORTS) for key, expression in BUILT_IN_SORTS.items()}
+    sorts |= {column.key: (column.sort, column.nullable) for column in list_columns() if column.sort is not None}
+    return sorts
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,8 @@ class TicketListFilters:
     created_from: date | None = None
     created_to: date | None = None
     search: str = ""
-    rating: str = ""  # "poor", "none" (not rated) or a CSAT score "1".."5"
     sort: str = DEFAULT_SORT
+    extra: dict[str, Any] = field(default_factory=dict)  # registered filters (tickets.extensions): name → value
 
 
 def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: datetime) -> QuerySet[Ticket]:
@@ -124,10 +135,11 @@ def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: dateti
         return tickets.filter(status=Status.PENDING)
     if view == "on_hold":
         return tickets.filter(status=Status.ON_HOLD)
-    if view == "poor":
-        return tickets.filter(rated_poor=True)
     if view == "closed":
         return tickets.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS))
+    registered = {registered.key: registered for registered in list_views()}
+    if view in registered:
+        return registered[view].narrow(tickets)
     return tickets
 
 
@@ -171,20 +183,20 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetim
         tickets = tickets.filter(created_at__date__gte=filters.created_from)
     if filters.created_to is not None:
         tickets = tickets.filter(created_at__date__lte=filters.created_to)
-    if filters.rating == "poor":
-        tickets = tickets.filter(rated_poor=True)
-    elif filters.rating == "none":
-        tickets = tickets.filter(last_csat__isnull=True, last_ces__isnull=True)
-    elif filters.rating in {"1", "2", "3", "4", "5"}:
-        tickets = tickets.filter(last_csat=int(filters.rating))
+    for registered in list_filters():
+        value = filters.extra.get(registered.name)
+        if value not in (None, ""):
+            tickets = registered.narrow(tickets, value)
     tickets = _apply_search(tickets, filters.search)
+    sorts = list_sorts()
     column = filters.sort.removeprefix("-")
-    expression = LIST_SORTS.get(column, LIST_SORTS["updated"])
-    descending = filters.sort.startswith("-") if column in LIST_SORTS else True
-    nulls = {"nulls_last": True} if column in NULLABLE_SORTS else {}
+    expression, nullable = sorts.get(column, sorts["updated"])
+    descending = filters.sort.startswith("-") if column in sorts else True
+    nulls = {"nulls_last": True} if nullable else {}
     order = expression.desc(**nulls) if descending else expression.asc(**nulls)
     id_order = F("id").desc() if descending else F("id").asc()
-    return tickets.select_related("queue", "customer", "assignee").order_by(order, id_order)
+    joins = [name for column in list_columns() for name in column.select_related]
+    return tickets.select_related("queue", "customer", "assignee", *joins).order_by(order, id_order)
 
 
 def assignable_agents(*, queue_ids: Iterable[int] | QuerySet[Queue]) -> QuerySet[User]:

@@ -319,12 +319,6 @@ def tickets_close_stale_pending(*, now: datetime | None = None) -> list[int]:
     return closed
 
 
-def ticket_rating_record(*, ticket_id: int, csat: int | None, ces: int | None, poor: bool) -> None:
-    """Keep the ticket's latest survey answer on the ticket (for the list). Not a ticket state change: no event,
-    and updated_at is left alone so a rating does not reorder the agents' queues."""
-    Ticket.objects.filter(pk=ticket_id).update(last_csat=csat, last_ces=ces, rated_poor=poor)
-
-
 @transaction.atomic
 def agent_deactivate(*, user_id: int, by: User | None) -> int:
     """Deactivate an agent (no login) and unassign their open tickets, with events. Returns how many were unassigned."""

@@ -1,5 +1,9 @@
-"""Every write of the surveys app (DESIGN.md: services own writes). `from surveys.services import …` works for all."""
+"""Every write of the surveys app, one module per job: policies, scheduling (close/reopen hooks), sending (survey
+emails, reminders, expiry), answers (submission and the answer's copies), settling (poor answer → follow-up),
+optout, followups (the agents' follow-up actions, reminders, escalations), webhook_events.
+`from surveys.services import …` works for the names below."""
 
+from .answers import answer_copies_write, response_submit
 from .followups import (
     followup_escalate,
     followup_mark_contacted,
@@ -10,24 +14,20 @@ from .followups import (
     followups_escalate_due,
     followups_remind_due,
 )
-from .invitations import (
-    EMAILED_STATUSES,
-    customer_opt_out,
-    followup_owner_id,
-    invitation_cancel_unsent,
+from .optout import customer_opt_out
+from .policies import survey_policy_get_or_create
+from .scheduling import invitation_cancel_unsent, invitation_schedule_for_close
+from .sending import (
     invitation_remind,
-    invitation_schedule_for_close,
     invitation_send,
     invitations_expire,
     invitations_remind_due,
     invitations_send_due,
-    policy_for_queue,
-    response_submit,
-    responses_settle_due,
 )
+from .settling import followup_owner_id, response_act_on, responses_settle_due
 
 __all__ = [
-    "EMAILED_STATUSES",
+    "answer_copies_write",
     "customer_opt_out",
     "followup_escalate",
     "followup_mark_contacted",
@@ -45,7 +45,8 @@ __all__ = [
     "invitations_expire",
     "invitations_remind_due",
     "invitations_send_due",
-    "policy_for_queue",
+    "response_act_on",
     "response_submit",
     "responses_settle_due",
+    "survey_policy_get_or_create",
 ]

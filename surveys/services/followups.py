@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.errors import DomainError
+from common.links import absolute_url
 from common.users import display_name
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
@@ -131,17 +132,13 @@ def followup_reassign(*, followup_id: int, by: User, owner: User | None) -> Foll
 # --- beat: reminder before due, escalation after -----------------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def _followup_email(*, followup: FollowUp, to: User, kind: OutgoingEmail.Kind, template: str) -> None:
     context = {
         "followup": followup,
         "ticket": followup.ticket,
         "recipient": to,
         "owner": followup.owner,
-        "url": _absolute(reverse("surveys:followup-detail", args=[followup.pk])),
+        "url": absolute_url(reverse("surveys:followup-detail", args=[followup.pk])),
         "response": getattr(followup.invitation, "response", None),
     }
     email_enqueue(

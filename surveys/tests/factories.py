@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
+from surveys.services import answer_copies_write, survey_policy_get_or_create
 from tickets.models import CloseReason, Status
 from tickets.tests.factories import CustomerFactory, QueueFactory, TicketFactory
 
@@ -40,8 +41,12 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
 
 class ResponseFactory(factory.django.DjangoModelFactory):
+    """A response with its copies (the invitation's answer_* fields, the ticket's rating) written as the answer
+    service writes them."""
+
     class Meta:
         model = SurveyResponse
+        skip_postgeneration_save = True
 
     invitation = factory.SubFactory(InvitationFactory, status=SurveyInvitation.Status.ANSWERED)
     csat = 5
@@ -51,6 +56,12 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     answered_at = factory.LazyAttribute(lambda o: o.invitation.sent_at + timedelta(hours=3))
     updated_at = factory.SelfAttribute("answered_at")
     settled_at = factory.SelfAttribute("answered_at")
+
+    @factory.post_generation
+    def copies(obj: SurveyResponse, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            policy = survey_policy_get_or_create(queue_id=obj.invitation.queue_id)
+            answer_copies_write(invitation=obj.invitation, response=obj, policy=policy)
 
 
 class FollowUpFactory(factory.django.DjangoModelFactory):

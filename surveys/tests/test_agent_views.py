@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import FollowUp, FollowUpEvent
-from surveys.tests.factories import FollowUpFactory, ResponseFactory
+from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
 from surveys.views.team import neutralise
 from tickets.models import QueueMembership
 from tickets.tests.factories import MembershipFactory
@@ -358,3 +358,51 @@ def test_ticket_page_without_a_survey_says_so(queue, agent, customer):
     page = client_for(agent).get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
 
     assert "No survey yet" in page
+
+
+# --- what surveys adds to the ticket pages (tickets.extensions) -------------------------------------------------
+
+
+def test_poor_ratings_view_rating_filter_and_column_on_the_ticket_list(queue, agent):
+    # given a ticket rated poorly, one rated well and one not rated
+    poor = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=1, ces=2).invitation.ticket
+    good = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=5, ces=7).invitation.ticket
+    unrated = InvitationFactory(queue=queue, agent=agent).ticket
+    client = client_for(agent)
+    tickets_list = reverse("tickets:list")
+
+    # when the poor ratings view opens, then only the poor one is listed, with its scores
+    page = client.get(tickets_list, {"view": "poor"})
+    assert list(page.context["tickets"]) == [poor]
+    assert "CSAT 1/5 · CES 2/7" in page.text and "Poor ratings" in page.text
+
+    # and the rating filter narrows any view; the column sorts
+    assert list(client.get(tickets_list, {"view": "all", "rating": "5"}).context["tickets"]) == [good]
+    assert list(client.get(tickets_list, {"view": "all", "rating": "none"}).context["tickets"]) == [unrated]
+    by_rating = client.get(tickets_list, {"view": "all", "sort": "rating"}).context["tickets"]
+    assert list(by_rating) == [poor, good, unrated]  # unrated last
+
+
+def test_the_ticket_page_shows_the_survey_panel_and_the_nav_its_links(queue, agent):
+    response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=2, comment="<b>slow</b>")
+
+    page = client_for(agent).get(reverse("tickets:detail", args=[response.invitation.ticket_id]))
+
+    assert "Customer survey" in page.text and "CSAT" in page.text
+    assert "&lt;b&gt;slow&lt;/b&gt;" in page.text  # escaped
+    assert reverse("surveys:my-feedback") in page.text and reverse("surveys:my-followups") in page.text
+    assert reverse("surveys:team") not in page.text  # an agent, not a lead
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_poor_ratings_view_and_rating_column_keep_the_list_query_budget(
+    queue, agent, rows, django_assert_max_num_queries
+):
+    for _ in range(rows):
+        ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=1, ces=2)
+    client = client_for(agent)
+
+    with django_assert_max_num_queries(8):  # the ticket list's budget (tickets/tests/test_views.py)
+        page = client.get(reverse("tickets:list"), {"view": "poor", "rating": "poor", "sort": "-rating"})
+
+    assert len(page.context["tickets"]) == rows and page.text.count("CSAT 1/5") == rows

@@ -3,15 +3,16 @@ the feedback figures read instead of joining the responses: every change of the 
 
 import importlib
 from datetime import timedelta
-from io import StringIO
 
 import pytest
+import time_machine
 from django.apps import apps
-from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys import services as surveys
-from surveys.models import SurveyInvitation, SurveyPolicy, SurveyResponse
+from surveys.models import SurveyInvitation, SurveyPolicy, SurveyResponse, TicketRating
 from surveys.selectors import feedback_for_agent, latest_comments
 from surveys.tests.factories import InvitationFactory, ResponseFactory
 from tickets import services as tickets
@@ -85,32 +86,41 @@ def test_a_link_scanners_burst_is_not_counted(invitation, agent):
     assert (figures(agent).invitations_sent, figures(agent).responses) == (1, 0)
 
 
-def test_flagging_and_unflagging_an_existing_response_moves_the_figures(queue, agent):
-    response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=2, ces=3, comment="Slow")
-    response.flagged_automated = True
-    response.save(update_fields=["flagged_automated"])
-    flagged = copy_of(response.invitation)
-    response.flagged_automated = False
-    response.save(update_fields=["flagged_automated"])
+def test_a_person_answering_after_a_burst_is_counted_again(invitation, agent):
+    for score in (1, 2, 3):
+        surveys.response_submit(invitation_id=invitation.pk, via=SurveyResponse.Via.AUTO, csat=score)
+    flagged = copy_of(invitation)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=2, ces=3, comment="Slow")
 
     assert flagged == (False, None, None, False)
-    assert copy_of(response.invitation) == (True, 2, 3, True)
+    assert copy_of(invitation) == (True, 2, 3, True)
+    assert TicketRating.objects.get(ticket_id=invitation.ticket_id).poor
 
 
-def test_saving_other_fields_keeps_the_copy(queue, agent):
-    response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=5, ces=None)
-    response.settled_at = timezone.now()
-    response.save(update_fields=["settled_at"])
+def test_a_rating_post_writes_the_response_and_the_invitation_once_each(client, invitation):
+    """One writer per fact: the answer service writes each row once (no model save() writes another table)."""
+    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=4)  # the first click (auto-submitted)
+    with CaptureQueriesContext(connection) as captured:
+        surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=2, ces=2, comment="Too slow")
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
 
-    assert copy_of(response.invitation) == (True, 5, None, False)
+    def count(table: str) -> int:
+        return sum(1 for sql in writes if f'"{table}"' in sql.split(" WHERE ")[0])
+
+    assert count("surveys_surveyresponse") == 1
+    assert count("surveys_surveyinvitation") == 1
+    assert count("surveys_ticketrating") == 1
+    assert count("surveys_followup") == 1  # the confirmed poor answer opened its follow-up
 
 
-def test_deleting_a_response_clears_the_copy(queue, agent):
-    response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=5, comment="Thanks")
-    invitation = response.invitation
-    response.delete()
+def test_settling_later_leaves_the_copies_alone(invitation, agent):
+    surveys.response_submit(invitation_id=invitation.pk, via=SurveyResponse.Via.AUTO, csat=5)
+    before = copy_of(invitation)
 
-    assert copy_of(invitation) == (False, None, None, False)
+    assert surveys.responses_settle_due(now=timezone.now() + timedelta(hours=1)) == 1
+    assert copy_of(invitation) == before == (True, 5, None, False)
 
 
 def test_the_migration_backfills_the_copy_from_the_responses(queue, agent):
@@ -125,14 +135,3 @@ def test_the_migration_backfills_the_copy_from_the_responses(queue, agent):
     assert copy_of(counted.invitation) == (True, 3, None, True)
     assert copy_of(flagged.invitation) == (False, None, None, False)
     assert copy_of(unanswered) == (False, None, None, False)
-
-
-def test_demo_data_holds_the_same_copy_as_the_responses():
-    """seed_demo bulk-creates (no save()): it sets the copy itself, as the migration's backfill would."""
-    call_command("seed_demo", tickets=200, stdout=StringIO())
-    written = list(SurveyInvitation.objects.order_by("pk").values_list(*ANSWER_COPY))
-    SurveyInvitation.objects.update(answer_counted=False, answer_csat=None, answer_ces=None, answer_commented=False)
-    importlib.import_module("surveys.migrations.0003_invitation_answer_copy").copy_answers(apps, None)
-
-    assert SurveyResponse.objects.exists()
-    assert list(SurveyInvitation.objects.order_by("pk").values_list(*ANSWER_COPY)) == written

@@ -6,6 +6,7 @@ from django import template
 
 from common.users import display_name
 
+from ..extensions import NavEntry, UserLike, nav_entries_for
 from ..models import Priority, Status, TicketEvent
 
 register = template.Library()
@@ -32,6 +33,12 @@ def event_text(event: TicketEvent) -> str:
             return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
         return f"Assigned to {event.new_value}"
     return event.get_kind_display()
+
+
+@register.simple_tag
+def nav_entries(user: UserLike) -> list[NavEntry]:
+    """The navigation links other apps registered (tickets.extensions), those this user may see."""
+    return nav_entries_for(user)
 
 
 @register.filter

@@ -533,26 +533,6 @@ def test_error_pages_render(agent_client):
     assert "Something went wrong" in html
 
 
-def test_poor_ratings_view_and_rating_filter_and_column(agent_client, queue):
-    # given a ticket rated poorly, one rated well and one not rated
-    poor, good, unrated = (
-        make_ticket(queue, subject="Poor one"),
-        make_ticket(queue, subject="Good one"),
-        make_ticket(queue),
-    )
-    services.ticket_rating_record(ticket_id=poor.pk, csat=1, ces=2, poor=True)
-    services.ticket_rating_record(ticket_id=good.pk, csat=5, ces=7, poor=False)
-
-    # when the poor ratings view opens, then only the poor one is listed, with its scores
-    page = agent_client.get(LIST, {"view": "poor"})
-    assert list(page.context["tickets"]) == [poor]
-    assert "CSAT 1/5 · CES 2/7" in page.text
-
-    # and the rating filter narrows any view
-    assert list(agent_client.get(LIST, {"view": "queues", "rating": "5"}).context["tickets"]) == [good]
-    assert list(agent_client.get(LIST, {"view": "queues", "rating": "none"}).context["tickets"]) == [unrated]
-
-
 def test_search_pages_count_with_their_rows_and_past_the_end_shows_the_last_page(agent_client, queue):
     customer = CustomerFactory()
     for n in range(51):

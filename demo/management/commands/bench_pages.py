@@ -121,7 +121,7 @@ class Command(BaseCommand):
     def _pages(self, agent: User, lead: User, search: str) -> list[Page]:
         ticket = (
             tickets_visible_to(agent)
-            .filter(status=Status.CLOSED, last_csat__isnull=False)
+            .filter(status=Status.CLOSED, survey_rating__csat__isnull=False)
             .order_by("-closed_at", "-id")
             .first()
         )

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 written += tickets_demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
                 bar.update(len(indexes))
         policy = surveys_demo.demo_policy_ensure()
-        surveys = surveys_demo.surveys_create(desk, seed=seed, now=now)
+        surveys = surveys_demo.surveys_create(desk, seed=seed, now=now, policy=policy)
         if (written.tickets or surveys.invitations) and connection.vendor == "postgresql":
             # Fresh planner statistics after bulk writes (autovacuum comes later). Not on SQLite: with statistics its
             # planner chose a full scan for the ticket list's search (216 ms instead of ~100 ms at 100k tickets).

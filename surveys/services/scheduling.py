@@ -1,0 +1,62 @@
+"""The close and reopen hooks (tickets.signals, inside the ticket's transaction): schedule one invitation per close
+round, or record why none is sent; cancel one not yet emailed when the ticket is reopened."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from tickets.models import Ticket
+
+from ..models import EMAILED_STATUSES, SurveyInvitation, SurveyOptOut, SurveyPolicy
+from .policies import survey_policy_get_or_create
+
+Reason = SurveyInvitation.SuppressionReason
+
+
+def _suppression_reason(*, ticket: Ticket, policy: SurveyPolicy, now: datetime) -> str:
+    if not policy.enabled or not (policy.ask_csat or policy.ask_ces):
+        return Reason.POLICY_OFF
+    if ticket.close_reason not in policy.close_reasons:
+        return Reason.CLOSE_REASON
+    if not ticket.customer.email:
+        return Reason.NO_EMAIL
+    if SurveyOptOut.objects.filter(customer_id=ticket.customer_id).exists():
+        return Reason.OPTED_OUT
+    if policy.throttle_days and (
+        SurveyInvitation.objects.filter(
+            customer_id=ticket.customer_id,
+            status__in=(SurveyInvitation.Status.SCHEDULED, *EMAILED_STATUSES),
+            closed_at__gte=now - timedelta(days=policy.throttle_days),
+        ).exists()
+    ):
+        return Reason.THROTTLED
+    return ""
+
+
+def invitation_schedule_for_close(*, ticket: Ticket) -> SurveyInvitation:
+    """Close hook: the next round's invitation, scheduled, or suppressed with its reason. Snapshots agent and queue."""
+    now = ticket.closed_at or timezone.now()
+    policy = survey_policy_get_or_create(queue_id=ticket.queue_id)
+    last_round = SurveyInvitation.objects.filter(ticket=ticket).aggregate(last=Max("round"))["last"] or 0
+    reason = _suppression_reason(ticket=ticket, policy=policy, now=now)
+    return SurveyInvitation.objects.create(
+        ticket=ticket,
+        round=last_round + 1,
+        customer_id=ticket.customer_id,
+        agent_id=ticket.assignee_id,
+        queue_id=ticket.queue_id,
+        status=SurveyInvitation.Status.SUPPRESSED if reason else SurveyInvitation.Status.SCHEDULED,
+        suppression_reason=reason,
+        closed_at=now,
+        send_after=now + timedelta(minutes=policy.delay_minutes),
+    )
+
+
+def invitation_cancel_unsent(*, ticket: Ticket) -> int:
+    """Reopen hook: an invitation not yet emailed is cancelled (a reopened ticket is not done)."""
+    return SurveyInvitation.objects.filter(ticket=ticket, status=SurveyInvitation.Status.SCHEDULED).update(
+        status=SurveyInvitation.Status.CANCELLED
+    )

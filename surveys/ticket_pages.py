@@ -1,0 +1,113 @@
+"""What surveys adds to the agent's ticket pages, through tickets.extensions (registered in SurveysConfig.ready):
+the list's "Last rating" column, "Poor ratings" view and rating filter; the ticket page's survey panel; and the
+navigation entries My feedback, Follow-ups and Team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F, Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from tickets.extensions import (
+    ListColumn,
+    ListFilter,
+    ListView,
+    NavEntry,
+    TicketPanel,
+    list_column_register,
+    list_filter_register,
+    list_view_register,
+    nav_entry_register,
+    ticket_panel_register,
+)
+from tickets.models import Ticket
+
+from .models import SurveyInvitation, TicketRating
+from .selectors import user_is_lead
+
+RATING_CHOICES = [
+    ("", "Any"),
+    ("poor", "Poor"),
+    ("none", "Not rated"),
+    *[(str(n), f"CSAT {n}") for n in range(5, 0, -1)],
+]
+NO_RATING = mark_safe('<span class="muted">—</span>')
+
+
+def _rating(ticket: Ticket) -> TicketRating | None:
+    try:
+        return ticket.survey_rating  # joined by the column's select_related
+    except TicketRating.DoesNotExist:
+        return None
+
+
+def rating_cell(ticket: Ticket) -> SafeString:
+    rating = _rating(ticket)
+    if rating is None or (rating.csat is None and rating.ces is None):
+        return NO_RATING
+    scores = " · ".join(
+        text for text in (rating.csat and f"CSAT {rating.csat}/5", rating.ces and f"CES {rating.ces}/7") if text
+    )
+    if rating.poor:
+        return format_html(
+            '<span class="rating rating-poor">{}</span> <span class="badge badge-poor">Poor</span>', scores
+        )
+    return format_html('<span class="rating">{}</span>', scores)
+
+
+def _narrow_by_rating(tickets: QuerySet[Ticket], value: str) -> QuerySet[Ticket]:
+    if value == "poor":
+        return tickets.filter(survey_rating__poor=True)
+    if value == "none":
+        return tickets.filter(
+            Q(survey_rating__isnull=True) | Q(survey_rating__csat__isnull=True, survey_rating__ces__isnull=True)
+        )
+    return tickets.filter(survey_rating__csat=int(value))
+
+
+def survey_panel_context(ticket: Ticket) -> dict[str, Any]:
+    """Each close round's invitation, its answer and the follow-up it opened (the view has checked the ticket is
+    visible). One query."""
+    invitations = (
+        SurveyInvitation.objects.filter(ticket=ticket)
+        .select_related("response", "followup", "agent")
+        .order_by("-round")
+    )
+    return {"invitations": list(invitations)}
+
+
+def is_team_lead(user: User | AnonymousUser) -> bool:
+    """Leads of a queue and admins (one cheap query per request, remembered on the user object)."""
+    cached = getattr(user, "_surveys_is_team_lead", None)
+    if cached is None:
+        cached = user_is_lead(user)
+        user._surveys_is_team_lead = cached  # type: ignore[union-attr]
+    return cached
+
+
+def register() -> None:
+    list_column_register(
+        ListColumn(
+            key="rating",
+            label="Last rating",
+            cell=rating_cell,
+            sort=F("survey_rating__csat"),
+            select_related=("survey_rating",),
+        )
+    )
+    list_view_register(ListView(key="poor", label="Poor ratings", narrow=lambda t: t.filter(survey_rating__poor=True)))
+    list_filter_register(
+        ListFilter(
+            name="rating",
+            field=lambda: forms.ChoiceField(label="Rating", required=False, choices=RATING_CHOICES),
+            narrow=_narrow_by_rating,
+        )
+    )
+    ticket_panel_register(TicketPanel(template="surveys/_ticket_survey.html", context=survey_panel_context))
+    nav_entry_register(NavEntry(label="My feedback", url_name="surveys:my-feedback"))
+    nav_entry_register(NavEntry(label="Follow-ups", url_name="surveys:my-followups"))
+    nav_entry_register(NavEntry(label="Team", url_name="surveys:team", visible=is_team_lead))

@@ -1,0 +1,123 @@
+"""Extension points of the agent's ticket pages: what other apps add to them without tickets knowing those apps.
+
+An app registers its additions in its AppConfig.ready() (surveys: the rating column, the "Poor ratings" view, the
+rating filter, the survey panel of the ticket page, and its navigation entries). tickets renders whatever is
+registered and never imports the registering app; with nothing registered the pages are a plain ticket desk.
+
+- ListColumn: a column of the ticket list: the join it needs (`select_related`, so the page keeps its query count),
+  its sort expression, and its cell as escaped HTML (computed once per row in the view, never in a template).
+- ListView: a saved view (a tab of the list) narrowing the visible tickets.
+- ListFilter: a field of the list's filter form and how its cleaned value narrows the tickets.
+- TicketPanel: a card in the ticket page's sidebar: its template and a context function (given the visible ticket).
+- NavEntry: a link of the main navigation, optionally shown only to some users.
+
+Ticket links (the tokened customer links) are registered with common.tokens.token_purpose_register; the close and
+reopen hooks are the signals in tickets.signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Expression, F, QuerySet
+from django.utils.safestring import SafeString
+
+from .models import Ticket
+
+UserLike = User | AnonymousUser
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    key: str  # also its sort name: ?sort=<key> / -<key>
+    label: str
+    cell: Callable[[Ticket], SafeString]
+    sort: Expression | F | None = None
+    nullable: bool = True  # NULLs sort last
+    select_related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListView:
+    key: str
+    label: str
+    narrow: Callable[[QuerySet[Ticket]], QuerySet[Ticket]]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    name: str  # the query parameter and form field name
+    field: Callable[[], forms.Field]
+    narrow: Callable[[QuerySet[Ticket], Any], QuerySet[Ticket]]  # called with a non-empty cleaned value
+
+
+@dataclass(frozen=True)
+class TicketPanel:
+    template: str
+    context: Callable[[Ticket], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    visible: Callable[[UserLike], bool] | None = None
+
+
+_columns: dict[str, ListColumn] = {}
+_views: dict[str, ListView] = {}
+_filters: dict[str, ListFilter] = {}
+_panels: list[TicketPanel] = []
+_nav: list[NavEntry] = []
+
+
+def _register(registry: dict[str, Any], key: str, item: Any) -> None:
+    if registry.get(key, item) != item:
+        raise ValueError(f"{key!r} is already registered.")
+    registry[key] = item
+
+
+def list_column_register(column: ListColumn) -> None:
+    _register(_columns, column.key, column)
+
+
+def list_view_register(view: ListView) -> None:
+    _register(_views, view.key, view)
+
+
+def list_filter_register(list_filter: ListFilter) -> None:
+    _register(_filters, list_filter.name, list_filter)
+
+
+def ticket_panel_register(panel: TicketPanel) -> None:
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def nav_entry_register(entry: NavEntry) -> None:
+    if entry not in _nav:
+        _nav.append(entry)
+
+
+def list_columns() -> list[ListColumn]:
+    return list(_columns.values())
+
+
+def list_views() -> list[ListView]:
+    return list(_views.values())
+
+
+def list_filters() -> list[ListFilter]:
+    return list(_filters.values())
+
+
+def ticket_panels() -> list[TicketPanel]:
+    return list(_panels)
+
+
+def nav_entries_for(user: UserLike) -> list[NavEntry]:
+    return [entry for entry in _nav if entry.visible is None or entry.visible(user)]

@@ -1,0 +1,18 @@
+# The survey state tickets used to carry (the latest rating on the ticket, the customer's survey opt-out) now lives in
+# tables of surveys (TicketRating, SurveyOptOut); surveys 0004 copies it there and runs before this migration.
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("tickets", "0007_access_token_moved_to_common"),
+    ]
+
+    operations = [
+        migrations.RemoveIndex(model_name="ticket", name="ticket_rated_poor"),
+        migrations.RemoveField(model_name="customer", name="surveys_opted_out_at"),
+        migrations.RemoveField(model_name="ticket", name="last_ces"),
+        migrations.RemoveField(model_name="ticket", name="last_csat"),
+        migrations.RemoveField(model_name="ticket", name="rated_poor"),
+    ]
