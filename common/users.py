@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from typing_extensions import TypeIs
+
+UserLike = User | AnonymousUser
+
+
+def is_active_user(user: UserLike) -> TypeIs[User]:
+    """A signed-in, active user (what every permission selector starts from)."""
+    return isinstance(user, User) and user.is_active
 
 
 def display_name(user: Any, *, default: str = "") -> str:

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.desk import DEMO_PASSWORD
-from surveys.models import FollowUp
-from surveys.selectors import feedback_for_agent
+from surveys.models import FollowUp, SurveyInvitation
+from surveys.selectors import feedback_stats
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ def test_my_feedback_shows_the_seeded_figures(page, live_server, login, screensh
     # given a demo agent with seeded survey responses
     agent = User.objects.get(username="tom.eriksen")
     now = timezone.now()
-    stats = feedback_for_agent(agent_id=agent.pk, start=now - timedelta(days=90), end=now)
+    stats = feedback_stats(
+        invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=now - timedelta(days=90), end=now
+    )
     assert stats.enough
 
     # when they open My feedback from the nav

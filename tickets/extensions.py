@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Expression, F, QuerySet
 from django.utils.safestring import SafeString
 
-from .models import Ticket
+from common.users import UserLike
 
-UserLike = User | AnonymousUser
+from .models import Ticket
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
-from common.users import display_name
+from common.users import UserLike, display_name
 
 from .extensions import list_filters
 from .models import CloseReason, Priority, Queue, Status, Ticket
 from .selectors import (
     DEFAULT_SORT,
     TicketListFilters,
-    UserLike,
     assignable_agents,
     list_sorts,
     list_view_choices,

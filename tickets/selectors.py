@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
-from typing_extensions import TypeIs
+
+from common.users import UserLike, is_active_user
 
 from .extensions import list_columns, list_filters, list_views
 from .models import (
@@ -27,16 +28,10 @@ from .models import (
     parse_reference,
 )
 
-UserLike = User | AnonymousUser
-
-
-def _is_active_user(user: UserLike) -> TypeIs[User]:
-    return isinstance(user, User) and user.is_active
-
 
 def queues_visible_to(user: UserLike) -> QuerySet[Queue]:
     """Admins see every queue; agents and leads the queues they are members of; others none."""
-    if not _is_active_user(user):
+    if not is_active_user(user):
         return Queue.objects.none()
     if user.is_superuser:
         return Queue.objects.all()
@@ -44,7 +39,7 @@ def queues_visible_to(user: UserLike) -> QuerySet[Queue]:
 
 
 def tickets_visible_to(user: UserLike) -> QuerySet[Ticket]:
-    if not _is_active_user(user):
+    if not is_active_user(user):
         return Ticket.objects.none()
     if user.is_superuser:
         return Ticket.objects.all()
@@ -52,7 +47,7 @@ def tickets_visible_to(user: UserLike) -> QuerySet[Ticket]:
 
 
 def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
-    if not _is_active_user(user):
+    if not is_active_user(user):
         return False
     return bool(user.is_superuser) or QueueMembership.objects.filter(user_id=user.pk, queue_id=queue_id).exists()
 
@@ -163,7 +158,7 @@ def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
 def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetime | None = None) -> QuerySet[Ticket]:
     """The agent list: visible tickets narrowed by a built-in view, filters and search, in a whitelisted order."""
     tickets = tickets_visible_to(user)
-    if not _is_active_user(user):
+    if not is_active_user(user):
         return tickets
     tickets = _apply_view(tickets, user=user, view=filters.view, now=now or timezone.now())
     if filters.queue_id is not None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from demo.content import QUEUES
 from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse
-from surveys.selectors import feedback_for_agent
+from surveys.selectors import feedback_stats
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,9 @@ def test_every_demo_agent_has_enough_responses_and_follow_ups_are_mixed():
     for spec in QUEUES:
         for username, _, _ in spec.agents:
             agent = User.objects.get(username=username)
-            stats = feedback_for_agent(agent_id=agent.pk, start=now - timedelta(days=90), end=now)
+            stats = feedback_stats(
+                invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=now - timedelta(days=90), end=now
+            )
             assert stats.responses >= 10, username
             assert stats.enough
     statuses = set(FollowUp.objects.values_list("status", flat=True))

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from surveys import services as surveys
 from surveys.models import SurveyInvitation, SurveyPolicy, SurveyResponse, TicketRating
-from surveys.selectors import feedback_for_agent, latest_comments
+from surveys.selectors import feedback_stats, latest_comments
 from surveys.tests.factories import InvitationFactory, ResponseFactory
 from tickets import services as tickets
 from tickets.models import CloseReason
@@ -39,7 +39,11 @@ def invitation(queue, agent) -> SurveyInvitation:
 
 def figures(agent):
     now = timezone.now()
-    return feedback_for_agent(agent_id=agent.pk, start=now - timedelta(days=1), end=now + timedelta(minutes=1))
+    return feedback_stats(
+        invitations=SurveyInvitation.objects.filter(agent_id=agent.pk),
+        start=now - timedelta(days=1),
+        end=now + timedelta(minutes=1),
+    )
 
 
 def copy_of(invitation) -> tuple:

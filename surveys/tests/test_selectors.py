@@ -7,12 +7,11 @@ from django.utils import timezone
 
 from surveys.models import SurveyInvitation
 from surveys.selectors import (
-    feedback_for_agent,
     feedback_for_queue,
     feedback_stats,
+    feedback_stats_with_distributions,
     followups_visible_to,
     invitations_visible_to,
-    score_distribution,
     weekly_feedback,
 )
 from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
@@ -62,7 +61,7 @@ def data_set(queue, agent, period):
 def test_feedback_stats_numbers_on_a_hand_built_data_set(agent, data_set, period, django_assert_num_queries):
     start, end = period
     with django_assert_num_queries(1):
-        stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+        stats = feedback_stats(invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=start, end=end)
 
     assert stats.invitations_sent == 12 + 3 + 1  # answered + unanswered + the scanner's
     assert stats.responses == 12
@@ -90,11 +89,14 @@ def test_below_the_minimum_sample_it_is_not_enough(queue, agent, period, setting
     for _ in range(9):
         ResponseFactory(invitation__queue=queue, invitation__agent=agent, invitation__sent_at=start + timedelta(days=1))
 
-    stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+    stats = feedback_stats(invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=start, end=end)
     assert (stats.responses, stats.min_sample, stats.enough) == (9, 10, False)
 
     settings.FEEDBACK_MIN_SAMPLE = 9
-    assert feedback_for_agent(agent_id=agent.pk, start=start, end=end).enough is True
+    assert (
+        feedback_stats(invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=start, end=end).enough
+        is True
+    )
 
 
 def test_response_rate_is_by_sent_at_not_by_answer_time(queue, agent, period):
@@ -115,7 +117,7 @@ def test_response_rate_is_by_sent_at_not_by_answer_time(queue, agent, period):
 
 def test_no_invitations_gives_no_percentages(agent, period):
     start, end = period
-    stats = feedback_for_agent(agent_id=agent.pk, start=start, end=end)
+    stats = feedback_stats(invitations=SurveyInvitation.objects.filter(agent_id=agent.pk), start=start, end=end)
     assert stats.invitations_sent == 0
     assert stats.csat_satisfied_pct is stats.response_rate is stats.csat_mean is None
     assert stats.enough is False
@@ -125,7 +127,7 @@ def test_distribution_and_weekly_trend(queue, agent, data_set, period, django_as
     start, end = period
     invitations = SurveyInvitation.objects.filter(agent=agent)
     with django_assert_num_queries(1):
-        csat = score_distribution(invitations=invitations, start=start, end=end, field="csat", scale=5)
+        _, csat, _ = feedback_stats_with_distributions(invitations=invitations, start=start, end=end)
     assert csat == [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4)]
     with django_assert_num_queries(1):
         weeks = weekly_feedback(invitations=invitations, weeks=12)
@@ -183,7 +185,7 @@ def test_ticket_metrics_medians_per_assignee_and_overall_count_only_solved():
 
     from django.utils import timezone as _tz
 
-    from surveys.selectors import _ticket_metrics
+    from surveys.selectors.dashboard import _ticket_metrics
     from tickets.models import CloseReason, Status, Ticket
     from tickets.tests.factories import QueueFactory, TicketFactory, UserFactory
 

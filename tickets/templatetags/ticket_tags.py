@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import template
 
-from common.users import display_name
+from common.users import UserLike, display_name
 
-from ..extensions import NavEntry, UserLike, nav_entries_for
+from ..extensions import NavEntry, nav_entries_for
 from ..models import Priority, Status, TicketEvent
 
 register = template.Library()

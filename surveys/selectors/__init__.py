@@ -1,0 +1,49 @@
+"""Every non-trivial read of the surveys app, one module per job: permissions (who sees what), feedback (figures),
+followups (lists), dashboard (a lead's team). `from surveys.selectors import …` works for the names below."""
+
+from .dashboard import AgentRow, TeamDashboard, team_dashboard
+from .feedback import (
+    FeedbackStats,
+    WeekPoint,
+    feedback_for_queue,
+    feedback_stats,
+    feedback_stats_with_distributions,
+    latest_comments,
+    responses_for_export,
+    weekly_feedback,
+)
+from .followups import DUE_SOON, OPEN_FOLLOWUP_STATUSES, followups_for_owner, followups_for_team
+from .permissions import (
+    agent_feedback_invitations,
+    followup_assignees,
+    followups_visible_to,
+    invitations_visible_to,
+    queues_led_by,
+    team_agents_visible_to,
+    user_is_lead,
+)
+
+__all__ = [
+    "DUE_SOON",
+    "OPEN_FOLLOWUP_STATUSES",
+    "AgentRow",
+    "FeedbackStats",
+    "TeamDashboard",
+    "WeekPoint",
+    "agent_feedback_invitations",
+    "feedback_for_queue",
+    "feedback_stats",
+    "feedback_stats_with_distributions",
+    "followup_assignees",
+    "followups_for_owner",
+    "followups_for_team",
+    "followups_visible_to",
+    "invitations_visible_to",
+    "latest_comments",
+    "queues_led_by",
+    "responses_for_export",
+    "team_agents_visible_to",
+    "team_dashboard",
+    "user_is_lead",
+    "weekly_feedback",
+]
