@@ -4,7 +4,6 @@ Each test runs once per model, with the JobQueue its app configured (its done st
 """
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from common.leased_jobs import JobQueue, JobStatus, JobStatusField, LeasedJob
+from conftest import run_at_once
 from outbox.models import OutgoingEmail
 from outbox.services import email_jobs
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
@@ -138,22 +138,13 @@ def test_a_sweep_claims_none_of_its_candidates_that_another_sweep_claimed_first(
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_claim_each_row_once(case):
     rows = [case.make() for _ in range(30)]
-    barrier = threading.Barrier(2)
     results: list[list[int]] = []
 
     def sweep():
-        barrier.wait()
-        try:
-            with transaction.atomic():
-                results.append(case.jobs.claim_due()[1])
-        finally:
-            connection.close()
+        with transaction.atomic():
+            results.append(case.jobs.claim_due()[1])
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(sweep)
 
     claimed = results[0] + results[1]
     assert sorted(claimed) == sorted(row.pk for row in rows)  # every row claimed, none by both sweeps
