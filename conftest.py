@@ -53,6 +53,27 @@ def plain_user(db):
     return UserFactory()
 
 
+# --- concurrency (tests with transactional_db) -----------------------------------------------------------------------
+
+
+def run_at_once(task, *, times: int = 2) -> None:
+    """Run `task` in `times` threads released together, each on a database connection of its own (closed after)."""
+    barrier = threading.Barrier(times)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            task()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 # --- a real Celery worker process (integration tests) -------------------------------------------------------------
 
 

@@ -11,9 +11,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from common.leased_jobs import LeasedJob, job_indexes
 
-class OutgoingEmail(models.Model):
-    class Status(models.TextChoices):
+
+class OutgoingEmail(LeasedJob):
+    class Status(models.TextChoices):  # the leased-job states (common.leased_jobs.JobStatus) plus `sent`
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
@@ -38,12 +40,7 @@ class OutgoingEmail(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     message_id = models.CharField(max_length=255, help_text="Set when queued; the same on every attempt.")
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    last_error = models.TextField(blank=True)
+    # status, attempts, next_attempt_at, lease_until, claim_token, last_error: from LeasedJob
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -54,8 +51,7 @@ class OutgoingEmail(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
-            models.Index(fields=["status", "lease_until"], name="outbox_lease"),
+            *job_indexes("outbox"),
             models.Index(fields=["related_type", "related_id"], name="outbox_related"),
         ]
 

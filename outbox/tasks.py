@@ -21,5 +21,5 @@ def sweep_outbox() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_outgoing_emails(email_ids: list[int], claim_token: str) -> int:
-    # Retries live in the rows (attempts, next_attempt_at), not in Celery: see outbox.services.
+    # Retries live in the rows (attempts, next_attempt_at), not in Celery: see common.leased_jobs.
     return outbox_send(email_ids=email_ids, claim_token=claim_token)

@@ -86,10 +86,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         level = messages.SUCCESS if done else messages.WARNING
         self.message_user(request, f"{verb} {done} of {len(ids)} delivery(ies).", level)
 
-    @admin.action(description="Retry selected deliveries (failed → queued now)")
+    @admin.action(description="Retry selected deliveries (failed or cancelled → queued now)")
     def retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         self._apply(request, queryset, webhook_delivery_retry, "Queued again")
 
-    @admin.action(description="Cancel selected deliveries (queued → failed, not sent)")
+    @admin.action(description="Cancel selected deliveries (queued or failed → cancelled, not sent)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         self._apply(request, queryset, webhook_delivery_cancel, "Cancelled")

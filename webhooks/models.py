@@ -2,7 +2,7 @@
 
 A delivery is written in the transaction of the change that caused the event (like an outbox email) and sent by a
 Celery worker. Life of a row: queued → (claimed by the sweep) sending → delivered | queued again (5xx, 429, timeout,
-connection error; with backoff) | failed (other 4xx, a redirect, or too many attempts; or cancelled by an admin).
+connection error; with backoff) | failed (other 4xx, a redirect, or too many attempts); cancelled by an admin.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
+
+from common.leased_jobs import LeasedJob, job_indexes
 
 
 class Event(models.TextChoices):
@@ -58,12 +60,13 @@ class WebhookEndpoint(models.Model):
         return self.active and event in (self.events or [])
 
 
-class WebhookDelivery(models.Model):
-    class Status(models.TextChoices):
+class WebhookDelivery(LeasedJob):
+    class Status(models.TextChoices):  # the leased-job states (common.leased_jobs.JobStatus) plus `delivered`
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40, choices=Event.choices)
@@ -76,12 +79,7 @@ class WebhookDelivery(models.Model):
     )
     payload = models.JSONField(default=dict)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    last_error = models.TextField(blank=True)
+    # status, attempts, next_attempt_at, lease_until, claim_token, last_error: from LeasedJob
     response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last try.")
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -89,10 +87,7 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="webhook_due"),
-            models.Index(fields=["status", "lease_until"], name="webhook_lease"),
-        ]
+        indexes = job_indexes("webhook")
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} ({self.event_id})"

@@ -1,16 +1,14 @@
-"""Writes of the webhooks app: emit an event, claim due deliveries, send a claimed one, retry or fail it.
+"""Writes of the webhooks app: emit an event, and the send step of the leased-job mechanism for deliveries.
 
-Delivery guarantees (the outbox's pattern, DESIGN.md "One outbox for all email"):
+The claim, lease, retry and cancel rules, and the guarantees they give, are those of every leased job: see
+`common.leased_jobs` (settings WEBHOOK_LEASE_SECONDS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_RETRY_MAX_SECONDS,
+WEBHOOK_MAX_ATTEMPTS). What is the webhooks' own:
 - `webhook_event_emit` inserts one delivery per subscribed active endpoint in the caller's transaction: a delivery
   exists if and only if the change that caused the event committed. No HTTP request is made from a web request.
-- The sweep claims due rows with a conditional UPDATE (status + time in the WHERE clause): one sweep gets a row.
-- The send step swaps the sweep's claim token for its own with a second conditional UPDATE (and a fresh lease), so
-  the same task delivered twice, or two workers at once, POST a row once. The row is marked only under that token.
-- A worker that dies leaves the row `sending`; once its lease expires the sweep claims it again.
-- Retries live in the row (attempts, next_attempt_at), not in Celery: 5xx, 429, timeouts and connection errors go
-  back to `queued` with exponential backoff; other 4xx, redirects or too many attempts end in `failed`.
-- Remaining duplicate window: a crash after the receiver answered 2xx and before the row is marked delivered (or a
-  request that outlives the lease). The resend carries the same X-Helpdesk-Delivery id: receivers de-duplicate on it.
+- A send task POSTs one delivery, signed with its endpoint's secret. 5xx, 429, timeouts and connection errors are
+  temporary failures; other 4xx and redirects (never followed) are permanent, and so is an endpoint deactivated since.
+- Every attempt carries the same X-Helpdesk-Delivery id, so receivers can de-duplicate a resend from the one duplicate
+  window (a crash after the receiver answered 2xx and before the row is marked delivered).
 """
 
 from __future__ import annotations
@@ -18,38 +16,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.client import HTTPException
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
+
+from common.leased_jobs import JobQueue
 
 from .models import Event, WebhookDelivery, WebhookEndpoint
 
-logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 USER_AGENT = "helpdesk-webhooks/1"
 ERROR_BODY_CHARS = 500
 
-
-def lease() -> timedelta:
-    return timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff after the n-th failed attempt: base, 2×base, 4×base … capped."""
-    seconds = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+delivery_jobs = JobQueue(WebhookDelivery, done=Status.DELIVERED, settings_prefix="WEBHOOK")
+lease = delivery_jobs.lease
+retry_delay = delivery_jobs.retry_delay
+deliveries_claim_due = delivery_jobs.claim_due  # the sweep: (claim token, ids) of up to `limit` due deliveries
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -85,32 +75,6 @@ def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> int:
         ]
     )
     return len(endpoints)
-
-
-# --- claiming (beat) ------------------------------------------------------------------------------------------------
-
-
-def _claimable(now: datetime) -> Q:
-    return Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(status=Status.SENDING, lease_until__lt=now)
-
-
-def deliveries_claim_due(*, limit: int = 500, now: datetime | None = None) -> tuple[str, list[int]]:
-    """Claim up to `limit` due deliveries (and ones whose lease expired) for one sweep. Returns (claim token, ids)."""
-    now = now or timezone.now()
-    token = uuid.uuid4().hex
-    candidates = list(
-        WebhookDelivery.objects.filter(_claimable(now))
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if not candidates:
-        return token, []
-    # The WHERE clause is re-evaluated per row under its lock: a row another sweep claimed meanwhile is skipped.
-    WebhookDelivery.objects.filter(_claimable(now), pk__in=candidates).update(
-        status=Status.SENDING, claim_token=token, lease_until=now + lease()
-    )
-    claimed = WebhookDelivery.objects.filter(pk__in=candidates, claim_token=token)
-    return token, list(claimed.order_by("id").values_list("pk", flat=True))
 
 
 # --- sending (worker) -----------------------------------------------------------------------------------------------
@@ -182,51 +146,10 @@ def post(*, url: str, secret: str, event: str, delivery_id: str, body: bytes) ->
         return Attempt(delivered=False, error=f"{type(reason).__name__}: {reason}"[:2000])
 
 
-def _take_ownership(*, delivery_id: int, claim_token: str) -> WebhookDelivery | None:
-    """Swap the sweep's claim for one of this send, with a fresh lease (one conditional UPDATE); None: not ours."""
-    token = uuid.uuid4().hex
-    taken = WebhookDelivery.objects.filter(pk=delivery_id, status=Status.SENDING, claim_token=claim_token).update(
-        claim_token=token, lease_until=timezone.now() + lease()
-    )
-    if taken != 1:
-        return None
-    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-
-
-def _record(*, delivery: WebhookDelivery, attempt: Attempt) -> str:
-    attempts = delivery.attempts + 1
-    now = timezone.now()
-    ours = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claim_token=delivery.claim_token)
-    if attempt.delivered:
-        ours.update(
-            status=Status.DELIVERED,
-            attempts=attempts,
-            delivered_at=now,
-            lease_until=None,
-            claim_token="",
-            last_error="",
-            response_status=attempt.status,
-        )
-        return Status.DELIVERED
-    give_up = attempt.permanent or attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-    ours.update(
-        status=Status.FAILED if give_up else Status.QUEUED,
-        attempts=attempts,
-        next_attempt_at=now + retry_delay(attempts),
-        lease_until=None,
-        claim_token="",
-        last_error=attempt.error[:2000],
-        response_status=attempt.status,
-    )
-    log = logger.error if give_up else logger.warning
-    log("webhook delivery %s %s: %s", delivery.pk, "failed" if give_up else "will be retried", attempt.error)
-    return Status.FAILED if give_up else Status.QUEUED
-
-
 def delivery_send(*, delivery_id: int, claim_token: str) -> str | None:
     """POST one claimed delivery and record the outcome on its row. Returns the new status, or None when the claim
     is no longer this call's (already sent by a redelivered task, or reclaimed after the lease expired)."""
-    delivery = _take_ownership(delivery_id=delivery_id, claim_token=claim_token)
+    delivery = delivery_jobs.take(ids=[delivery_id], claim_token=claim_token).select_related("endpoint").first()
     if delivery is None:
         return None
     endpoint = delivery.endpoint
@@ -240,27 +163,22 @@ def delivery_send(*, delivery_id: int, claim_token: str) -> str | None:
             delivery_id=str(delivery.event_id),
             body=request_body(delivery),
         )
-    return _record(delivery=delivery, attempt=attempt)
+    if attempt.delivered:
+        done = delivery_jobs.complete(delivery, delivered_at=timezone.now(), response_status=attempt.status)
+        return Status.DELIVERED if done else None
+    return delivery_jobs.fail(
+        delivery, error=attempt.error, permanent=attempt.permanent, response_status=attempt.status
+    )
 
 
 # --- admin ----------------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def webhook_delivery_retry(*, delivery_id: int) -> bool:
-    """Admin action: put a failed delivery back in the queue, due now, with a fresh attempt count."""
-    return bool(
-        WebhookDelivery.objects.filter(pk=delivery_id, status=Status.FAILED).update(
-            status=Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error="", response_status=None
-        )
-    )
+    """Admin action: put a failed or cancelled delivery back in the queue, due now, with a fresh attempt count."""
+    return delivery_jobs.retry(pk=delivery_id, response_status=None)
 
 
-@transaction.atomic
 def webhook_delivery_cancel(*, delivery_id: int) -> bool:
-    """Admin action: a queued delivery will not be sent (→ failed, "cancelled"). One being sent cannot be cancelled."""
-    return bool(
-        WebhookDelivery.objects.filter(pk=delivery_id, status=Status.QUEUED).update(
-            status=Status.FAILED, last_error="Cancelled by an admin.", lease_until=None, claim_token=""
-        )
-    )
+    """Admin action: a queued or failed delivery will not be sent (→ cancelled). One being sent cannot be cancelled."""
+    return delivery_jobs.cancel(pk=delivery_id)

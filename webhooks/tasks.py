@@ -18,5 +18,5 @@ def sweep_webhooks() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_webhook(delivery_id: int, claim_token: str) -> str | None:
-    # Retries live in the row (attempts, next_attempt_at), not in Celery: see webhooks.services.
+    # Retries live in the row (attempts, next_attempt_at), not in Celery: see common.leased_jobs.
     return delivery_send(delivery_id=delivery_id, claim_token=claim_token)

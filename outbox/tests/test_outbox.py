@@ -1,14 +1,14 @@
 """The outbox: queued in the caller's transaction, claimed once, sent once, retried on 4xx, failed on 5xx."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from conftest import run_at_once
 from outbox import services
 from outbox.models import Heartbeat, OutgoingEmail
 from outbox.tasks import send_outgoing_emails, sweep_outbox
@@ -169,49 +169,11 @@ def test_a_cancelled_row_is_not_sent(mailoutbox):
 def test_two_workers_sending_the_same_claim_at_once_send_one_email(mailoutbox):
     emails = [queue_email(to=f"c{i}@example.org") for i in range(20)]
     token, ids = services.outbox_claim_due()
-    barrier = threading.Barrier(2)
 
-    def worker():
-        barrier.wait()
-        try:
-            services.outbox_send(email_ids=ids, claim_token=token)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(lambda: services.outbox_send(email_ids=ids, claim_token=token))
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(e.to_email for e in emails)
     assert OutgoingEmail.objects.filter(status=Status.SENT).count() == 20
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_sweeps_at_once_claim_each_row_once():
-    for i in range(30):
-        queue_email(to=f"c{i}@example.org")
-    barrier = threading.Barrier(2)
-    results: list[list[int]] = []
-
-    def sweep():
-        barrier.wait()
-        try:
-            with transaction.atomic():
-                results.append(services.outbox_claim_due()[1])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    claimed = results[0] + results[1]
-    assert len(claimed) == 30
-    assert len(set(claimed)) == 30
 
 
 @pytest.mark.django_db

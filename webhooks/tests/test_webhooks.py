@@ -292,17 +292,20 @@ def test_the_sweep_enqueues_one_send_per_delivery_once_the_claim_committed(
 # --- admin services ---
 
 
-def test_retry_requeues_only_failed_and_cancel_only_queued(endpoint):
+def test_cancel_takes_queued_or_failed_to_cancelled_and_retry_requeues_failed_or_cancelled(endpoint):
     emit()
     emit()
     failed, queued = WebhookDelivery.objects.order_by("id")
     WebhookDelivery.objects.filter(pk=failed.pk).update(status=Status.FAILED, attempts=8, last_error="HTTP 410")
 
     assert services.webhook_delivery_retry(delivery_id=failed.pk)
-    assert not services.webhook_delivery_retry(delivery_id=queued.pk)
+    assert not services.webhook_delivery_retry(delivery_id=queued.pk)  # only failed or cancelled ones
     assert services.webhook_delivery_cancel(delivery_id=queued.pk)
 
     failed.refresh_from_db()
     queued.refresh_from_db()
     assert (failed.status, failed.attempts, failed.last_error) == (Status.QUEUED, 0, "")
-    assert (queued.status, queued.last_error) == (Status.FAILED, "Cancelled by an admin.")
+    assert queued.status == Status.CANCELLED
+    assert services.deliveries_claim_due()[1] == [failed.pk]  # a cancelled delivery is not sent
+    assert services.webhook_delivery_retry(delivery_id=queued.pk)
+    assert WebhookDelivery.objects.get(pk=queued.pk).status == Status.QUEUED
