@@ -30,9 +30,6 @@ from .models import Heartbeat, OutgoingEmail
 
 Status = OutgoingEmail.Status
 email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX")
-lease = email_jobs.lease
-retry_delay = email_jobs.retry_delay
-outbox_claim_due = email_jobs.claim_due  # the sweep: (claim token, ids) of up to `limit` due rows
 
 
 def email_enqueue(

@@ -56,9 +56,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def subscribes_to(self, event: str) -> bool:
-        return self.active and event in (self.events or [])
-
 
 class WebhookDelivery(LeasedJob):
     class Status(models.TextChoices):  # the leased-job states (common.leased_jobs.JobStatus) plus `delivered`

@@ -37,9 +37,6 @@ USER_AGENT = "helpdesk-webhooks/1"
 ERROR_BODY_CHARS = 500
 
 delivery_jobs = JobQueue(WebhookDelivery, done=Status.DELIVERED, settings_prefix="WEBHOOK")
-lease = delivery_jobs.lease
-retry_delay = delivery_jobs.retry_delay
-deliveries_claim_due = delivery_jobs.claim_due  # the sweep: (claim token, ids) of up to `limit` due deliveries
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -3,14 +3,14 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from .services import deliveries_claim_due, delivery_send
+from .services import delivery_jobs, delivery_send
 
 
 @shared_task
 def sweep_webhooks() -> int:
     """Beat, every few seconds: claim due deliveries and hand each to a send task once the claim is committed."""
     with transaction.atomic():
-        token, ids = deliveries_claim_due()
+        token, ids = delivery_jobs.claim_due()
         for delivery_id in ids:
             transaction.on_commit(partial(send_webhook.delay, delivery_id, token))
     return len(ids)

@@ -42,8 +42,8 @@ def test_claim_takes_due_rows_once_and_leaves_future_ones():
     due = queue_email()
     later = queue_email(send_after=timezone.now() + timedelta(hours=1))
 
-    _, first = services.outbox_claim_due()
-    _, second = services.outbox_claim_due()
+    _, first = services.email_jobs.claim_due()
+    _, second = services.email_jobs.claim_due()
 
     assert first == [due.pk]
     assert second == []
@@ -55,10 +55,10 @@ def test_claim_takes_due_rows_once_and_leaves_future_ones():
 @pytest.mark.django_db
 def test_an_expired_lease_is_claimed_again():
     email = queue_email()
-    services.outbox_claim_due()  # the worker that got it died
+    services.email_jobs.claim_due()  # the worker that got it died
 
-    with time_machine.travel(timezone.now() + services.lease() + timedelta(seconds=1)):
-        _, ids = services.outbox_claim_due()
+    with time_machine.travel(timezone.now() + services.email_jobs.lease() + timedelta(seconds=1)):
+        _, ids = services.email_jobs.claim_due()
 
     assert ids == [email.pk]
 
@@ -66,7 +66,7 @@ def test_an_expired_lease_is_claimed_again():
 @pytest.mark.django_db
 def test_send_marks_sent_with_the_message_id(mailoutbox):
     email = queue_email(html="<p>Hello</p>", headers={"X-Test": "1"})
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
 
     sent = services.outbox_send(email_ids=ids, claim_token=token)
 
@@ -83,7 +83,7 @@ def test_send_marks_sent_with_the_message_id(mailoutbox):
 @pytest.mark.django_db
 def test_the_send_task_delivered_twice_sends_one_email(mailoutbox):
     queue_email()
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
 
     send_outgoing_emails(ids, token)
     send_outgoing_emails(ids, token)  # the broker redelivered the same message
@@ -94,9 +94,9 @@ def test_the_send_task_delivered_twice_sends_one_email(mailoutbox):
 @pytest.mark.django_db
 def test_a_stale_claim_cannot_send_a_row_that_was_reclaimed(mailoutbox):
     queue_email()
-    old_token, ids = services.outbox_claim_due()
-    with time_machine.travel(timezone.now() + services.lease() + timedelta(seconds=1)):
-        new_token, _ = services.outbox_claim_due()
+    old_token, ids = services.email_jobs.claim_due()
+    with time_machine.travel(timezone.now() + services.email_jobs.lease() + timedelta(seconds=1)):
+        new_token, _ = services.email_jobs.claim_due()
 
     services.outbox_send(email_ids=ids, claim_token=new_token)
     services.outbox_send(email_ids=ids, claim_token=old_token)  # the first task finally runs
@@ -107,14 +107,14 @@ def test_a_stale_claim_cannot_send_a_row_that_was_reclaimed(mailoutbox):
 @pytest.mark.django_db
 def test_a_row_whose_lease_ran_out_mid_batch_is_rechecked_and_skipped_once_reclaimed(mailoutbox, monkeypatch):
     first, second = queue_email(to="a@example.org"), queue_email(to="b@example.org")
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     build = services.build_message
-    later = time_machine.travel(timezone.now() + services.lease() + timedelta(seconds=1), tick=False)
+    later = time_machine.travel(timezone.now() + services.email_jobs.lease() + timedelta(seconds=1), tick=False)
 
     def slow_build(email, connection=None):
         if email.pk == first.pk:  # this send outlives the batch's lease, and a sweep claims both rows again
             later.start()
-            assert services.outbox_claim_due()[1] == [first.pk, second.pk]
+            assert services.email_jobs.claim_due()[1] == [first.pk, second.pk]
         return build(email, connection)
 
     monkeypatch.setattr(services, "build_message", slow_build)
@@ -132,16 +132,16 @@ def test_a_row_whose_lease_ran_out_mid_batch_is_rechecked_and_skipped_once_recla
 @pytest.mark.django_db
 def test_one_send_renews_the_lease_of_rows_it_reaches_late(mailoutbox, monkeypatch):
     emails = [queue_email(to=f"c{i}@example.org") for i in range(2)]
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     build = services.build_message
-    later = time_machine.travel(timezone.now() + services.lease() * 0.6, tick=False)
+    later = time_machine.travel(timezone.now() + services.email_jobs.lease() * 0.6, tick=False)
 
     def slow_build(email, connection=None):
         if email.pk == emails[0].pk:
             later.start()  # the first send took more than half the lease
         else:  # so the second row's claim was checked and its lease renewed before its send
             lease_until = OutgoingEmail.objects.get(pk=email.pk).lease_until
-            assert lease_until >= timezone.now() + services.lease() * 0.9
+            assert lease_until >= timezone.now() + services.email_jobs.lease() * 0.9
         return build(email, connection)
 
     monkeypatch.setattr(services, "build_message", slow_build)
@@ -159,7 +159,7 @@ def test_a_cancelled_row_is_not_sent(mailoutbox):
     email = queue_email()
     assert services.outbox_cancel(email_id=email.pk)
 
-    _, ids = services.outbox_claim_due()
+    _, ids = services.email_jobs.claim_due()
 
     assert ids == []
     assert mailoutbox == []
@@ -168,7 +168,7 @@ def test_a_cancelled_row_is_not_sent(mailoutbox):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_the_same_claim_at_once_send_one_email(mailoutbox):
     emails = [queue_email(to=f"c{i}@example.org") for i in range(20)]
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
 
     run_at_once(lambda: services.outbox_send(email_ids=ids, claim_token=token))
 
@@ -193,16 +193,16 @@ def test_smtp_451_then_250_is_retried_with_backoff_then_sent(smtp_sink):
     smtp_sink.responses = ["451 4.3.0 Try again later"]
     email = queue_email()
 
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     services.outbox_send(email_ids=ids, claim_token=token)
     email.refresh_from_db()
     assert (email.status, email.attempts) == (Status.QUEUED, 1)
     assert "451" in email.last_error
-    assert email.next_attempt_at >= timezone.now() + services.retry_delay(1) - timedelta(seconds=5)
-    assert services.outbox_claim_due()[1] == []  # not due before the backoff
+    assert email.next_attempt_at >= timezone.now() + services.email_jobs.retry_delay(1) - timedelta(seconds=5)
+    assert services.email_jobs.claim_due()[1] == []  # not due before the backoff
 
     with time_machine.travel(email.next_attempt_at + timedelta(seconds=1)):
-        token, ids = services.outbox_claim_due()
+        token, ids = services.email_jobs.claim_due()
         services.outbox_send(email_ids=ids, claim_token=token)
 
     email.refresh_from_db()
@@ -216,14 +216,14 @@ def test_smtp_550_fails_at_once_without_retry(smtp_sink):
     smtp_sink.responses = ["550 5.1.1 No such user"]
     email = queue_email()
 
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     services.outbox_send(email_ids=ids, claim_token=token)
 
     email.refresh_from_db()
     assert (email.status, email.attempts) == (Status.FAILED, 1)
     assert "550" in email.last_error
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        assert services.outbox_claim_due()[1] == []
+        assert services.email_jobs.claim_due()[1] == []
     assert smtp_sink.received == []
 
 
@@ -232,7 +232,7 @@ def test_a_failure_does_not_stop_the_rest_of_the_batch(smtp_sink):
     smtp_sink.responses = ["550 5.1.1 No such user"]
     bad, good = queue_email(to="bad@example.org"), queue_email(to="good@example.org")
 
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     services.outbox_send(email_ids=ids, claim_token=token)
 
     assert OutgoingEmail.objects.get(pk=bad.pk).status == Status.FAILED
@@ -245,7 +245,7 @@ def test_connection_refused_is_temporary(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
     email = queue_email()
 
-    token, ids = services.outbox_claim_due()
+    token, ids = services.email_jobs.claim_due()
     services.outbox_send(email_ids=ids, claim_token=token)
 
     email.refresh_from_db()
@@ -261,7 +261,7 @@ def test_too_many_temporary_failures_end_in_failed(smtp_sink, settings):
 
     for day in (1, 2):
         with time_machine.travel(timezone.now() + timedelta(days=day)):
-            token, ids = services.outbox_claim_due()
+            token, ids = services.email_jobs.claim_due()
             services.outbox_send(email_ids=ids, claim_token=token)
 
     email.refresh_from_db()
@@ -271,7 +271,7 @@ def test_too_many_temporary_failures_end_in_failed(smtp_sink, settings):
 def test_backoff_grows_exponentially_and_is_capped(settings):
     settings.OUTBOX_RETRY_BASE_SECONDS, settings.OUTBOX_RETRY_MAX_SECONDS = 60, 600
 
-    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5)] == [60, 120, 240, 480, 600]
+    assert [services.email_jobs.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5)] == [60, 120, 240, 480, 600]
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from outbox.models import OutgoingEmail
-from outbox.services import outbox_claim_due
+from outbox.services import email_jobs
 from outbox.tasks import send_outgoing_emails, sweep_outbox
 from surveys import services
 from surveys.models import FollowUp, SurveyInvitation, SurveyOptOut, SurveyPolicy, SurveyResponse, TicketRating
@@ -49,7 +49,7 @@ def send_due(after=timedelta(hours=1, seconds=1)):
 def deliver_all(mailoutbox):
     """What the outbox sweep + worker do: claim due rows and send them (in this process)."""
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        token, ids = outbox_claim_due()
+        token, ids = email_jobs.claim_due()
         send_outgoing_emails(ids, token)
     return mailoutbox
 
@@ -469,7 +469,7 @@ def test_one_reminder_with_its_own_token_when_the_policy_asks(queue, agent, cust
         assert services.invitations_remind_due() == 0
     deliver_all(mailoutbox)
     with time_machine.travel(timezone.now() + timedelta(days=3, hours=3)):
-        token, ids = outbox_claim_due()
+        token, ids = email_jobs.claim_due()
         send_outgoing_emails(ids, token)
 
     assert [m.subject.startswith("Reminder:") for m in mailoutbox] == [False, True]

@@ -27,7 +27,7 @@ def emit(event: str = Event.SURVEY_ANSWERED, payload: dict | None = None) -> int
 
 
 def claim_and_send() -> list[str | None]:
-    token, ids = services.deliveries_claim_due()
+    token, ids = services.delivery_jobs.claim_due()
     return [services.delivery_send(delivery_id=pk, claim_token=token) for pk in ids]
 
 
@@ -155,9 +155,9 @@ def test_500_then_200_is_retried_with_backoff_then_delivered(endpoint, receiver)
     assert (delivery.status, delivery.attempts, delivery.response_status) == (Status.QUEUED, 1, 500)
     assert "HTTP 500" in delivery.last_error
     assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=55)
-    assert services.deliveries_claim_due()[1] == []  # not due before the backoff
+    assert services.delivery_jobs.claim_due()[1] == []  # not due before the backoff
 
-    with time_machine.travel(timezone.now() + services.retry_delay(1) + timedelta(seconds=1)):
+    with time_machine.travel(timezone.now() + services.delivery_jobs.retry_delay(1) + timedelta(seconds=1)):
         assert claim_and_send() == [Status.DELIVERED]
 
     delivery.refresh_from_db()
@@ -175,7 +175,13 @@ def test_500_then_200_is_retried_with_backoff_then_delivered(endpoint, receiver)
 def test_backoff_doubles_and_is_capped(settings):
     settings.WEBHOOK_RETRY_BASE_SECONDS, settings.WEBHOOK_RETRY_MAX_SECONDS = 60, 3600
 
-    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3, 7, 8)] == [60, 120, 240, 3600, 3600]
+    assert [services.delivery_jobs.retry_delay(n).total_seconds() for n in (1, 2, 3, 7, 8)] == [
+        60,
+        120,
+        240,
+        3600,
+        3600,
+    ]
 
 
 def test_429_is_retried(endpoint, receiver):
@@ -196,7 +202,7 @@ def test_410_fails_at_once_and_is_not_retried(endpoint, receiver):
     assert (delivery.status, delivery.attempts, delivery.response_status) == (Status.FAILED, 1, 410)
     assert delivery.last_error == "HTTP 410 Gone: gone"
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        assert services.deliveries_claim_due()[1] == []
+        assert services.delivery_jobs.claim_due()[1] == []
     assert len(receiver.requests) == 1
 
 
@@ -248,7 +254,7 @@ def test_too_many_attempts_end_in_failed(endpoint, receiver, settings):
 
 def test_the_send_task_delivered_twice_posts_once(endpoint, receiver):
     emit()
-    token, [delivery_id] = services.deliveries_claim_due()
+    token, [delivery_id] = services.delivery_jobs.claim_due()
 
     assert send_webhook(delivery_id, token) == Status.DELIVERED
     assert send_webhook(delivery_id, token) is None  # the broker redelivered the same message
@@ -259,11 +265,11 @@ def test_the_send_task_delivered_twice_posts_once(endpoint, receiver):
 
 def test_an_expired_lease_is_claimed_again_and_the_stale_claim_sends_nothing(endpoint, receiver):
     emit()
-    old_token, ids = services.deliveries_claim_due()  # the worker that got it died
-    assert services.deliveries_claim_due()[1] == []  # the lease holds
+    old_token, ids = services.delivery_jobs.claim_due()  # the worker that got it died
+    assert services.delivery_jobs.claim_due()[1] == []  # the lease holds
 
-    with time_machine.travel(timezone.now() + services.lease() + timedelta(seconds=1)):
-        new_token, again = services.deliveries_claim_due()
+    with time_machine.travel(timezone.now() + services.delivery_jobs.lease() + timedelta(seconds=1)):
+        new_token, again = services.delivery_jobs.claim_due()
         assert again == ids
         assert services.delivery_send(delivery_id=ids[0], claim_token=old_token) is None
         assert services.delivery_send(delivery_id=ids[0], claim_token=new_token) == Status.DELIVERED
@@ -306,6 +312,6 @@ def test_cancel_takes_queued_or_failed_to_cancelled_and_retry_requeues_failed_or
     queued.refresh_from_db()
     assert (failed.status, failed.attempts, failed.last_error) == (Status.QUEUED, 0, "")
     assert queued.status == Status.CANCELLED
-    assert services.deliveries_claim_due()[1] == [failed.pk]  # a cancelled delivery is not sent
+    assert services.delivery_jobs.claim_due()[1] == [failed.pk]  # a cancelled delivery is not sent
     assert services.webhook_delivery_retry(delivery_id=queued.pk)
     assert WebhookDelivery.objects.get(pk=queued.pk).status == Status.QUEUED

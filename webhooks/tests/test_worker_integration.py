@@ -4,7 +4,7 @@ import pytest
 
 from conftest import wait_until
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
-from webhooks.services import deliveries_claim_due, webhook_event_emit
+from webhooks.services import delivery_jobs, webhook_event_emit
 from webhooks.tasks import send_webhook, sweep_webhooks
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ def test_the_sweep_hands_a_delivery_to_a_worker_that_posts_it_once(celery_worker
 
     # then, once due again, the next sweep delivers it
     WebhookDelivery.objects.update(next_attempt_at=delivery.created_at)
-    token, ids = deliveries_claim_due()
+    token, ids = delivery_jobs.claim_due()
     send_webhook.delay(ids[0], token)
     wait_until(lambda: WebhookDelivery.objects.get().status == "delivered", timeout=30, what="the delivery")
 
