@@ -1,9 +1,10 @@
 """`manage.py bench_pages`: time the agent pages against the current database (a report, not a test).
 
 Run after `seed_demo --tickets 100000` (see `make bench`). Each page is requested by a demo agent (the team dashboard
-by a demo lead) through django.test.Client with DEBUG off: some warm-up requests, then --runs timed ones. The table
-gives the median and p90 wall time of the whole request (middleware, views, queries, template rendering), the number
-of queries of one request, and the issue's target. It lives in the demo app, above tickets and surveys.
+by a demo lead) through django.test.Client with DEBUG off: some warm-up requests, then --runs timed ones. The whole
+table is measured --rounds times (3 by default) and each figure printed is the median of the rounds, so one noisy
+round does not move it. The table gives the median and p90 wall time of the whole request (middleware, views,
+queries, template rendering), the number of queries of one request, and the target.
 """
 
 from __future__ import annotations
@@ -45,19 +46,28 @@ class Page:
 @dataclass(frozen=True)
 class Result:
     page: Page
-    times_ms: list[float]
     queries: list[tuple[str, str]]  # (sql, seconds) of one request
     size: int
 
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
+    median: float
+    p90: float
 
-    @property
-    def p90(self) -> float:
-        if len(self.times_ms) < 2:
-            return self.times_ms[0]
-        return statistics.quantiles(self.times_ms, n=10, method="inclusive")[-1]
+    @classmethod
+    def of(cls, *, page: Page, times_ms: list[float], queries: list[tuple[str, str]], size: int) -> Result:
+        p90 = statistics.quantiles(times_ms, n=10, method="inclusive")[-1] if len(times_ms) > 1 else times_ms[0]
+        return cls(page=page, queries=queries, size=size, median=statistics.median(times_ms), p90=p90)
+
+    @classmethod
+    def median_of(cls, rounds: list[Result]) -> Result:
+        """One page's figures over several rounds: the median of their medians and of their p90s."""
+        first = rounds[0]
+        return cls(
+            page=first.page,
+            queries=first.queries,
+            size=first.size,
+            median=statistics.median(result.median for result in rounds),
+            p90=statistics.median(result.p90 for result in rounds),
+        )
 
     @property
     def ok(self) -> bool:
@@ -71,13 +81,15 @@ def _default_queue() -> QueueSpec:
 
 class Command(BaseCommand):
     help = (
-        "Time the ticket list, ticket detail, My feedback and the team dashboard (median and p90 of --runs requests, "
-        "query counts) against the current DATABASE_URL and print a table with the targets. Always exits 0."
+        "Time the ticket list (incl. search and Poor ratings), ticket detail, My feedback and the team dashboard "
+        "(median and p90 of --runs requests, median of --rounds rounds; query counts) against the current "
+        "DATABASE_URL and print a table with the targets. Always exits 0."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         spec = _default_queue()
         parser.add_argument("--runs", type=int, default=15, help="timed requests per page (default %(default)s)")
+        parser.add_argument("--rounds", type=int, default=3, help="times the table is measured (default %(default)s)")
         parser.add_argument("--warmup", type=int, default=2, help="untimed requests first (default %(default)s)")
         parser.add_argument("--agent", default=spec.agents[1][0], help="agent username (default %(default)s)")
         parser.add_argument("--lead", default=spec.agents[0][0], help="lead username (default %(default)s)")
@@ -88,6 +100,7 @@ class Command(BaseCommand):
         self,
         *args: Any,
         runs: int,
+        rounds: int,
         warmup: int,
         agent: str,
         lead: str,
@@ -95,8 +108,8 @@ class Command(BaseCommand):
         show_queries: bool,
         **options: Any,
     ) -> None:
-        if runs < 1 or warmup < 1:
-            raise CommandError("--runs and --warmup must be at least 1.")
+        if runs < 1 or warmup < 1 or rounds < 1:
+            raise CommandError("--runs, --rounds and --warmup must be at least 1.")
         logging.getLogger("axes").setLevel(logging.WARNING)  # one INFO line per force_login otherwise
         warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic for a bench
         agent_user, lead_user = self._user(agent), self._user(lead)
@@ -104,8 +117,13 @@ class Command(BaseCommand):
         self._describe()
         # DEBUG off as in production (no debug toolbar-like overhead); the test client's host is accepted.
         with override_settings(DEBUG=False, ALLOWED_HOSTS=[HOST, "testserver", "localhost"]):
-            results = [self._measure(page, runs=runs, warmup=warmup) for page in pages]
-        self._table(results, runs=runs, warmup=warmup)
+            measured = []
+            for number in range(1, rounds + 1):
+                measured.append([self._measure(page, runs=runs, warmup=warmup) for page in pages])
+                medians = ", ".join(f"{result.median:.1f}" for result in measured[-1])
+                self.stdout.write(f"round {number}/{rounds}: medians (ms) {medians}")
+        results = [Result.median_of(list(round_results)) for round_results in zip(*measured, strict=True)]
+        self._table(results, runs=runs, warmup=warmup, rounds=rounds)
         if show_queries:
             for result in results:
                 self.stdout.write(f"\n{result.page.name} ({len(result.queries)} queries):")
@@ -137,6 +155,7 @@ class Command(BaseCommand):
                 agent,
                 25,
             ),
+            Page("Ticket list (Poor ratings)", f"{tickets_url}?view=poor", agent, 25),
             Page(f"Ticket detail ({ticket.reference}, closed)", reverse("tickets:detail", args=[ticket.pk]), agent, 25),
             Page("My feedback (90 days)", f"{reverse('surveys:my-feedback')}?period=90", agent, 50),
             Page("Team dashboard (90 days)", f"{reverse('surveys:team')}?period=90", lead, 50),
@@ -167,7 +186,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             self._get(client, page)
             times.append((time.perf_counter() - started) * 1000)
-        return Result(page=page, times_ms=times, queries=queries, size=size)
+        return Result.of(page=page, times_ms=times, queries=queries, size=size)
 
     def _get(self, client: Client, page: Page) -> bytes:
         response = client.get(page.url)
@@ -175,14 +194,17 @@ class Command(BaseCommand):
             raise CommandError(f"{page.name}: {page.url} answered {response.status_code}.")
         return response.content
 
-    def _table(self, results: list[Result], *, runs: int, warmup: int) -> None:
+    def _table(self, results: list[Result], *, runs: int, warmup: int, rounds: int) -> None:
         out = self.stdout.write
         width = max(len(result.page.name) for result in results)
         header = (
             f"{'page':<{width}}  {'median ms':>9}  {'p90 ms':>7}  {'queries':>7}  {'target ms':>9}  "
             f"{'median/target':>13}  result"
         )
-        out(f"\n{runs} timed requests per page after {warmup} warm-up; target ≤ {MAX_QUERIES} queries per page.")
+        out(
+            f"\nMedian of {rounds} rounds of {runs} timed requests per page (after {warmup} warm-up); "
+            f"target ≤ {MAX_QUERIES} queries per page."
+        )
         out(header)
         out("-" * len(header))
         for result in results:
