@@ -29,6 +29,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --settings=helpdesk.settings.test
 	$(PY) manage.py spectacular --validate --fail-on-warn --settings=helpdesk.settings.test --file /dev/null
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING

@@ -15,21 +15,15 @@ The bench data (queue, policy, customers, tickets, invitations, tokens, emails) 
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
-import socket
 import statistics
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import redis
 from celery import current_app as celery_app
@@ -49,43 +43,10 @@ from surveys.tasks import send_due_invitations
 from tickets.models import CloseReason, Customer, Queue, Status, Ticket, TicketEvent
 from tickets.services import ticket_close
 
-HOST = "127.0.0.1"
+from ...processes import HOST, Worker, database_url, sink_start, worker_start
+
 TARGET_RATIO = 0.5
 BASELINE_DOMAIN = "baseline.bench.invalid"
-
-
-@dataclass
-class Sink:
-    process: subprocess.Popen[str]
-    port: int
-
-    def stop(self) -> list[str]:
-        """Message-IDs received, in arrival order."""
-        assert self.process.stdin is not None and self.process.stdout is not None  # noqa: S101 - pipes opened
-        self.process.stdin.close()
-        lines = self.process.stdout.read().splitlines()
-        self.process.wait(timeout=30)
-        if not lines or not lines[-1].startswith("done "):
-            raise CommandError(f"The SMTP sink did not report: {lines[-5:]}")
-        return lines[:-1]
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[str]
-    log: list[str] = field(default_factory=list)
-
-    def output(self) -> str:
-        return "".join(self.log)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # warm shutdown: running tasks finish
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass
@@ -95,26 +56,6 @@ class DeskRun:
     rounds: int = 0
     invitations_seconds: float = 0.0
     sweep_seconds: float = 0.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url() -> str:
-    """This process's database as a URL for the worker subprocess."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        if name == ":memory:" or name.startswith("file:"):
-            raise CommandError("An in-memory SQLite database cannot be shared with a worker process.")
-        return f"sqlite:///{os.path.abspath(name)}"
-    if connection.vendor == "postgresql":
-        auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-        return f"postgres://{auth}@{db['HOST'] or HOST}:{db['PORT'] or 5432}/{db['NAME']}"
-    raise CommandError(f"bench_surveys supports SQLite and Postgres, not {connection.vendor}.")
 
 
 class Command(BaseCommand):
@@ -155,20 +96,20 @@ class Command(BaseCommand):
             import aiosmtpd  # noqa: F401
         except ImportError:
             raise CommandError("bench_surveys needs aiosmtpd: pip install -r requirements-dev.txt") from None
-        database_url = _database_url()
+        worker_database = database_url()
         self._refuse_other_due_work(timeout=timeout)
 
         run_id = uuid.uuid4().hex[:8]
         celery_queue = f"bench-surveys-{run_id}"
-        sink = self._start_sink()
+        sink = sink_start()
         queue: Queue | None = None
         try:
             baseline_seconds = self._baseline(port=sink.port, n=n, run_id=run_id)
             with override_settings(DEBUG=False):  # no query log, as in production
                 queue = self._setup(n=n, run_id=run_id)
                 self._vacuum()
-                worker = self._start_worker(
-                    queue=celery_queue, database_url=database_url, port=sink.port, concurrency=concurrency
+                worker = worker_start(
+                    queue=celery_queue, database_url=worker_database, port=sink.port, concurrency=concurrency
                 )
                 previous_queue = celery_app.conf.task_default_queue
                 celery_app.conf.task_default_queue = celery_queue  # sweep_outbox publishes to our worker only
@@ -216,21 +157,6 @@ class Command(BaseCommand):
                 "not the bench's; the beat work of the bench would send them too. Use a database of its own "
                 "(`make bench-surveys` uses helpdesk_bench_surveys)."
             )
-
-    def _start_sink(self) -> Sink:
-        port = _free_port()
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "demo.smtp_sink", str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=settings.BASE_DIR,
-        )
-        assert process.stdout is not None  # noqa: S101 - opened above
-        if process.stdout.readline().strip() != "ready":
-            process.kill()
-            raise CommandError("The SMTP sink (aiosmtpd) did not start.")
-        return Sink(process=process, port=port)
 
     def _baseline(self, *, port: int, n: int, run_id: str) -> float:
         sender, recipient = "bench@example.org", "customer@example.org"
@@ -289,34 +215,6 @@ class Command(BaseCommand):
         tables = [model._meta.db_table for model in (OutgoingEmail, SurveyInvitation, AccessToken)]
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {', '.join(connection.ops.quote_name(t) for t in tables)}")
-
-    def _start_worker(self, *, queue: str, database_url: str, port: int, concurrency: int) -> Worker:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "helpdesk.settings.dev"),
-            "DJANGO_DEBUG": "false",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_QUEUE": queue,
-            "EMAIL_URL": f"smtp://{HOST}:{port}",  # → OUTBOX_DELIVERY_BACKEND is Django's SMTP backend
-        }
-        cmd = [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "--pool=prefork"]
-        cmd += [f"--concurrency={concurrency}", "--loglevel=INFO"]
-        cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname={queue}@%h"]
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=settings.BASE_DIR
-        )
-        worker = Worker(process=process)
-        stdout = process.stdout
-        assert stdout is not None  # noqa: S101 - opened above
-        threading.Thread(target=lambda: worker.log.extend(iter(stdout.readline, "")), daemon=True).start()
-        deadline = time.monotonic() + 60
-        while " ready." not in worker.output():
-            if process.poll() is not None or time.monotonic() > deadline:
-                worker.stop()
-                raise CommandError(f"The Celery worker did not start:\n{worker.output()}")
-            time.sleep(0.1)
-        return worker
 
     # --- the timed desk path ------------------------------------------------------------------------------------
 
