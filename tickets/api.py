@@ -25,7 +25,7 @@ from common.users import signed_in_user
 
 from . import services
 from .models import CloseReason, Customer, Message, Priority, Queue, Status, Ticket
-from .selectors import queues_visible_to, tickets_visible_to
+from .selectors import customers_visible_to, queues_visible_to, tickets_visible_to
 
 # --- serializers ----------------------------------------------------------------------------------------------------
 
@@ -322,13 +322,6 @@ class TicketMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
         )
         message = Message.objects.select_related("author_user", "author_customer").get(pk=message.pk)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
-
-
-def customers_visible_to(user: Any) -> QuerySet[Customer]:
-    """Customers of the tickets the user can see (tickets_visible_to); admins also see customers without tickets."""
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return Customer.objects.all()
-    return Customer.objects.filter(pk__in=tickets_visible_to(user).values("customer_id"))
 
 
 @extend_schema_view(list=extend_schema(summary="Customers of the tickets you can see; `search`: email or name"))

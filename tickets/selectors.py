@@ -18,6 +18,7 @@ from common.users import UserLike, is_active_user
 from .extensions import list_columns, list_filters, list_views
 from .models import (
     OPEN_STATUSES,
+    Customer,
     Message,
     Priority,
     Queue,
@@ -44,6 +45,13 @@ def tickets_visible_to(user: UserLike) -> QuerySet[Ticket]:
     if user.is_superuser:
         return Ticket.objects.all()
     return Ticket.objects.filter(queue_id__in=QueueMembership.objects.filter(user_id=user.pk).values("queue_id"))
+
+
+def customers_visible_to(user: UserLike) -> QuerySet[Customer]:
+    """Customers of the tickets the user can see (tickets_visible_to); admins also see customers without tickets."""
+    if is_active_user(user) and user.is_superuser:
+        return Customer.objects.all()
+    return Customer.objects.filter(pk__in=tickets_visible_to(user).values("customer_id"))
 
 
 def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
