@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from tickets.calendar import add_business_seconds
+from tickets.calendar import CalendarSpec, add_business_seconds
 from tickets.metrics import metrics_compute
 from tickets.models import CloseReason, Customer, Message, Priority, Status, Ticket, TicketEvent
 
@@ -44,8 +44,9 @@ class Timeline:
     given time instead of timezone.now(). Times never go backwards.
     """
 
-    def __init__(self, ticket: Ticket) -> None:
+    def __init__(self, ticket: Ticket, *, calendar: CalendarSpec | None) -> None:
         self.ticket = ticket
+        self.calendar = calendar  # the queue's, for the metrics
         self.messages: list[Message] = []
         self.events: list[TicketEvent] = []
         self.now = ticket.created_at
@@ -146,8 +147,13 @@ class Timeline:
         self.ticket.status_changed_at = self.ticket.updated_at = self.now
 
     def _store_metrics(self) -> None:
-        # Unsaved events sort by (at, 0), i.e. in list order on ties: the order their ids will have once saved.
-        for name, value in metrics_compute(ticket=self.ticket, events=self.events, now=self.now).items():
+        for name, value in metrics_compute(
+            created_at=self.ticket.created_at,
+            closed_at=self.ticket.closed_at if self.ticket.is_closed else None,
+            events=self.events,
+            now=self.now,
+            calendar=self.calendar,
+        ).items():
             setattr(self.ticket, name, value)
 
 
@@ -177,7 +183,8 @@ class Script:
                 created_at=created,
                 updated_at=created,
                 status_changed_at=created,
-            )
+            ),
+            calendar=dq.calendar,
         )
 
     @property

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 
+from .calendar import CalendarSpec
 from .metrics import metrics_compute
 from .models import (
     OPEN_STATUSES,
@@ -53,7 +54,14 @@ def _set_status(*, ticket: Ticket, status: Status, by: User | None, now: datetim
 
 
 def _store_metrics(*, ticket: Ticket, now: datetime) -> None:
-    for name, value in metrics_compute(ticket=ticket, events=ticket.events.all(), now=now).items():
+    calendar = ticket.queue.business_calendar
+    for name, value in metrics_compute(
+        created_at=ticket.created_at,
+        closed_at=ticket.closed_at if ticket.is_closed else None,
+        events=ticket.events.all(),
+        now=now,
+        calendar=CalendarSpec.from_calendar(calendar) if calendar else None,
+    ).items():
         setattr(ticket, name, value)
 
 
