@@ -1,9 +1,9 @@
 """Demo tickets for `manage.py seed_demo`: each ticket's story (a scenario) played by demo agents and customers.
 
-How tickets are made: `Timeline` replays one ticket's life in memory with the rules of tickets.services (the same
-events, status moves and counters, and the metrics stored on close and reopen by metrics_compute), only at
-backdated times instead of timezone.now(); the rows are then written with bulk_create. No close signal is sent, so
-seeding schedules no surveys and sends no email.
+How tickets are made: `Timeline` plays one ticket's life in memory with the rules of tickets.transitions, the same
+pure functions tickets.services applies (same events, status moves, counters, and the metrics stored on close and
+reopen), only at backdated times instead of timezone.now(); the rows are then written with bulk_create. No close
+signal is sent, so seeding schedules no surveys and sends no email.
 
 Each ticket comes from its own random stream (seed, index): it depends on the seed, its index and `now`, never on
 the batch size or on how many runs it took to reach the target.
@@ -15,13 +15,16 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from tickets.calendar import add_business_seconds
-from tickets.metrics import metrics_compute
+from tickets import transitions
+from tickets.calendar import CalendarSpec, add_business_seconds
 from tickets.models import CloseReason, Customer, Message, Priority, Status, Ticket, TicketEvent
+from tickets.services import ticket_event_rows, ticket_state_apply, user_ref
+from tickets.transitions import Change, TicketState
 
 from .content import (
     ACKS,
@@ -38,93 +41,60 @@ from .desk import DAYS, Desk, DeskQueue
 
 
 class Timeline:
-    """A ticket with its messages and events, built in memory exactly as tickets.services would write them.
+    """A demo ticket in memory: its row, its messages and the events tickets.transitions produced for it.
 
-    Each method mirrors one service (same events, status moves, counters; metrics stored on close and reopen), at the
-    given time instead of timezone.now(). Times never go backwards.
+    Each method is one service's action at the given time instead of timezone.now(); times never go backwards, and
+    an action that changes nothing (a no-op) does not move the clock.
     """
 
-    def __init__(self, ticket: Ticket) -> None:
-        self.ticket = ticket
+    def __init__(self, ticket: Ticket, *, calendar: CalendarSpec | None) -> None:
+        self.ticket = ticket  # unsaved; `row()` copies the state onto it
+        self.calendar = calendar  # the queue's, for the metrics
+        at = ticket.created_at
+        self.state = TicketState(created_at=at, updated_at=at, status_changed_at=at, priority=ticket.priority)
         self.messages: list[Message] = []
-        self.events: list[TicketEvent] = []
-        self.now = ticket.created_at
+        self.events: list[transitions.Event] = []
+        self.now = at
 
-    # ticket_create; the created event's value (the reference) needs the pk: `Timeline.saved` fills it in.
     def create(self, *, by: User | None, body: str) -> None:
-        self._record(by=by, kind=TicketEvent.Kind.CREATED)
+        self._take(transitions.create(by=user_ref(by), at=self.now, priority=self.state.priority, assignee=None))
         self._message(kind=Message.Kind.CUSTOMER_MESSAGE, body=body, customer=self.ticket.customer)
-        self._record(by=by, kind=TicketEvent.Kind.MESSAGE, new=Message.Kind.CUSTOMER_MESSAGE)
 
     def customer_message(self, *, body: str, at: datetime) -> None:
-        self._advance(at)
+        self._act(transitions.customer_message, at, history=self.events, calendar=self.calendar)
         self._message(kind=Message.Kind.CUSTOMER_MESSAGE, body=body, customer=self.ticket.customer)
-        self._record(by=None, kind=TicketEvent.Kind.MESSAGE, new=Message.Kind.CUSTOMER_MESSAGE)
-        if self.ticket.status == Status.CLOSED:
-            self._set_status(Status.OPEN, by=None)  # services._reopen
-            self.ticket.close_reason, self.ticket.closed_at = "", None
-            self._store_metrics()
-            return
-        if self.ticket.status == Status.PENDING:
-            self._set_status(Status.OPEN, by=None)
-        self.ticket.updated_at = self.now
 
     def agent_message(self, *, kind: Message.Kind, by: User, body: str, at: datetime) -> None:
-        if kind == Message.Kind.PUBLIC_REPLY and self.ticket.status == Status.CLOSED:
-            raise ValueError("A closed ticket takes no public reply.")
-        self._advance(at)
+        self._act(transitions.agent_message, at, kind=kind, by=user_ref(by))
         self._message(kind=kind, body=body, user=by)
-        self._record(by=by, kind=TicketEvent.Kind.MESSAGE, new=kind)
-        if kind == Message.Kind.PUBLIC_REPLY:
-            self.ticket.public_reply_count += 1
-            if self.ticket.first_replied_at is None:
-                self.ticket.first_replied_at = self.now
-            if self.ticket.status == Status.NEW:
-                self._set_status(Status.OPEN, by=by)
-        self.ticket.updated_at = self.now
 
     def assign(self, *, assignee: User, by: User, at: datetime) -> None:
-        if assignee == self.ticket.assignee:
-            return
-        self._advance(at)
-        old = self.ticket.assignee.get_username() if self.ticket.assignee else ""
-        self._record(by=by, kind=TicketEvent.Kind.ASSIGNEE, old=old, new=assignee.get_username())
-        self.ticket.assignee = assignee
-        self.ticket.updated_at = self.now
+        self._act(transitions.assign, at, assignee=user_ref(assignee), by=user_ref(by))
 
     def set_priority(self, *, priority: Priority, by: User, at: datetime) -> None:
-        if priority == self.ticket.priority:
-            return
-        self._advance(at)
-        self._record(by=by, kind=TicketEvent.Kind.PRIORITY, old=self.ticket.priority, new=priority)
-        self.ticket.priority = priority
-        self.ticket.updated_at = self.now
+        self._act(transitions.set_priority, at, priority=priority, by=user_ref(by))
 
     def set_status(self, *, status: Status, by: User, at: datetime) -> None:
-        if self.ticket.status in (status, Status.CLOSED) or status in (Status.NEW, Status.CLOSED):
-            raise ValueError(f"Cannot set status {status} on a {self.ticket.status} ticket.")
-        self._advance(at)
-        self._set_status(status, by=by)
+        self._act(transitions.set_status, at, status=status, by=user_ref(by))
 
     def close(self, *, reason: CloseReason, by: User | None, at: datetime) -> None:
-        if self.ticket.status == Status.CLOSED:
-            raise ValueError("The ticket is closed already.")
-        self._advance(at)
-        self._set_status(Status.CLOSED, by=by)
-        self.ticket.close_reason, self.ticket.closed_at = reason, self.now
-        self._store_metrics()
+        self._act(transitions.close, at, reason=reason, by=user_ref(by), history=self.events, calendar=self.calendar)
 
-    def saved(self) -> None:
-        """Once the ticket has its pk: the created event carries the reference."""
-        self.events[0].new_value = self.ticket.reference
+    def row(self) -> Ticket:
+        """The ticket row with the final state (unsaved)."""
+        ticket_state_apply(ticket=self.ticket, state=self.state)
+        return self.ticket
 
-    def _advance(self, at: datetime) -> None:
-        self.now = max(self.now, at)
+    def _act(self, rule: Callable[..., Change], at: datetime, **values: Any) -> None:
+        """`rule` (a tickets.transitions function) on the current state at `at`, or at the clock if that is later."""
+        at = max(self.now, at)
+        self._take(rule(self.state, at=at, **values))
 
-    def _record(self, *, by: User | None, kind: str, old: str = "", new: str = "") -> None:
-        self.events.append(
-            TicketEvent(ticket=self.ticket, actor=by, kind=kind, old_value=old, new_value=new, at=self.now)
-        )
+    def _take(self, change: Change) -> None:
+        if change.events:  # a no-op changes nothing, the clock included
+            self.state = change.state
+            self.events.extend(change.events)
+            self.now = change.events[-1].at
 
     def _message(
         self, *, kind: Message.Kind, body: str, user: User | None = None, customer: Customer | None = None
@@ -139,16 +109,6 @@ class Timeline:
                 created_at=self.now,
             )
         )
-
-    def _set_status(self, status: Status, *, by: User | None) -> None:
-        self._record(by=by, kind=TicketEvent.Kind.STATUS, old=self.ticket.status, new=status)
-        self.ticket.status = status
-        self.ticket.status_changed_at = self.ticket.updated_at = self.now
-
-    def _store_metrics(self) -> None:
-        # Unsaved events sort by (at, 0), i.e. in list order on ties: the order their ids will have once saved.
-        for name, value in metrics_compute(ticket=self.ticket, events=self.events, now=self.now).items():
-            setattr(self.ticket, name, value)
 
 
 # --- scenarios: how a ticket of each final state came about --------------------------------------------------------
@@ -177,7 +137,8 @@ class Script:
                 created_at=created,
                 updated_at=created,
                 status_changed_at=created,
-            )
+            ),
+            calendar=dq.calendar,
         )
 
     @property
@@ -420,13 +381,11 @@ def tickets_create(desk: Desk, *, seed: int, indexes: range, now: datetime) -> W
         key=lambda timeline: timeline.ticket.created_at,  # references (pks) follow creation within a batch
     )
     messages = [message for timeline in timelines for message in timeline.messages]
-    events = [event for timeline in timelines for event in timeline.events]
     with transaction.atomic():
-        Ticket.objects.bulk_create([timeline.ticket for timeline in timelines], batch_size=INSERT_BATCH)
-        for timeline in timelines:
-            if timeline.ticket.pk is None:
-                raise RuntimeError("bulk_create returned no primary keys: this database is not supported.")
-            timeline.saved()
+        Ticket.objects.bulk_create([timeline.row() for timeline in timelines], batch_size=INSERT_BATCH)
+        if any(timeline.ticket.pk is None for timeline in timelines):
+            raise RuntimeError("bulk_create returned no primary keys: this database is not supported.")
+        events = [row for tl in timelines for row in ticket_event_rows(ticket=tl.ticket, events=tl.events)]
         Message.objects.bulk_create(messages, batch_size=INSERT_BATCH)
         TicketEvent.objects.bulk_create(events, batch_size=INSERT_BATCH)
     return Written(tickets=len(timelines), messages=len(messages), events=len(events))

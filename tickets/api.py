@@ -26,6 +26,7 @@ from common.users import signed_in_user
 from . import services
 from .models import CloseReason, Customer, Message, Priority, Queue, Status, Ticket
 from .selectors import customers_visible_to, queues_visible_to, tickets_visible_to
+from .transitions import SETTABLE_STATUSES
 
 # --- serializers ----------------------------------------------------------------------------------------------------
 
@@ -125,7 +126,7 @@ class TicketCloseSerializer(serializers.Serializer[Any]):
 
 
 class TicketSetStatusSerializer(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in services.SETTABLE_STATUSES])
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES])
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):

@@ -19,7 +19,7 @@ from .selectors import (
     list_view_choices,
     queues_visible_to,
 )
-from .services import SETTABLE_STATUSES
+from .transitions import SETTABLE_STATUSES
 
 _BLANK = [("", "Any")]
 

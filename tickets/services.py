@@ -1,12 +1,18 @@
 """Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
 
+The rules themselves are tickets.transitions (pure functions): a service checks permissions, takes the row lock,
+asks the rules for the Change at timezone.now(), applies its state to the row and writes its events, then sends the
+signals and notifications that go with it.
+
 `by` is the agent (or admin) acting; `None` means the system (a beat task) or, for messages, the customer.
 Refusals raise DomainError (or PermissionDenied) before anything is written, so nothing changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import overload
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -15,21 +21,16 @@ from django.utils import timezone
 
 from common.errors import DomainError
 
-from .metrics import metrics_compute
-from .models import (
-    OPEN_STATUSES,
-    CloseReason,
-    Customer,
-    Message,
-    Priority,
-    Queue,
-    Status,
-    Ticket,
-    TicketEvent,
-)
+from . import transitions
+from .calendar import CalendarSpec
+from .models import OPEN_STATUSES, CloseReason, Customer, Message, Priority, Queue, Status, Ticket, TicketEvent
 from .notifications import reply_notification_enqueue, request_confirmation_enqueue
 from .selectors import user_can_work_in_queue
 from .signals import ticket_closed, ticket_reopened
+from .transitions import Change, TicketState, UserRef
+
+# The Ticket fields a TicketState carries under the same name (the assignee is a UserRef there).
+STATE_FIELDS = tuple(name for name in TicketState.__dataclass_fields__ if name != "assignee")
 
 
 def _ensure_can_work(*, by: User | None, queue_id: int) -> None:
@@ -38,27 +39,65 @@ def _ensure_can_work(*, by: User | None, queue_id: int) -> None:
 
 
 def _lock(ticket_id: int) -> Ticket:
-    # Postgres: row lock. SQLite: no-op, but the IMMEDIATE transaction already holds the write lock.
-    return Ticket.objects.select_for_update().get(pk=ticket_id)
+    # Postgres: row lock (of the ticket only; the assignee is read for the state). SQLite: no-op, but the
+    # IMMEDIATE transaction already holds the write lock.
+    return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket_id)
 
 
-def _record(*, ticket: Ticket, by: User | None, kind: str, old: str = "", new: str = "", at: datetime) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, actor=by, kind=kind, old_value=old, new_value=new, at=at)
+@overload
+def user_ref(user: User) -> UserRef: ...
+@overload
+def user_ref(user: User | None) -> UserRef | None: ...
+def user_ref(user: User | None) -> UserRef | None:
+    """A user as tickets.transitions sees them (None stays None: the system, or nobody)."""
+    return UserRef(id=user.pk, username=user.get_username()) if user else None
 
 
-def _set_status(*, ticket: Ticket, status: Status, by: User | None, now: datetime) -> None:
-    _record(ticket=ticket, by=by, kind=TicketEvent.Kind.STATUS, old=ticket.status, new=status, at=now)
-    ticket.status = status
-    ticket.status_changed_at = ticket.updated_at = now
+def ticket_state(ticket: Ticket) -> TicketState:
+    """The rules' view of a ticket row."""
+    return TicketState(assignee=user_ref(ticket.assignee), **{name: getattr(ticket, name) for name in STATE_FIELDS})
 
 
-def _store_metrics(*, ticket: Ticket, now: datetime) -> None:
-    for name, value in metrics_compute(ticket=ticket, events=ticket.events.all(), now=now).items():
-        setattr(ticket, name, value)
+def ticket_state_apply(*, ticket: Ticket, state: TicketState) -> None:
+    """Copy a state onto the row (not saved)."""
+    for name in STATE_FIELDS:
+        setattr(ticket, name, getattr(state, name))
+    assignee_id = state.assignee.id if state.assignee else None
+    if ticket.assignee_id != assignee_id:
+        ticket.assignee_id = assignee_id
 
 
-def _username(user: User | None) -> str:
-    return user.get_username() if user else ""
+def ticket_event_rows(*, ticket: Ticket, events: Iterable[transitions.Event]) -> list[TicketEvent]:
+    """Unsaved TicketEvent rows of a saved ticket; the created event gets the ticket's reference."""
+    return [
+        TicketEvent(
+            ticket=ticket,
+            actor_id=event.actor.id if event.actor else None,
+            kind=event.kind,
+            old_value=event.old_value,
+            new_value=ticket.reference if event.kind == TicketEvent.Kind.CREATED else event.new_value,
+            at=event.at,
+        )
+        for event in events
+    ]
+
+
+def _apply(ticket: Ticket, change: Change) -> None:
+    """Save the changed row and write its events; a no-op change (no events) writes nothing."""
+    if not change.events:
+        return
+    ticket_state_apply(ticket=ticket, state=change.state)
+    ticket.save()
+    TicketEvent.objects.bulk_create(ticket_event_rows(ticket=ticket, events=change.events))
+
+
+def _history(ticket: Ticket) -> list[TicketEvent]:
+    return list(ticket.events.all())
+
+
+def _calendar(ticket: Ticket) -> CalendarSpec | None:
+    calendar = ticket.queue.business_calendar
+    return CalendarSpec.from_calendar(calendar) if calendar else None
 
 
 def customer_get_or_create(*, email: str, name: str = "") -> Customer:
@@ -97,23 +136,12 @@ def ticket_create(
     if assignee is not None:
         _ensure_assignable(user=assignee, queue_id=queue.pk)
     now = timezone.now()
-    ticket = Ticket.objects.create(
-        subject=subject,
-        queue=queue,
-        customer=customer,
-        priority=priority,
-        assignee=assignee,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
-    )
-    _record(ticket=ticket, by=by, kind=TicketEvent.Kind.CREATED, new=ticket.reference, at=now)
+    change = transitions.create(by=user_ref(by), at=now, priority=priority, assignee=user_ref(assignee))
+    ticket = Ticket(subject=subject, queue=queue, customer=customer, assignee=assignee)
+    _apply(ticket, change)
     Message.objects.create(
         ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE, author_customer=customer, body=body, created_at=now
     )
-    _record(ticket=ticket, by=by, kind=TicketEvent.Kind.MESSAGE, new=Message.Kind.CUSTOMER_MESSAGE, at=now)
-    if assignee is not None:
-        _record(ticket=ticket, by=by, kind=TicketEvent.Kind.ASSIGNEE, new=_username(assignee), at=now)
     return ticket
 
 
@@ -166,32 +194,21 @@ def message_add(
     if kind == Message.Kind.CUSTOMER_MESSAGE:
         if customer is None or customer.pk != ticket.customer_id:
             raise PermissionDenied("Only the ticket's customer can add a customer message.")
+        reopening = ticket.status == Status.CLOSED
+        history, calendar = (_history(ticket), _calendar(ticket)) if reopening else (None, None)
+        change = transitions.customer_message(ticket_state(ticket), at=now, history=history, calendar=calendar)
         message = Message.objects.create(ticket=ticket, kind=kind, author_customer=customer, body=body, created_at=now)
-        _record(ticket=ticket, by=None, kind=TicketEvent.Kind.MESSAGE, new=kind, at=now)
-        if ticket.status == Status.CLOSED:
-            _reopen(ticket=ticket, by=None, now=now)
-            return message
-        if ticket.status == Status.PENDING:
-            _set_status(ticket=ticket, status=Status.OPEN, by=None, now=now)
-        ticket.updated_at = now
-        ticket.save()
+        _apply(ticket, change)
+        if reopening:
+            ticket_reopened.send(sender=Ticket, ticket=ticket)
         return message
 
     if by is None:
         raise PermissionDenied("Replies and notes need an agent.")
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if kind == Message.Kind.PUBLIC_REPLY and ticket.status == Status.CLOSED:
-        raise DomainError("This ticket is closed: reopen it before replying.")
+    change = transitions.agent_message(ticket_state(ticket), kind=kind, by=user_ref(by), at=now)
     message = Message.objects.create(ticket=ticket, kind=kind, author_user=by, body=body, created_at=now)
-    _record(ticket=ticket, by=by, kind=TicketEvent.Kind.MESSAGE, new=kind, at=now)
-    if kind == Message.Kind.PUBLIC_REPLY:
-        ticket.public_reply_count += 1
-        if ticket.first_replied_at is None:
-            ticket.first_replied_at = now
-        if ticket.status == Status.NEW:
-            _set_status(ticket=ticket, status=Status.OPEN, by=by, now=now)
-    ticket.updated_at = now
-    ticket.save()
+    _apply(ticket, change)
     if kind == Message.Kind.PUBLIC_REPLY:
         reply_notification_enqueue(message=message)  # same transaction: the email exists iff the reply does
     return message
@@ -209,86 +226,55 @@ def ticket_assign(*, ticket_id: int, assignee: User | None, by: User | None) -> 
     """Assign to a member of the ticket's queue, or unassign with None. Assigning the current assignee is a no-op."""
     ticket = _lock(ticket_id)
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if (assignee.pk if assignee else None) == ticket.assignee_id:
+    change = transitions.assign(ticket_state(ticket), assignee=user_ref(assignee), by=user_ref(by), at=timezone.now())
+    if not change.events:
         return ticket
     if assignee is not None:
         _ensure_assignable(user=assignee, queue_id=ticket.queue_id)
-    now = timezone.now()
-    _record(
-        ticket=ticket,
-        by=by,
-        kind=TicketEvent.Kind.ASSIGNEE,
-        old=_username(ticket.assignee),
-        new=_username(assignee),
-        at=now,
-    )
-    ticket.assignee = assignee
-    ticket.updated_at = now
-    ticket.save()
+    _apply(ticket, change)
     return ticket
 
 
 @transaction.atomic
 def ticket_set_priority(*, ticket_id: int, priority: Priority, by: User | None) -> Ticket:
-    if priority not in Priority.values:
-        raise DomainError(f"Unknown priority {priority!r}.")
+    transitions.check_priority(priority)
     ticket = _lock(ticket_id)
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if ticket.priority == priority:
-        return ticket
-    now = timezone.now()
-    _record(ticket=ticket, by=by, kind=TicketEvent.Kind.PRIORITY, old=ticket.priority, new=priority, at=now)
-    ticket.priority = priority
-    ticket.updated_at = now
-    ticket.save()
+    _apply(
+        ticket, transitions.set_priority(ticket_state(ticket), priority=priority, by=user_ref(by), at=timezone.now())
+    )
     return ticket
-
-
-SETTABLE_STATUSES = (Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
 
 @transaction.atomic
 def ticket_set_status(*, ticket_id: int, status: Status, by: User | None) -> Ticket:
     """Move an open ticket between open, pending and on hold. Closing and reopening have their own services."""
-    if status not in SETTABLE_STATUSES:
-        if status == Status.CLOSED:
-            raise DomainError("Close a ticket with a close reason (use close, not set status).")
-        raise DomainError(f"A ticket cannot be set to {status!r}.")
+    transitions.check_settable_status(status)
     ticket = _lock(ticket_id)
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if ticket.status == Status.CLOSED:
-        raise DomainError("This ticket is closed: reopen it first.")
-    if ticket.status == status:
-        return ticket
-    _set_status(ticket=ticket, status=status, by=by, now=timezone.now())
-    ticket.save()
+    _apply(ticket, transitions.set_status(ticket_state(ticket), status=status, by=user_ref(by), at=timezone.now()))
     return ticket
 
 
 @transaction.atomic
 def ticket_close(*, ticket_id: int, reason: CloseReason, by: User | None) -> Ticket:
     """Close with a reason and store the metrics. Closing a closed ticket changes nothing (double submit)."""
-    if reason not in CloseReason.values:
-        raise DomainError(f"Unknown close reason {reason!r}.")
+    transitions.check_close_reason(reason)
     ticket = _lock(ticket_id)
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if ticket.status == Status.CLOSED:
+    change = transitions.close(
+        ticket_state(ticket),
+        reason=reason,
+        by=user_ref(by),
+        at=timezone.now(),
+        history=_history(ticket),
+        calendar=_calendar(ticket),
+    )
+    if not change.events:  # closed already (a double submit)
         return ticket
-    now = timezone.now()
-    _set_status(ticket=ticket, status=Status.CLOSED, by=by, now=now)
-    ticket.close_reason, ticket.closed_at = reason, now
-    _store_metrics(ticket=ticket, now=now)
-    ticket.save()
+    _apply(ticket, change)
     ticket_closed.send(sender=Ticket, ticket=ticket)
     return ticket
-
-
-def _reopen(*, ticket: Ticket, by: User | None, now: datetime) -> None:
-    _set_status(ticket=ticket, status=Status.OPEN, by=by, now=now)
-    ticket.close_reason, ticket.closed_at = "", None
-    _store_metrics(ticket=ticket, now=now)  # resolution becomes unknown again; waits and reopens are brought up to date
-    ticket.save()
-    ticket_reopened.send(sender=Ticket, ticket=ticket)
 
 
 @transaction.atomic
@@ -296,9 +282,13 @@ def ticket_reopen(*, ticket_id: int, by: User | None) -> Ticket:
     """Reopen a closed ticket (status open). Reopening a ticket that is not closed changes nothing."""
     ticket = _lock(ticket_id)
     _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    if ticket.status != Status.CLOSED:
+    change = transitions.reopen(
+        ticket_state(ticket), by=user_ref(by), at=timezone.now(), history=_history(ticket), calendar=_calendar(ticket)
+    )
+    if not change.events:  # not closed
         return ticket
-    _reopen(ticket=ticket, by=by, now=timezone.now())
+    _apply(ticket, change)
+    ticket_reopened.send(sender=Ticket, ticket=ticket)
     return ticket
 
 
@@ -332,9 +322,8 @@ def agent_deactivate(*, user_id: int, by: User | None) -> int:
     count = 0
     for ticket_id in list(open_ticket_ids):
         ticket = _lock(ticket_id)
-        _record(ticket=ticket, by=by, kind=TicketEvent.Kind.ASSIGNEE, old=_username(user), new="", at=now)
-        ticket.assignee = None
-        ticket.updated_at = now
-        ticket.save()
-        count += 1
+        change = transitions.assign(ticket_state(ticket), assignee=None, by=user_ref(by), at=now)
+        if change.events:  # unassigned meanwhile: nothing to do
+            _apply(ticket, change)
+            count += 1
     return count

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 
 from tickets import services
+from tickets.calendar import CalendarSpec
 from tickets.metrics import metrics_compute
 from tickets.models import METRIC_STEMS, CloseReason, Message, Status, Ticket
 from tickets.tests.factories import CalendarFactory, MembershipFactory, QueueFactory
@@ -383,7 +384,13 @@ def test_metrics_compute_on_the_events_equals_the_stored_values(berlin_queue, be
     ticket.refresh_from_db()
 
     # when computing directly from the events, with a `now` a month later
-    computed = metrics_compute(ticket=ticket, events=ticket.events.all(), now=berlin(7, 16, 12))
+    computed = metrics_compute(
+        created_at=ticket.created_at,
+        closed_at=ticket.closed_at,
+        events=ticket.events.all(),
+        now=berlin(7, 16, 12),
+        calendar=CalendarSpec.from_calendar(berlin_queue.business_calendar),
+    )
 
     # then it equals what the close stored (a closed ticket is measured up to its close, not to `now`)
     assert computed == stored(ticket)
@@ -399,7 +406,13 @@ def test_metrics_compute_on_an_open_ticket_measures_up_to_now(berlin_queue, berl
     ticket.refresh_from_db()
 
     # when computing at Mon 15 June 09:30
-    computed = metrics_compute(ticket=ticket, events=ticket.events.all(), now=berlin(6, 15, 9, 30))
+    computed = metrics_compute(
+        created_at=ticket.created_at,
+        closed_at=None,
+        events=ticket.events.all(),
+        now=berlin(6, 15, 9, 30),
+        calendar=CalendarSpec.from_calendar(berlin_queue.business_calendar),
+    )
 
     # then no resolution yet; requester wait runs to `now`: Thu 16:00 → Mon 09:30 = 89h30
     # / Thu 1h + Fri 8h + Mon 09:00–09:30 0.5h = 9h30; nothing was stored (the ticket never closed)

@@ -1,0 +1,191 @@
+"""Every demo seeder writes data that obeys the rules real data obeys.
+
+Each management command of the demo app named `seed_*` runs at a small size (a new seeder is picked up by its
+name), then every ticket it wrote is checked against its own stored events with the rules of tickets.transitions
+and tickets.metrics, and the survey rows are checked over the whole data set.
+
+A check is a small function that yields what is wrong (nothing when all is well): a ticket check takes one
+`Stored` ticket, a data check takes nothing. To add one, write it and list it in TICKET_CHECKS or DATA_CHECKS.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from io import StringIO
+
+import pytest
+from django.core.management import call_command, get_commands
+from django.db.models import Count
+
+from surveys.models import SurveyInvitation
+from tickets.calendar import CalendarSpec
+from tickets.metrics import DURATION_FIELDS, metrics_compute
+from tickets.models import Message, Queue, Status, Ticket, TicketEvent
+from tickets.transitions import STATUS_MOVES
+
+pytestmark = pytest.mark.django_db
+
+SEEDERS = sorted(name for name, app in get_commands().items() if app == "demo" and name.startswith("seed_"))
+SIZE = {"tickets": 300}  # the options each seeder runs with
+SHOWN = 20  # problems listed when the test fails
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A seeded ticket as written: the row (with its assignee) and its events in order (time, then id)."""
+
+    ticket: Ticket
+    events: list[TicketEvent]
+    calendar: CalendarSpec | None
+
+    def of_kind(self, kind: str) -> list[TicketEvent]:
+        return [event for event in self.events if event.kind == kind]
+
+    @property
+    def public_replies(self) -> list[TicketEvent]:
+        return [e for e in self.of_kind(TicketEvent.Kind.MESSAGE) if e.new_value == Message.Kind.PUBLIC_REPLY]
+
+
+# --- ticket checks ---------------------------------------------------------------------------------------------------
+
+
+def check_created_event(s: Stored) -> Iterator[str]:
+    first = s.events[0] if s.events else None
+    if first is None or (first.kind, first.new_value, first.at) != ("created", s.ticket.reference, s.ticket.created_at):
+        yield f"the first event is not 'created' with the reference at the creation time: {first}"
+
+
+def check_status_history(s: Stored) -> Iterator[str]:
+    """The status events, in order, walk the allowed moves from new to the stored status."""
+    status, since = Status.NEW.value, s.ticket.created_at
+    for event in s.of_kind(TicketEvent.Kind.STATUS):
+        if event.old_value != status or event.new_value not in STATUS_MOVES[status]:
+            yield f"status move {event.old_value} → {event.new_value} at {event.at} from {status}"
+        status, since = event.new_value, event.at
+    if (s.ticket.status, s.ticket.status_changed_at) != (status, since):
+        yield f"status {s.ticket.status} since {s.ticket.status_changed_at}, the events say {status} since {since}"
+
+
+def check_counters(s: Stored) -> Iterator[str]:
+    replies = len(s.public_replies)
+    reopens = sum(1 for e in s.of_kind(TicketEvent.Kind.STATUS) if e.old_value == Status.CLOSED)
+    if (s.ticket.public_reply_count, s.ticket.reopen_count) != (replies, reopens):
+        yield (
+            f"public_reply_count {s.ticket.public_reply_count}, reopen_count {s.ticket.reopen_count}; "
+            f"the events count {replies} public replies, {reopens} reopens"
+        )
+
+
+def check_reply_and_close_times(s: Stored) -> Iterator[str]:
+    first_reply = s.public_replies[0].at if s.public_replies else None
+    if s.ticket.first_replied_at != first_reply:
+        yield f"first_replied_at {s.ticket.first_replied_at}, first public reply at {first_reply}"
+    closes = [e for e in s.of_kind(TicketEvent.Kind.STATUS) if e.new_value == Status.CLOSED]
+    closed_at = closes[-1].at if s.ticket.is_closed and closes else None
+    if s.ticket.closed_at != closed_at or bool(s.ticket.close_reason) != s.ticket.is_closed:
+        yield f"closed_at {s.ticket.closed_at} (reason {s.ticket.close_reason!r}), the latest close at {closed_at}"
+
+
+def check_last_values(s: Stored) -> Iterator[str]:
+    """Assignee and priority are the latest events' values; updated_at is the latest event's time."""
+    assignee = s.ticket.assignee.get_username() if s.ticket.assignee else ""
+    for kind, stored in ((TicketEvent.Kind.ASSIGNEE, assignee), (TicketEvent.Kind.PRIORITY, s.ticket.priority)):
+        events = s.of_kind(kind)
+        if events and events[-1].new_value != stored:
+            yield f"{kind} {stored!r}, the latest {kind} event says {events[-1].new_value!r}"
+    if s.events and s.ticket.updated_at != s.events[-1].at:
+        yield f"updated_at {s.ticket.updated_at}, the latest event at {s.events[-1].at}"
+
+
+def check_metrics(s: Stored) -> Iterator[str]:
+    """The metrics stored by the latest close or reopen equal tickets.metrics on the events up to it."""
+    stored = {name: getattr(s.ticket, name) for name in DURATION_FIELDS}
+    storing = [
+        i
+        for i, e in enumerate(s.events)
+        if e.kind == TicketEvent.Kind.STATUS and Status.CLOSED in (e.old_value, e.new_value)
+    ]
+    if not storing:
+        if any(value is not None for value in stored.values()):
+            yield f"metrics stored without a close: {stored}"
+        return
+    last = storing[-1]
+    computed = metrics_compute(
+        created_at=s.ticket.created_at,
+        closed_at=s.ticket.closed_at if s.ticket.is_closed else None,
+        events=s.events[: last + 1],
+        now=s.events[last].at,
+        calendar=s.calendar,
+    )
+    differ = {name: (value, computed[name]) for name, value in stored.items() if computed[name] != value}
+    if differ:
+        yield f"metrics (stored, computed) differ: {differ}"
+
+
+TICKET_CHECKS: list[Callable[[Stored], Iterator[str]]] = [
+    check_created_event,
+    check_status_history,
+    check_counters,
+    check_reply_and_close_times,
+    check_last_values,
+    check_metrics,
+]
+
+
+# --- data checks -----------------------------------------------------------------------------------------------------
+
+
+def check_one_invitation_per_round() -> Iterator[str]:
+    repeated = (
+        SurveyInvitation.objects.values("ticket", "round").annotate(n=Count("pk")).filter(n__gt=1).order_by("ticket")
+    )
+    for row in repeated:
+        yield f"ticket {row['ticket']} has {row['n']} survey invitations in round {row['round']}"
+
+
+DATA_CHECKS: list[Callable[[], Iterator[str]]] = [
+    check_one_invitation_per_round,
+    # Survey checks go here, e.g. the rating copies stored on invitations and tickets (answer_counted/answer_csat/…,
+    # last_csat/last_ces/rated_poor) equal the responses they copy.
+]
+
+
+# --- the test --------------------------------------------------------------------------------------------------------
+
+
+def stored_tickets() -> Iterator[Stored]:
+    calendars: dict[int, CalendarSpec | None] = {
+        queue.pk: CalendarSpec.from_calendar(queue.business_calendar) if queue.business_calendar else None
+        for queue in Queue.objects.select_related("business_calendar").prefetch_related(
+            "business_calendar__working_hours", "business_calendar__holidays"
+        )
+    }
+    events: dict[int, list[TicketEvent]] = defaultdict(list)
+    for event in TicketEvent.objects.order_by("ticket_id", "at", "id"):
+        events[event.ticket_id].append(event)
+    for ticket in Ticket.objects.select_related("assignee").order_by("pk"):
+        yield Stored(ticket=ticket, events=events[ticket.pk], calendar=calendars[ticket.queue_id])
+
+
+def problems() -> Iterator[str]:
+    for stored in stored_tickets():
+        for check in TICKET_CHECKS:
+            yield from (f"{stored.ticket.reference} {check.__name__}: {problem}" for problem in check(stored))
+    for data_check in DATA_CHECKS:
+        yield from (f"{data_check.__name__}: {problem}" for problem in data_check())
+
+
+def test_there_is_a_seeder_to_check():
+    assert "seed_demo" in SEEDERS
+
+
+@pytest.mark.parametrize("command", SEEDERS)
+def test_seeded_data_obeys_the_rules(command):
+    call_command(command, stdout=StringIO(), **SIZE)
+    assert Ticket.objects.count() >= SIZE["tickets"]
+
+    found = list(problems())
+
+    assert not found, f"{len(found)} problems, the first {SHOWN}:\n" + "\n".join(found[:SHOWN])
