@@ -19,7 +19,9 @@ import pytest
 from django.core.management import call_command, get_commands
 from django.db.models import Count
 
-from surveys.models import SurveyInvitation
+from surveys.models import FollowUp, SurveyInvitation, SurveyPolicy, SurveyResponse, TicketRating
+from surveys.rules import answer_is_poor, invitation_answer_copy, ticket_rating_copy
+from surveys.services import survey_policy_get_or_create
 from tickets.calendar import CalendarSpec
 from tickets.metrics import DURATION_FIELDS, metrics_compute
 from tickets.models import Message, Queue, Status, Ticket, TicketEvent
@@ -145,10 +147,72 @@ def check_one_invitation_per_round() -> Iterator[str]:
         yield f"ticket {row['ticket']} has {row['n']} survey invitations in round {row['round']}"
 
 
+def _answers() -> Iterator[tuple[SurveyInvitation, SurveyResponse | None, SurveyPolicy]]:
+    """Every invitation with its response (None: unanswered) and its queue's policy."""
+    policies: dict[int, SurveyPolicy] = {}
+    for invitation in SurveyInvitation.objects.select_related("response").order_by("pk"):
+        if invitation.queue_id not in policies:
+            policies[invitation.queue_id] = survey_policy_get_or_create(queue_id=invitation.queue_id)
+        response = getattr(invitation, "response", None)
+        yield invitation, response, policies[invitation.queue_id]
+
+
+def check_invitation_answer_copies() -> Iterator[str]:
+    """The invitation's answer_* fields equal surveys.rules' copy of its response; unanswered ones hold nothing."""
+    fields = ("answer_counted", "answer_csat", "answer_ces", "answer_commented")
+    nothing = dict.fromkeys(fields, None) | {"answer_counted": False, "answer_commented": False}
+    for invitation, response, _ in _answers():
+        expected = (
+            invitation_answer_copy(
+                csat=response.csat, ces=response.ces, comment=response.comment, flagged=response.flagged_automated
+            )
+            if response is not None
+            else nothing
+        )
+        stored = {name: getattr(invitation, name) for name in fields}
+        if stored != expected:
+            yield f"invitation {invitation.pk} copy {stored}, its response says {expected}"
+        if (response is not None) != (invitation.status == SurveyInvitation.Status.ANSWERED):
+            yield f"invitation {invitation.pk} is {invitation.status} with response {response}"
+
+
+def check_ticket_ratings() -> Iterator[str]:
+    """A ticket's TicketRating is the copy of its latest answered round's response; unanswered tickets have none."""
+    latest: dict[int, tuple[SurveyInvitation, SurveyResponse, SurveyPolicy]] = {}
+    for invitation, response, policy in _answers():
+        if response is not None and invitation.round >= latest.get(invitation.ticket_id, (invitation,))[0].round:
+            latest[invitation.ticket_id] = (invitation, response, policy)
+    stored = {rating.ticket_id: rating for rating in TicketRating.objects.all()}
+    for ticket_id in set(stored) - set(latest):
+        yield f"ticket {ticket_id} has a rating and no answered survey"
+    for ticket_id, (_, response, policy) in latest.items():
+        rating = stored.get(ticket_id)
+        expected = ticket_rating_copy(
+            csat=response.csat, ces=response.ces, flagged=response.flagged_automated, policy=policy
+        )
+        if rating is None or {name: getattr(rating, name) for name in expected} != expected:
+            yield f"ticket {ticket_id} rating {rating}, its latest answer says {expected}"
+
+
+def check_followups_follow_poor_answers() -> Iterator[str]:
+    """A settled, counted, poor answer has its follow-up; a follow-up belongs to a poor answer."""
+    followed = set(FollowUp.objects.values_list("invitation_id", flat=True))
+    for invitation, response, policy in _answers():
+        poor = (
+            response is not None
+            and response.settled_at is not None
+            and not response.flagged_automated
+            and answer_is_poor(csat=response.csat, ces=response.ces, policy=policy)
+        )
+        if poor != (invitation.pk in followed):
+            yield f"invitation {invitation.pk}: poor settled answer {poor}, follow-up {invitation.pk in followed}"
+
+
 DATA_CHECKS: list[Callable[[], Iterator[str]]] = [
     check_one_invitation_per_round,
-    # Survey checks go here, e.g. the rating copies stored on invitations and tickets (answer_counted/answer_csat/…,
-    # last_csat/last_ces/rated_poor) equal the responses they copy.
+    check_invitation_answer_copies,
+    check_ticket_ratings,
+    check_followups_follow_poor_answers,
 ]
 
 
