@@ -1,29 +1,39 @@
-"""REST API v1 routes (/api/v1/) and the OpenAPI schema and docs (/api/schema/, /api/docs/)."""
+"""REST API v1 routes (/api/v1/) and the OpenAPI schema and docs (/api/schema/, /api/docs/).
 
+The surveys routes are included only when the surveys app is installed: without it the API is the ticket desk's.
+"""
+
+from django.apps import apps
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from common.api_auth import LoginView, LogoutAllView, LogoutView
 from common.api_errors import not_found
-from surveys import api as surveys_api
 from tickets import api as tickets_api
 
 router = SimpleRouter()
 router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
 router.register(r"tickets/(?P<ticket_pk>[^/]+)/messages", tickets_api.TicketMessageViewSet, basename="ticket-message")
 router.register("customers", tickets_api.CustomerViewSet, basename="customer")
-router.register("survey-invitations", surveys_api.SurveyInvitationViewSet, basename="survey-invitation")
-router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
-router.register("followups", surveys_api.FollowUpViewSet, basename="followup")
 
 v1 = [
     path("auth/login/", LoginView.as_view(), name="knox_login"),
     path("auth/logout/", LogoutView.as_view(), name="knox_logout"),
     path("auth/logoutall/", LogoutAllView.as_view(), name="knox_logoutall"),
-    # Any id text reaches the view, which answers a JSON 404 for a non-number (not Django's HTML 404).
-    re_path(r"^stats/agents/(?P<agent_id>[^/]+)/$", surveys_api.AgentStatsView.as_view(), name="stats-agent"),
-    re_path(r"^stats/queues/(?P<queue_id>[^/]+)/$", surveys_api.QueueStatsView.as_view(), name="stats-queue"),
+]
+if apps.is_installed("surveys"):
+    from surveys import api as surveys_api
+
+    router.register("survey-invitations", surveys_api.SurveyInvitationViewSet, basename="survey-invitation")
+    router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
+    router.register("followups", surveys_api.FollowUpViewSet, basename="followup")
+    v1 += [
+        # Any id text reaches the view, which answers a JSON 404 for a non-number (not Django's HTML 404).
+        re_path(r"^stats/agents/(?P<agent_id>[^/]+)/$", surveys_api.AgentStatsView.as_view(), name="stats-agent"),
+        re_path(r"^stats/queues/(?P<queue_id>[^/]+)/$", surveys_api.QueueStatsView.as_view(), name="stats-queue"),
+    ]
+v1 += [
     path("", include(router.urls)),
     re_path(r"", not_found),  # anything else under /api/v1/: a JSON 404 like the API's own
 ]

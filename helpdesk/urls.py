@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
-    path("", include("surveys.urls")),
+    # surveys only when installed: without it the site is a plain ticket desk (tickets never links to surveys)
+    *([path("", include("surveys.urls"))] if apps.is_installed("surveys") else []),
     path("", include("tickets.urls")),
 ]

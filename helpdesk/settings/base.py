@@ -229,15 +229,24 @@ else:
         "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
-CELERY_BEAT_SCHEDULE = {
-    "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
-    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
-    "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
-    "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
-    "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
-    "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
-    "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
-}
+
+
+def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
+    """The periodic tasks of the installed apps only (a task `<app>.tasks.<name>` belongs to <app>): beat never sends
+    a task no worker knows. A settings module that changes INSTALLED_APPS recomputes CELERY_BEAT_SCHEDULE with it."""
+    every_task = {
+        "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+        "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
+        "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
+        "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
+        "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
+        "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
+        "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
+    }
+    return {name: entry for name, entry in every_task.items() if entry["task"].split(".")[0] in installed_apps}
+
+
+CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS)
 
 # REST API v1 (helpdesk/api_urls.py): knox tokens first, so an anonymous token client gets 401 + WWW-Authenticate.
 REST_FRAMEWORK = {
