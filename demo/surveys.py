@@ -195,6 +195,8 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime, policy: SurveyPolicy
             [
                 TicketRating(
                     ticket_id=r.invitation.ticket_id,
+                    queue_id=r.invitation.ticket.queue_id,
+                    rated_at=r.updated_at,
                     **ticket_rating_copy(csat=r.csat, ces=r.ces, flagged=False, policy=policy),
                 )
                 for r in responses

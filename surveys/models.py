@@ -223,12 +223,20 @@ class TicketRating(models.Model):
     (registered with tickets.extensions). Written only by surveys.services.answers.answer_copies_write."""
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="survey_rating")
+    # The ticket's queue, so the "Poor ratings" view finds a queue's poor tickets in rating_poor_queue.
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+", db_index=False)
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
     ces = models.PositiveSmallIntegerField(null=True, blank=True)
     poor = models.BooleanField(default=False, help_text="The latest answer is at or below its policy's poor threshold.")
+    rated_at = models.DateTimeField(help_text="When the latest answer was given or changed.")
 
     class Meta:
-        indexes = [models.Index(fields=["ticket"], condition=models.Q(poor=True), name="rating_poor")]
+        # The "Poor ratings" view: a queue's poor tickets, newest rating first, counted and paged from this alone.
+        indexes = [
+            models.Index(
+                fields=["queue", "-rated_at", "ticket"], condition=models.Q(poor=True), name="rating_poor_queue"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Rating of {self.ticket_id}: CSAT {self.csat} CES {self.ces}"

@@ -6,7 +6,8 @@ registered and never imports the registering app; with nothing registered the pa
 
 - ListColumn: a column of the ticket list: the join it needs (`select_related`, so the page keeps its query count),
   its sort expression, and its cell as escaped HTML (computed once per row in the view, never in a template).
-- ListView: a saved view (a tab of the list) narrowing the visible tickets.
+- ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
+  narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
 - ListFilter: a field of the list's filter form and how its cleaned value narrows the tickets.
 - TicketPanel: a card in the ticket page's sidebar: its template and a context function (given the visible ticket).
 - NavEntry: a link of the main navigation, optionally shown only to some users.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.db.models import Expression, F, QuerySet
+from django.db.models import Expression, F, OrderBy, QuerySet
 from django.utils.safestring import SafeString
 
 from common.users import UserLike
@@ -44,7 +45,8 @@ class ListColumn:
 class ListView:
     key: str
     label: str
-    narrow: Callable[[QuerySet[Ticket]], QuerySet[Ticket]]
+    narrow: Callable[[QuerySet[Ticket], UserLike], QuerySet[Ticket]]
+    default_order: tuple[OrderBy, ...] = ()  # when the user chose no sort (else the list's -updated)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,10 @@ def list_columns() -> list[ListColumn]:
 
 def list_views() -> list[ListView]:
     return list(_views.values())
+
+
+def list_view(key: str) -> ListView | None:
+    return _views.get(key)
 
 
 def list_filters() -> list[ListFilter]:

@@ -12,7 +12,6 @@ from common.users import UserLike, display_name
 from .extensions import list_filters
 from .models import CloseReason, Priority, Queue, Status, Ticket
 from .selectors import (
-    DEFAULT_SORT,
     TicketListFilters,
     assignable_agents,
     list_sorts,
@@ -96,7 +95,7 @@ class TicketListForm(Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             search=data.get("q") or "",
-            sort=data.get("sort") or DEFAULT_SORT,
+            sort=data.get("sort") or "",
             extra={registered.name: data.get(registered.name) for registered in list_filters()},
         )
 

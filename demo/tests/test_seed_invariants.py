@@ -190,6 +190,8 @@ def check_ticket_ratings() -> Iterator[str]:
         expected = ticket_rating_copy(
             csat=response.csat, ces=response.ces, flagged=response.flagged_automated, policy=policy
         )
+        expected["queue_id"] = Ticket.objects.values_list("queue_id", flat=True).get(pk=ticket_id)
+        expected["rated_at"] = response.updated_at
         if rating is None or {name: getattr(rating, name) for name in expected} != expected:
             yield f"ticket {ticket_id} rating {rating}, its latest answer says {expected}"
 

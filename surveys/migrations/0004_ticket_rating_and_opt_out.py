@@ -16,11 +16,19 @@ def copy_from_tickets(apps, schema_editor):
     rated = (
         Ticket.objects.filter(models.Q(last_csat__isnull=False) | models.Q(last_ces__isnull=False) | models.Q(rated_poor=True))
         .order_by("pk")
-        .values_list("pk", "last_csat", "last_ces", "rated_poor")
+        .values_list("pk", "queue_id", "last_csat", "last_ces", "rated_poor")
+    )
+    # When it was rated: the latest change of the ticket's latest answered survey (tickets kept no time).
+    Response = apps.get_model("surveys", "SurveyResponse")
+    rated_at = dict(
+        Response.objects.order_by("invitation__ticket_id", "invitation__round").values_list(
+            "invitation__ticket_id", "updated_at"
+        )
     )
     batch = []
-    for ticket_id, csat, ces, poor in rated.iterator(chunk_size=BATCH):
-        batch.append(TicketRating(ticket_id=ticket_id, csat=csat, ces=ces, poor=poor))
+    for ticket_id, queue_id, csat, ces, poor in rated.iterator(chunk_size=BATCH):
+        at = rated_at.get(ticket_id) or django.utils.timezone.now()
+        batch.append(TicketRating(ticket_id=ticket_id, queue_id=queue_id, csat=csat, ces=ces, poor=poor, rated_at=at))
         if len(batch) == BATCH:
             TicketRating.objects.bulk_create(batch)
             batch = []
@@ -84,6 +92,15 @@ class Migration(migrations.Migration):
                         to="tickets.ticket",
                     ),
                 ),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.queue",
+                    ),
+                ),
                 ("csat", models.PositiveSmallIntegerField(blank=True, null=True)),
                 ("ces", models.PositiveSmallIntegerField(blank=True, null=True)),
                 (
@@ -92,9 +109,16 @@ class Migration(migrations.Migration):
                         default=False, help_text="The latest answer is at or below its policy's poor threshold."
                     ),
                 ),
+                ("rated_at", models.DateTimeField(help_text="When the latest answer was given or changed.")),
             ],
             options={
-                "indexes": [models.Index(condition=models.Q(("poor", True)), fields=["ticket"], name="rating_poor")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("poor", True)),
+                        fields=["queue", "-rated_at", "ticket"],
+                        name="rating_poor_queue",
+                    )
+                ],
             },
         ),
         migrations.RunPython(copy_from_tickets, copy_back_to_tickets),

@@ -32,6 +32,8 @@ def answer_copies_write(*, invitation: SurveyInvitation, response: SurveyRespons
         setattr(invitation, name, value)
     invitation.save(update_fields=["status", *copy])
     rating = ticket_rating_copy(csat=response.csat, ces=response.ces, flagged=response.flagged_automated, policy=policy)
+    rating["queue_id"] = invitation.ticket.queue_id  # the ticket's queue now (the invitation's is a snapshot)
+    rating["rated_at"] = response.updated_at
     TicketRating.objects.update_or_create(ticket_id=invitation.ticket_id, defaults=rating)
 
 
@@ -64,7 +66,7 @@ def response_submit(
     _validate_score(ces, low=1, high=7, name="CES")
     invitation = (
         SurveyInvitation.objects.select_for_update(of=("self",))
-        .select_related("agent", "queue__business_calendar")
+        .select_related("ticket", "agent", "queue__business_calendar")
         .get(pk=invitation_id)
     )
     if not invitation.is_open_for_answers:

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import FollowUp, FollowUpEvent
+from surveys.models import FollowUp, FollowUpEvent, TicketRating
 from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
 from surveys.views.team import neutralise
 from tickets.models import QueueMembership
@@ -406,3 +406,24 @@ def test_poor_ratings_view_and_rating_column_keep_the_list_query_budget(
         page = client.get(reverse("tickets:list"), {"view": "poor", "rating": "poor", "sort": "-rating"})
 
     assert len(page.context["tickets"]) == rows and page.text.count("CSAT 1/5") == rows
+
+
+def test_poor_ratings_view_pages_newest_rating_first(queue, agent):
+    # given 52 poor ratings given one minute apart, and a good one
+    start = timezone.now() - timedelta(hours=2)
+    poor = []
+    for n in range(52):
+        response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=1, ces=None)
+        TicketRating.objects.filter(ticket_id=response.invitation.ticket_id).update(
+            rated_at=start + timedelta(minutes=n)
+        )
+        poor.append(response.invitation.ticket)
+    ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=5)
+    client = client_for(agent)
+
+    first = client.get(reverse("tickets:list"), {"view": "poor"})
+    second = client.get(reverse("tickets:list"), {"view": "poor", "page": 2})
+
+    assert first.context["page"].paginator.count == 52
+    assert list(first.context["tickets"]) == poor[::-1][:50]
+    assert list(second.context["tickets"]) == poor[1::-1]

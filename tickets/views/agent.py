@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..extensions import list_columns, ticket_panels
+from ..extensions import list_columns, list_view, ticket_panels
 from ..forms import (
     AssignForm,
     CloseForm,
@@ -34,6 +34,7 @@ from ..forms import (
 )
 from ..models import OPEN_STATUSES, Ticket
 from ..selectors import (
+    DEFAULT_SORT,
     assignable_agents,
     list_sorts,
     list_view_choices,
@@ -128,18 +129,18 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
-MAX_SEARCH_PAGE = 10_000
+MAX_PAGE_WITH_TOTAL = 10_000
 
 
-def _search_page(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
-    """A page of search results whose total comes with its rows (COUNT(*) OVER ()): the matches are found once, not
-    once for a COUNT and again for the page. None past the last page: the caller's Paginator then counts and shows the
-    last page, as get_page does."""
+def _page_with_total(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
+    """A page whose total comes with its rows (COUNT(*) OVER ()): the matches are found once, not once for a COUNT
+    and again for the page (searches, whose matches are all read to be sorted anyway).
+    None past the last page: the caller's Paginator then counts and shows the last page, as get_page does."""
     try:
         page_number = max(int(number or 1), 1)
     except ValueError:
         page_number = 1
-    if page_number > MAX_SEARCH_PAGE:
+    if page_number > MAX_PAGE_WITH_TOTAL:
         return None  # the Paginator clamps it (and no OFFSET past what the database's integers hold)
     bottom = (page_number - 1) * PAGE_SIZE
     rows = list(tickets.annotate(search_total=Window(Count("*")))[bottom : bottom + PAGE_SIZE])
@@ -150,6 +151,27 @@ def _search_page(tickets: QuerySet[Ticket], number: str | None) -> Page | None:
     return Page(rows, page_number, paginator)
 
 
+class PageByIdsPaginator(Paginator):
+    """Reads a page in one query whose inner part finds the page's ids over the whole match (joins, filters, order)
+    and whose outer part reads only those rows: for registered views, whose matches come from another app's table,
+    so the database sorts small index entries and reads 50 tickets instead of every match."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        matches = cast(QuerySet[Ticket], self.object_list)
+        ids = matches.values("pk")[bottom : bottom + self.per_page]
+        rows = matches.model._default_manager.filter(pk__in=ids).order_by(*matches.query.order_by)
+        rows.query.select_related = matches.query.select_related
+        return Page(rows, number, self)
+
+
+def _default_sort(view: str) -> str:
+    """The sort a list view shows when none is chosen: the list's, unless a registered view orders itself."""
+    registered = list_view(view)
+    return "" if registered is not None and registered.default_order else DEFAULT_SORT
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -157,8 +179,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     form = TicketListForm(request.GET, user=request.user)
     filters = form.filters()
     tickets = tickets_for_list(user=request.user, filters=filters)
-    page = _search_page(tickets, request.GET.get("page")) if filters.search.strip() else None
-    page = page or Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page_with_total(tickets, request.GET.get("page")) if filters.search.strip() else None
+    paginator_class = PageByIdsPaginator if list_view(filters.view) is not None else Paginator
+    page = page or paginator_class(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -169,7 +192,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "tickets": page.object_list,
         "rows": _list_rows(list(page.object_list)),
         "query": params.urlencode(),
-        "headers": _sort_headers(request, filters.sort),
+        "headers": _sort_headers(request, filters.sort or _default_sort(filters.view)),
         "filtered": any(v for k, v in form.cleaned_data.items() if k not in {"view", "sort"}),
     }
     htmx = getattr(request, "htmx", None)
