@@ -6,8 +6,6 @@ from django.urls import include, path
 from outbox import devmail
 from outbox import views as outbox_views
 
-admin.site.site_header = admin.site.site_title = "Helpdesk administration"
-
 urlpatterns = [
     path("admin/status/", outbox_views.status_page, name="admin-status"),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import user_passes_test
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
 
 
-@staff_member_required
+def _is_admin(user: object) -> bool:
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))
+
+
+@user_passes_test(_is_admin, login_url="admin:login")  # as the admin site: superusers only (helpdesk.admin_site)
 @never_cache
 @require_GET
 def status_page(request: HttpRequest) -> HttpResponse:

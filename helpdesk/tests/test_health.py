@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,9 +56,11 @@ def test_healthz_reports_the_oldest_due_email_and_stuck_and_failed_counts(client
     assert waiting.pk
 
 
-def test_status_page_is_for_staff_only(client, agent, admin_user):
+def test_status_page_is_for_superusers_only(client, agent, admin_user):
     assert client.get(reverse("admin-status")).status_code == 302  # to the admin login
     client.force_login(agent)
+    assert client.get(reverse("admin-status")).status_code == 302
+    User.objects.filter(pk=agent.pk).update(is_staff=True)  # the staff flag alone opens nothing
     assert client.get(reverse("admin-status")).status_code == 302
 
     client.force_login(admin_user)
