@@ -23,7 +23,9 @@ from .webhook_events import survey_answered_emit
 
 def answer_copies_write(*, invitation: SurveyInvitation, response: SurveyResponse, policy: SurveyPolicy) -> None:
     """Mark the invitation answered with the copy of its response, and set the ticket's latest rating: one UPDATE of
-    the invitation, one upsert of the rating. The only code that writes either copy."""
+    the invitation, one upsert of the rating. The only code that writes either copy. The ticket's rating is its
+    latest round's answer: an older round's answer, changed after a later round was answered, updates its own
+    invitation's copy only."""
     invitation.status = SurveyInvitation.Status.ANSWERED
     copy = invitation_answer_copy(
         csat=response.csat, ces=response.ces, comment=response.comment, flagged=response.flagged_automated
@@ -31,6 +33,11 @@ def answer_copies_write(*, invitation: SurveyInvitation, response: SurveyRespons
     for name, value in copy.items():
         setattr(invitation, name, value)
     invitation.save(update_fields=["status", *copy])
+    later_round_answered = SurveyResponse.objects.filter(
+        invitation__ticket_id=invitation.ticket_id, invitation__round__gt=invitation.round
+    ).exists()
+    if later_round_answered:
+        return
     rating = ticket_rating_copy(csat=response.csat, ces=response.ces, flagged=response.flagged_automated, policy=policy)
     rating["queue_id"] = invitation.ticket.queue_id  # the ticket's queue now (the invitation's is a snapshot)
     rating["rated_at"] = response.updated_at

@@ -139,3 +139,30 @@ def test_the_migration_backfills_the_copy_from_the_responses(queue, agent):
     assert copy_of(counted.invitation) == (True, 3, None, True)
     assert copy_of(flagged.invitation) == (False, None, None, False)
     assert copy_of(unanswered) == (False, None, None, False)
+
+
+def test_an_older_rounds_answer_leaves_the_tickets_later_rating(invitation, agent):
+    # given round 1 emailed, the ticket reopened and closed again, and round 2 emailed and answered 5
+    ticket_id = invitation.ticket_id
+    tickets.ticket_reopen(ticket_id=ticket_id, by=agent)
+    tickets.ticket_close(ticket_id=ticket_id, reason=CloseReason.SOLVED, by=agent)
+    round_2 = SurveyInvitation.objects.get(ticket_id=ticket_id, round=2)
+    assert surveys.invitation_send(invitation_id=round_2.pk)
+    surveys.response_submit(invitation_id=round_2.pk, via=PERSON, csat=5)
+
+    # when the customer answers round 1's older email with a 1
+    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=1)
+
+    # then the ticket's rating stays round 2's, and round 1's own copy holds its answer
+    rating = TicketRating.objects.get(ticket_id=ticket_id)
+    assert (rating.csat, rating.poor) == (5, False)
+    assert copy_of(invitation) == (True, 1, None, False)
+    assert copy_of(round_2) == (True, 5, None, False)
+
+
+def test_the_latest_rounds_changed_answer_still_moves_the_tickets_rating(invitation, agent):
+    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=5)
+    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=2)
+
+    rating = TicketRating.objects.get(ticket_id=invitation.ticket_id)
+    assert (rating.csat, rating.poor) == (2, True)
