@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
-from surveys.models import FollowUp, SurveyInvitation
+from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
 from surveys.services import response_submit, responses_settle_due
 from tickets import services as tickets
 from tickets.models import CloseReason, Message, Status, TicketEvent
@@ -132,3 +132,22 @@ def test_retry_action_requeues_a_failed_email(client, admin_user):
 
     email.refresh_from_db()
     assert (email.status, email.last_error) == (OutgoingEmail.Status.QUEUED, "")
+
+
+def test_responses_cannot_be_deleted_in_the_admin_not_even_in_bulk(client, admin_user, desk):
+    response_row = SurveyResponse.objects.get()
+    model_admin = admin.site._registry[SurveyResponse]
+    client.force_login(admin_user)
+    changelist = reverse("admin:surveys_surveyresponse_changelist")
+
+    page = client.get(changelist)
+    posted = client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [response_row.pk], "post": "yes"}, follow=True
+    )
+
+    assert model_admin.has_delete_permission(page.wsgi_request, response_row) is False
+    assert "delete_selected" not in model_admin.get_actions(page.wsgi_request)
+    assert 'value="delete_selected"' not in page.content.decode()
+    assert posted.status_code == 200
+    assert SurveyResponse.objects.filter(pk=response_row.pk).exists()
+    assert client.get(reverse("admin:surveys_surveyresponse_delete", args=[response_row.pk])).status_code == 403
