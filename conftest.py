@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from helpdesk.celery import app as celery_app
 from tickets.models import Queue, QueueMembership
@@ -72,6 +72,55 @@ def run_at_once(task, *, times: int = 2) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+@pytest.fixture
+def postgres_race(transactional_db):
+    """Committed rows, seen by threads on connections of their own, on Postgres: the race tests need its row locks."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs DATABASE_URL on Postgres (CI sets it): SQLite runs one write transaction at a time "
+            "(IMMEDIATE), so these races cannot happen there"
+        )
+
+
+def lock_waiters() -> int:
+    """Postgres: how many other sessions of this database are waiting for a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the activity view is otherwise frozen per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def run_queued_behind(hold, *tasks) -> list[BaseException]:
+    """Postgres: a race made certain. In a transaction of this thread `hold()` takes row locks; each task then starts
+    in a thread of its own (its own connection), the next one once the previous is waiting for a lock, so each has
+    got as far as it can; then the transaction ends and they all go on at once. Returns what the tasks raised."""
+    errors: list[BaseException] = []
+
+    def run(task) -> None:
+        try:
+            task()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads: list[threading.Thread] = []
+    try:
+        with transaction.atomic():
+            hold()
+            for number, task in enumerate(tasks, start=1):
+                threads.append(threading.Thread(target=run, args=(task,)))
+                threads[-1].start()
+                wait_until(lambda n=number: lock_waiters() >= n, timeout=20, what=f"task {number} to wait for a lock")
+    finally:
+        for thread in threads:
+            thread.join(timeout=60)
+    return errors
 
 
 # --- a real Celery worker process (integration tests) -------------------------------------------------------------
