@@ -16,7 +16,7 @@ from typing import overload
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.errors import DomainError
@@ -101,14 +101,22 @@ def _calendar(ticket: Ticket) -> CalendarSpec | None:
 
 
 def customer_get_or_create(*, email: str, name: str = "") -> Customer:
-    """The customer with this email (case-insensitive), created if new; a missing name is filled in."""
+    """The customer with this email (case-insensitive), created if new; a missing name is filled in.
+
+    Two first requests from one new address at once both get the one customer: the loser of the insert (the unique
+    index on the lower-cased email waits for the winner's commit) rolls back to its savepoint and reads the winner's.
+    """
     email = email.strip()
     if not email:
         raise DomainError("A customer needs an email address.")
     with transaction.atomic():
         customer = Customer.objects.filter(email__iexact=email).first()
         if customer is None:
-            return Customer.objects.create(email=email, name=name.strip())
+            try:
+                with transaction.atomic():  # a savepoint: the caller's transaction survives a lost race
+                    return Customer.objects.create(email=email, name=name.strip())
+            except IntegrityError:
+                customer = Customer.objects.get(email__iexact=email)
         if name.strip() and not customer.name:
             customer.name = name.strip()
             customer.save(update_fields=["name"])
