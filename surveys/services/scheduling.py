@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max
 from django.utils import timezone
 
-from tickets.models import Ticket
+from tickets.models import Customer, Ticket
 
 from ..models import EMAILED_STATUSES, SurveyInvitation, SurveyOptOut, SurveyPolicy
 from .policies import survey_policy_get_or_create
@@ -37,7 +37,11 @@ def _suppression_reason(*, ticket: Ticket, policy: SurveyPolicy, now: datetime) 
 
 
 def invitation_schedule_for_close(*, ticket: Ticket) -> SurveyInvitation:
-    """Close hook: the next round's invitation, scheduled, or suppressed with its reason. Snapshots agent and queue."""
+    """Close hook: the next round's invitation, scheduled, or suppressed with its reason. Snapshots agent and queue.
+
+    The customer's row is locked first, so two closes of one customer's tickets at once take turns: the second sees
+    the first's invitation and is throttled (FOR NO KEY UPDATE: new tickets of the customer are not held up)."""
+    Customer.objects.select_for_update(no_key=True).filter(pk=ticket.customer_id).values_list("pk").get()
     now = ticket.closed_at or timezone.now()
     policy = survey_policy_get_or_create(queue_id=ticket.queue_id)
     last_round = SurveyInvitation.objects.filter(ticket=ticket).aggregate(last=Max("round"))["last"] or 0

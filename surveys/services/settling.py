@@ -77,14 +77,16 @@ def responses_settle_due(*, now: datetime | None = None) -> int:
         updated_at__lte=now - timedelta(minutes=shortest if shortest is not None else DEFAULT_SETTLE_MINUTES),
     )
     settled = 0
-    for response_id in candidates.values_list("pk", flat=True):
+    for response_id, invitation_id in candidates.values_list("pk", "invitation_id"):
         with transaction.atomic():
-            response = (
-                SurveyResponse.objects.select_for_update(of=("self",))
-                .select_related("invitation__agent", "invitation__queue__business_calendar")
-                .get(pk=response_id)
+            # The invitation first, then its response: response_submit's order, so the two never deadlock.
+            invitation = (
+                SurveyInvitation.objects.select_for_update(of=("self",))
+                .select_related("agent", "queue__business_calendar")
+                .get(pk=invitation_id)
             )
-            invitation = response.invitation
+            response = SurveyResponse.objects.select_for_update().get(pk=response_id)
+            response.invitation = invitation
             policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
             if response.settled_at is None and response.updated_at <= now - timedelta(minutes=policy.settle_minutes):
                 response.settled_at = now
