@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -81,3 +82,14 @@ def token_resolve(*, raw: str, purpose: str) -> int | None:
         .first()
     )
     return token.target_id if token else None
+
+
+def tokens_revoke(*, purpose: str, target_ids: Iterable[int]) -> int:
+    """Delete every link of this purpose to these targets (e.g. an erased customer's): they then answer like unknown
+    tokens. Returns how many were deleted."""
+    ids = list(target_ids)
+    if not ids:
+        return 0
+    target_type = ContentType.objects.get_for_model(_model_of(purpose))
+    deleted, _ = AccessToken.objects.filter(purpose=purpose, target_type=target_type, target_id__in=ids).delete()
+    return deleted

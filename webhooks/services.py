@@ -19,6 +19,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from common.erasure import ERASED_TEXT
 from common.leased_jobs import JobQueue
 
 from .models import Event, WebhookDelivery, WebhookEndpoint
@@ -179,3 +181,24 @@ def webhook_delivery_retry(*, delivery_id: int) -> bool:
 def webhook_delivery_cancel(*, delivery_id: int) -> bool:
     """Admin action: a queued or failed delivery will not be sent (→ cancelled). One being sent cannot be cancelled."""
     return delivery_jobs.cancel(pk=delivery_id)
+
+
+# --- erasure (inside the caller's transaction) ----------------------------------------------------------------------
+
+
+def webhook_payloads_erase(*, event: str, key: str, values: Iterable[int], fields: Iterable[str]) -> int:
+    """Erasing a person's data: in the deliveries of `event` whose payload's `key` is one of `values` (e.g. their
+    invitations' ids), the non-empty `fields` become ERASED_TEXT — in deliveries not made yet too, which then carry
+    the erased payload. Returns how many deliveries changed."""
+    ids, names = list(values), list(fields)
+    if not ids:
+        return 0
+    changed = 0
+    deliveries = WebhookDelivery.objects.select_for_update().filter(event=event, **{f"payload__{key}__in": ids})
+    for delivery in deliveries.order_by("pk"):
+        erased = {name: ERASED_TEXT for name in names if delivery.payload.get(name)}
+        if erased:
+            delivery.payload = {**delivery.payload, **erased}
+            delivery.save(update_fields=["payload"])
+            changed += 1
+    return changed
