@@ -8,17 +8,18 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from common.clock import duration_text
 from common.errors import DomainError
 
-from . import services
+from . import erasure, services
 from .models import (
     METRIC_STEMS,
     BusinessCalendar,
@@ -96,9 +97,36 @@ class QueueMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "created_at"]
+    list_display = ["email", "name", "created_at", "erased_at"]
+    list_filter = [("erased_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "name"]
     date_hierarchy = "created_at"
+    actions = ["erase_personal_data"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> tuple[str, ...]:
+        return ("email", "name", "created_at", "erased_at") if obj and obj.erased_at else ("erased_at",)
+
+    @admin.action(description="Erase the personal data of selected customers (after a confirmation)")
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> TemplateResponse | None:
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data",
+                "opts": self.model._meta,
+                "customers": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/tickets/customer/erase_confirmation.html", context)
+        erased, refused = 0, []
+        for customer in queryset.order_by("pk"):
+            try:
+                erased += erasure.customer_erase(customer_id=customer.pk, by=request.user)  # type: ignore[arg-type]
+            except DomainError as exc:
+                refused.append(f"{customer}: {exc}")
+        self.message_user(request, f"Erased the personal data of {erased} customer(s).", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+        return None
 
 
 class MessageInline(ReadOnlyInline):

@@ -124,6 +124,12 @@ class Customer(models.Model):
     email = models.EmailField()
     name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the customer's personal data was erased (tickets.erasure): name and email are placeholders.",
+    )
 
     class Meta:
         ordering = ["email"]
@@ -315,6 +321,7 @@ class TicketEvent(models.Model):
         ASSIGNEE = "assignee", "Assignee changed"
         PRIORITY = "priority", "Priority changed"
         MESSAGE = "message", "Message added"
+        ERASED = "erased", "Customer's personal data erased"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -36,9 +36,12 @@ def _from_email(ticket: Ticket) -> str:
     return f"{ticket.queue.name} <{ticket.queue.reply_from_email}>"
 
 
-def reply_notification_enqueue(*, message: Message) -> OutgoingEmail:
-    """Email the customer an agent's public reply, with a link to read and answer the conversation."""
+def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
+    """Email the customer an agent's public reply, with a link to read and answer the conversation (none to a
+    customer whose personal data was erased: their address is a placeholder)."""
     ticket = message.ticket
+    if ticket.customer.erased_at is not None:
+        return None
     context = {
         "ticket": ticket,
         "message": message,

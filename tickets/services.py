@@ -141,6 +141,8 @@ def ticket_create(
     if not body:
         raise DomainError("A ticket needs a message.")
     _ensure_can_work(by=by, queue_id=queue.pk)
+    if customer.erased_at is not None:
+        raise DomainError("This customer's personal data was erased: open a ticket for their new address instead.")
     if assignee is not None:
         _ensure_assignable(user=assignee, queue_id=queue.pk)
     now = timezone.now()
@@ -202,6 +204,8 @@ def message_add(
     if kind == Message.Kind.CUSTOMER_MESSAGE:
         if customer is None or customer.pk != ticket.customer_id:
             raise PermissionDenied("Only the ticket's customer can add a customer message.")
+        if ticket.customer.erased_at is not None:  # read under the ticket's lock, which an erasure takes first
+            raise PermissionDenied("This customer's personal data was erased.")
         reopening = ticket.status == Status.CLOSED
         history, calendar = (_history(ticket), _calendar(ticket)) if reopening else (None, None)
         change = transitions.customer_message(ticket_state(ticket), at=now, history=history, calendar=calendar)

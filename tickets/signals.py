@@ -3,9 +3,14 @@ without `tickets` importing them. Receivers must not swallow errors: an exceptio
 
 ticket_closed(sender=Ticket, ticket: Ticket)    — after a close is saved (not on an idempotent repeat)
 ticket_reopened(sender=Ticket, ticket: Ticket)  — after a reopen is saved
+customer_erased(sender=Customer, customer: Customer, ticket_ids: list[int], now: datetime)
+                                                — after tickets erased its own part of a customer's personal data
+                                                  (tickets.erasure): the customer row already holds the placeholders;
+                                                  each app erases the personal data it keeps of them
 """
 
 from django.dispatch import Signal
 
 ticket_closed = Signal()
 ticket_reopened = Signal()
+customer_erased = Signal()

@@ -169,6 +169,9 @@ SURVEY_BURST_SECONDS = env.int("SURVEY_BURST_SECONDS", default=10)
 SURVEY_BURST_DISTINCT_SCORES = 3
 # Feedback figures (CSAT %, CES, response rate) show "not enough responses" below this many responses.
 FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
+# Privacy: customers whose tickets were all closed longer ago than this many days are erased by beat (tickets.erasure:
+# name, email and free text replaced, the tickets and figures kept). 0 keeps personal data until an admin erases it.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
 # Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
 FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
 
@@ -238,6 +241,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
         "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
         "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
+        "erase-personal-data": {"task": "tickets.tasks.erase_personal_data_past_retention", "schedule": 3600.0},
         "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
         "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
         "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
