@@ -7,7 +7,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from common.tokens import token_purpose_register
-        from tickets.signals import ticket_closed, ticket_reopened
+        from tickets.signals import customer_erased, ticket_closed, ticket_reopened
 
         from . import receivers, ticket_pages
         from .models import SURVEY_LINK_PURPOSE, SurveyInvitation
@@ -16,3 +16,4 @@ class SurveysConfig(AppConfig):
         ticket_pages.register()
         ticket_closed.connect(receivers.on_ticket_closed, dispatch_uid="surveys-on-close")
         ticket_reopened.connect(receivers.on_ticket_reopened, dispatch_uid="surveys-on-reopen")
+        customer_erased.connect(receivers.on_customer_erased, dispatch_uid="surveys-on-customer-erased")

@@ -112,6 +112,7 @@ class SurveyInvitation(models.Model):
         CLOSE_REASON = "close_reason", "Close reason gets no survey"
         NO_EMAIL = "no_email", "Customer has no email"
         POLICY_OFF = "policy_off", "Survey policy off"
+        ERASED = "erased", "Customer's data erased"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="survey_invitations")
     round = models.PositiveIntegerField(help_text="1 for the first close, 2 after a reopen and re-close, …")

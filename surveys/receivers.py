@@ -1,10 +1,11 @@
 """Connected in SurveysConfig.ready(): the ticket services send these inside their transaction."""
 
+from datetime import datetime
 from typing import Any
 
-from tickets.models import Ticket
+from tickets.models import Customer, Ticket
 
-from .services import invitation_cancel_unsent, invitation_schedule_for_close
+from .services import customer_survey_data_erase, invitation_cancel_unsent, invitation_schedule_for_close
 
 
 def on_ticket_closed(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
@@ -13,3 +14,7 @@ def on_ticket_closed(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> Non
 
 def on_ticket_reopened(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
     invitation_cancel_unsent(ticket=ticket)
+
+
+def on_customer_erased(sender: type[Customer], customer: Customer, now: datetime, **kwargs: Any) -> None:
+    customer_survey_data_erase(customer=customer, now=now)

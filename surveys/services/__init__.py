@@ -1,9 +1,11 @@
 """Every write of the surveys app, one module per job: policies, scheduling (close/reopen hooks), sending (survey
 emails, reminders, expiry), answers (submission and the answer's copies), settling (poor answer → follow-up),
-optout, followups (the agents' follow-up actions, reminders, escalations), webhook_events.
+optout, followups (the agents' follow-up actions, reminders, escalations), webhook_events, erasure (a customer's
+survey data, on tickets' customer_erased).
 `from surveys.services import …` works for the names below."""
 
 from .answers import answer_copies_write, response_submit
+from .erasure import customer_survey_data_erase
 from .followups import (
     followup_escalate,
     followup_mark_contacted,
@@ -29,6 +31,7 @@ from .settling import followup_owner_id, response_act_on, responses_settle_due
 __all__ = [
     "answer_copies_write",
     "customer_opt_out",
+    "customer_survey_data_erase",
     "followup_escalate",
     "followup_mark_contacted",
     "followup_mark_unreachable",

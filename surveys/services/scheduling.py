@@ -21,6 +21,8 @@ def _suppression_reason(*, ticket: Ticket, policy: SurveyPolicy, now: datetime) 
         return Reason.POLICY_OFF
     if ticket.close_reason not in policy.close_reasons:
         return Reason.CLOSE_REASON
+    if ticket.customer.erased_at is not None:
+        return Reason.ERASED
     if not ticket.customer.email:
         return Reason.NO_EMAIL
     if SurveyOptOut.objects.filter(customer_id=ticket.customer_id).exists():
