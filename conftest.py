@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from helpdesk.celery import app as celery_app
@@ -51,6 +52,14 @@ def customer(db):
 @pytest.fixture
 def plain_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """No rate-limit counters before and after the test: they live in the cache, which the whole process shares."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # --- concurrency (tests with transactional_db) -----------------------------------------------------------------------

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -20,19 +19,12 @@ from tickets.erasure import customer_erase
 from tickets.models import CloseReason, Message, Ticket
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 NAME, EMAIL = "Zelphine Quarrington", "zq.private@example.org"
 # Her name, address and words, and what the agents wrote about her.
 SECRETS = ("Zelphine", "Quarrington", "zq.private", "QX-4471", "flux capacitor", "Pelican Street", "tea and biscuits")
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

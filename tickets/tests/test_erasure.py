@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
@@ -22,17 +21,10 @@ from tickets.erasure import customer_erase, customers_erase_past_retention, eras
 from tickets.models import CloseReason, Customer, Message, Status, Ticket, TicketEvent
 from tickets.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 NAME, EMAIL = "Zelphine Quarrington", "zq.private@example.org"
 SECRETS = ("Zelphine", "Quarrington", "zq.private", "passport QX-4471", "Flux capacitor")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
