@@ -10,7 +10,7 @@ identifies the person, or is free text by or about them, is replaced:
 - the emails to them about their tickets (confirmations, reply notifications): cancelled if not sent yet, subject,
   bodies and headers replaced, the recipient replaced by the placeholder;
 - their conversation links are deleted (the old link answers the invalid-link page), and the admin's history shows
-  the placeholder instead of the customer's or the ticket's name.
+  ERASED_TEXT instead of the customer's or the tickets' names.
 Each ticket gets an "erased" TicketEvent. Then `tickets.signals.customer_erased` is sent in the same transaction, for
 other apps to erase their own data of the customer (surveys: comments, follow-up notes, opt-out, survey links).
 """
