@@ -56,7 +56,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django_ratelimit.middleware.RatelimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers locked-out logins
 ]
@@ -143,7 +142,17 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: an unreachable Redis costs a request at most this long before the rate limits fail open
+    # (common/fail_open.py), instead of hanging it. Nothing else in a request needs the cache: sessions are in the
+    # database, CSRF in a cookie, django-axes in the database (its default handler).
+    _cache_timeout = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.25)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
+        }
+    }
     # django-ratelimit 4.1 lists only django-redis as "supported"; Django's own RedisCache is shared and its incr()
     # is Redis INCRBY (atomic), which is all the rate limiter needs.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
@@ -153,10 +162,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# Rate limits of the public pages (per client IP). CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
+# Rate limits of the public pages (per client IP; they fail open when the cache fails, common/fail_open.py).
+# CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
 RATELIMIT_IP_META_KEY = "common.ratelimit.client_ip"
-RATELIMIT_VIEW = "common.ratelimit.ratelimited"
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
 
 # Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
@@ -258,10 +267,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
-    ],
+    # DRF's per-user and anonymous throttles, failing open when the cache fails (common/api_throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["common.api_throttling.UserRateThrottle", "common.api_throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_USER_RATE", default="600/minute"),
         "anon": env("API_ANON_RATE", default="30/minute"),
