@@ -1,6 +1,6 @@
-"""Rate limits of the public pages (django-ratelimit on the shared cache: Redis in production), per client IP or per
-key. They fail open: when the cache fails the request goes through, logged and counted (common.fail_open), so a
-Redis outage never answers a customer with a 500."""
+"""Rate limits of the public pages (django-ratelimit on the shared cache: Redis in production), per client IP
+(common.client_ip) or per key. They fail open: when the cache fails the request goes through, logged and counted
+(common.fail_open), so a Redis outage never answers a customer with a 500."""
 
 from __future__ import annotations
 
@@ -15,14 +15,6 @@ from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 from .fail_open import limiter_run
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy, CLIENT_IP_HEADER names the header it sets (e.g. HTTP_X_FORWARDED_FOR);
-    in a list, the last entry is the one our own proxy appended, so a client cannot forge it."""
-    header = settings.CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    return value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def ratelimited(request: HttpRequest) -> HttpResponse:

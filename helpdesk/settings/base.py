@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -105,7 +106,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "common.ratelimit.client_ip"  # the same client IP as the rate limits (proxy-aware)
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"  # the same client IP as the rate limits (proxy-aware)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Content-Security-Policy (django-csp): scripts only from this site (no inline script anywhere: htmx, the survey
 # page's script and the API docs' initialiser are static files), no plugins, no framing. Inline style attributes
@@ -162,10 +163,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# The client IP of the rate limits, django-axes and the API throttles (common/client_ip.py): how many proxies of our
+# own stand in front of the app server; the client is the Nth X-Forwarded-For entry from the right (0: REMOTE_ADDR,
+# the header is ignored). Production requires it to be set explicitly.
+_proxy_count = env.str("CLIENT_IP_PROXY_COUNT", default="0").strip()
+if not (_proxy_count.isascii() and _proxy_count.isdigit()):
+    raise ImproperlyConfigured("CLIENT_IP_PROXY_COUNT is the number of proxies in front of the app server: 0 or more.")
+CLIENT_IP_PROXY_COUNT = int(_proxy_count)
+RATELIMIT_IP_META_KEY = "common.client_ip.client_ip"
 # Rate limits of the public pages (per client IP; they fail open when the cache fails, common/fail_open.py).
-# CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
-RATELIMIT_IP_META_KEY = "common.ratelimit.client_ip"
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
 
 # Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
@@ -267,8 +273,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.api.CursorPagination",
     "PAGE_SIZE": 50,
-    # DRF's per-user and anonymous throttles, failing open when the cache fails (common/api_throttling.py).
+    # DRF's per-user and anonymous throttles, failing open when the cache fails, per client IP as below.
     "DEFAULT_THROTTLE_CLASSES": ["common.api_throttling.UserRateThrottle", "common.api_throttling.AnonRateThrottle"],
+    "NUM_PROXIES": CLIENT_IP_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_USER_RATE", default="600/minute"),
         "anon": env("API_ANON_RATE", default="30/minute"),
