@@ -1,6 +1,6 @@
-"""Rate limits of the public pages (django-ratelimit on the shared cache: Redis in production), per client IP
-(common.client_ip) or per key. They fail open: when the cache fails the request goes through, logged and counted
-(common.fail_open), so a Redis outage never answers a customer with a 500."""
+"""Rate limits of the public pages and the password reset (django-ratelimit on the shared cache: Redis in
+production), per client IP (common.client_ip) or per key. They fail open: when the cache fails the request goes
+through, logged and counted (common.fail_open), so a Redis outage never answers a customer with a 500."""
 
 from __future__ import annotations
 

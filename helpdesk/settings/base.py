@@ -171,8 +171,11 @@ if not (_proxy_count.isascii() and _proxy_count.isdigit()):
     raise ImproperlyConfigured("CLIENT_IP_PROXY_COUNT is the number of proxies in front of the app server: 0 or more.")
 CLIENT_IP_PROXY_COUNT = int(_proxy_count)
 RATELIMIT_IP_META_KEY = "common.client_ip.client_ip"
-# Rate limits of the public pages (per client IP; they fail open when the cache fails, common/fail_open.py).
+# Rate limits (common/ratelimit.py; they fail open when the cache fails): the public pages per client IP, password
+# reset requests per client IP and per address asked for.
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
+PASSWORD_RESET_RATE_LIMIT = env("PASSWORD_RESET_RATE_LIMIT", default="10/h")
+PASSWORD_RESET_EMAIL_RATE_LIMIT = env("PASSWORD_RESET_EMAIL_RATE_LIMIT", default="3/h")
 
 # Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
 DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
