@@ -17,7 +17,8 @@ VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+_DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - public on purpose: production refuses it
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 

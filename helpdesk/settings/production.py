@@ -1,9 +1,14 @@
+"""Production: every secret and deployment fact comes from the environment; a missing one stops the start
+(ImproperlyConfigured) instead of running with a default. The Docker image defaults to these settings."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import _DEV_SECRET_KEY, env
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = env("DJANGO_SECRET_KEY")  # unset: ImproperlyConfigured
+if SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is the development key: set a secret one.")
 DEBUG = False
 if not REDIS_URL:  # noqa: F405
     raise ImportError("REDIS_URL is required in production (Celery broker and the shared rate-limit cache).")
