@@ -1,6 +1,6 @@
 """Content-Security-Policy holds on every kind of page: nothing the pages need is refused by the browser.
 
-Each page is opened in Chromium and the console is watched for CSP refusals ("Refused to ..."): an inline script,
+Each page is opened in Chromium and the console is watched for CSP refusals (see is_csp_refusal): an inline script,
 a CDN asset or an inline event handler added to a template later fails here."""
 
 import re
@@ -15,10 +15,17 @@ from tickets.services import ticket_close, ticket_create
 from tickets.tests.factories import AdminFactory, CustomerFactory, MembershipFactory
 
 
+def is_csp_refusal(text: str) -> bool:
+    """Chromium's wording changed: "Refused to execute inline script because it violates the following Content
+    Security Policy directive …" before, "Executing inline script violates the following Content Security Policy
+    directive …" (and "Loading the stylesheet … violates …") since."""
+    return "Refused to" in text or "Content Security Policy" in text
+
+
 @pytest.fixture
 def refusals(page):
     seen: list[str] = []
-    page.on("console", lambda message: seen.append(message.text) if "Refused to" in message.text else None)
+    page.on("console", lambda message: seen.append(message.text) if is_csp_refusal(message.text) else None)
     return seen
 
 
