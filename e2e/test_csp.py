@@ -6,6 +6,7 @@ a CDN asset or an inline event handler added to a template later fails here."""
 import re
 
 import pytest
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from outbox.models import OutgoingEmail
 from surveys.models import SurveyInvitation, SurveyPolicy
@@ -44,6 +45,11 @@ def test_agent_admin_api_docs_and_survey_pages_load_without_csp_refusals(
     survey_text = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.SURVEY).body_text
     survey_link = re.search(r"Satisfied \(4\): (\S+)", survey_text).group(1)
     admin = AdminFactory()
+    crontab = CrontabSchedule.objects.create(minute="30", hour="4")
+    every_hour = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+    periodic = PeriodicTask.objects.create(
+        name="Stale", task="tickets.tasks.close_stale_pending_tickets", interval=every_hour
+    )
 
     # when the agent works: list, ticket (an htmx reply), feedback, follow-ups
     login(agent.username, "pw")
@@ -63,6 +69,13 @@ def test_agent_admin_api_docs_and_survey_pages_load_without_csp_refusals(
     login(admin.username, "pw")
     for path in ("/admin/", "/admin/tickets/ticket/", f"/admin/tickets/ticket/{ticket.pk}/change/", "/api/redoc/"):
         page.goto(f"{live_server.url}{path}")
+
+    # and django-celery-beat's periodic task pages, whose script explains the chosen crontab
+    for path in ("/admin/django_celery_beat/periodictask/", "/admin/django_celery_beat/periodictask/add/"):
+        page.goto(f"{live_server.url}{path}")
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/{periodic.pk}/change/")
+    page.locator("#id_crontab").select_option(str(crontab.pk))
+    page.locator(".field-crontab .help").get_by_text("Translation: At 04:30").wait_for()
     page.goto(f"{live_server.url}/api/docs/")
     page.get_by_text("Helpdesk API").first.wait_for()
 

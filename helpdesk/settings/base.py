@@ -110,8 +110,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"  # the same client IP as the rate limits (proxy-aware)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Content-Security-Policy (django-csp): scripts only from this site (no inline script anywhere: htmx, the survey
-# page's script and the API docs' initialiser are static files), no plugins, no framing. Inline style attributes
-# stay allowed for the Django admin and the API docs (Swagger UI / Redoc), which set them.
+# page's script, the API docs' initialiser and django-celery-beat's admin form script are static files), no plugins,
+# no framing. Inline style attributes stay allowed for the Django admin and the API docs (Swagger UI / Redoc), which
+# set them.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],
