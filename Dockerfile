@@ -1,9 +1,14 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# Production settings unless told otherwise: no DEBUG, and no start without DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
+# REDIS_URL and CLIENT_IP_PROXY_COUNT (ImproperlyConfigured). docker-compose.yml sets them; README lists them.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=helpdesk.settings.production
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# The static files and their manifest are part of the image (the base settings need no secret to collect them).
+RUN python manage.py collectstatic --noinput --settings=helpdesk.settings.base
 RUN useradd --create-home app && mkdir -p var && chown -R app /app
 USER app
 EXPOSE 8000
+CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,22 +1,46 @@
-"""Per-IP rate limiting of the public pages (django-ratelimit on the shared cache: Redis in production)."""
+"""Rate limits of the public pages and the password reset (django-ratelimit on the shared cache: Redis in
+production), per client IP (common.client_ip) or per key. They fail open: when the cache fails the request goes
+through, logged and counted (common.fail_open), so a Redis outage never answers a customer with a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
+
+from .fail_open import limiter_run
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy, CLIENT_IP_HEADER names the header it sets (e.g. HTTP_X_FORWARDED_FOR);
-    in a list, the last entry is the one our own proxy appended, so a client cannot forge it."""
-    header = settings.CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    return value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
-
-
-def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
+def ratelimited(request: HttpRequest) -> HttpResponse:
+    """The page of a request over its limit."""
     return render(request, "429.html", status=429)
 
 
-# Per client IP, each decorated view counted separately; over the limit → RATELIMIT_VIEW (429 page).
-public_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
+def over_limit(
+    request: HttpRequest, *, group: str, key: str | Callable[[str, HttpRequest], str], rate: str, method: Any = ALL
+) -> bool:
+    """Counts this request in `group` under `key` ("ip": the client IP; or a function of group and request) and says
+    whether it is over `rate` (e.g. "60/m"). False when the cache fails (fail open)."""
+    return limiter_run(
+        lambda: bool(is_ratelimited(request=request, group=group, key=key, rate=rate, method=method, increment=True)),
+        fail_open=False,
+    )
+
+
+def public_rate_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Per client IP, each decorated view counted separately (PUBLIC_RATE_LIMIT); over it: the 429 page."""
+    group = f"{view.__module__}.{view.__qualname__}"
+
+    @wraps(view)
+    def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if over_limit(request, group=group, key="ip", rate=settings.PUBLIC_RATE_LIMIT):
+            return ratelimited(request)
+        return view(request, *args, **kwargs)
+
+    return limited_view

@@ -5,8 +5,14 @@ The surveys routes are included only when the surveys app is installed: without 
 
 from django.apps import apps
 from django.urls import include, path, re_path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 from common.api_auth import LoginView, LogoutAllView, LogoutView
 from common.api_errors import not_found
@@ -17,7 +23,35 @@ router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
 router.register(r"tickets/(?P<ticket_pk>[^/]+)/messages", tickets_api.TicketMessageViewSet, basename="ticket-message")
 router.register("customers", tickets_api.CustomerViewSet, basename="customer")
 
+
+class ApiRootView(APIView):
+    """GET /api/v1/: the API's entry points, for anyone (nothing in it is secret): each resource list, the token
+    login, the schema and its docs. The routes with an id in them (a ticket's messages, stats) are in the docs."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="api_root",
+        summary="The API's entry points",
+        responses={
+            200: OpenApiResponse(
+                response={"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
+                description="Name → absolute URL: every resource list, auth-login, schema, docs, redoc.",
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        def link(name: str) -> str:
+            return reverse(name, request=request)
+
+        links = {prefix: link(f"v1:{basename}-list") for prefix, _, basename in router.registry if "(?P<" not in prefix}
+        links |= {"auth-login": link("v1:knox_login")}
+        links |= {"schema": link("api-schema"), "docs": link("api-docs"), "redoc": link("api-redoc")}
+        return Response(links)
+
+
 v1 = [
+    path("", ApiRootView.as_view(), name="root"),
     path("auth/login/", LoginView.as_view(), name="knox_login"),
     path("auth/logout/", LogoutView.as_view(), name="knox_logout"),
     path("auth/logoutall/", LogoutAllView.as_view(), name="knox_logoutall"),
@@ -43,5 +77,9 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's initialiser as a script file: no inline script (Content-Security-Policy).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="drf_spectacular/redoc_local.html"),
+        name="api-redoc",
+    ),
 ]

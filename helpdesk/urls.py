@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from common.password_reset import PasswordResetView
 from outbox import devmail
 from outbox import views as outbox_views
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/", include("helpdesk.api_urls")),
     path("healthz", outbox_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),  # rate limited
     path("accounts/", include("django.contrib.auth.urls")),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),

@@ -4,15 +4,19 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from common.fail_open import cache_report
+
 from .selectors import failed_emails_recent, outbox_health
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For monitors: 200 when beat, worker and mail are flowing, else 503. Counts and ages only, nothing personal."""
+    """For monitors: 200 when beat, worker and mail are flowing, else 503. Counts and ages only, nothing personal.
+    Also the cache (Redis) pinged now and this process's fail-open count; an unreachable cache does not make it 503
+    by itself: every page keeps working without it (the rate limits fail open, see common.fail_open)."""
     health = outbox_health()
-    return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
+    return JsonResponse(health.as_dict() | cache_report(), status=200 if health.ok else 503)
 
 
 def _is_admin(user: object) -> bool:

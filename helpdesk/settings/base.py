@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -16,7 +17,8 @@ VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+_DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - public on purpose: production refuses it
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -56,7 +58,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django_ratelimit.middleware.RatelimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers locked-out logins
 ]
@@ -106,11 +107,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "common.ratelimit.client_ip"  # the same client IP as the rate limits (proxy-aware)
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"  # the same client IP as the rate limits (proxy-aware)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Content-Security-Policy (django-csp): scripts only from this site (no inline script anywhere: htmx, the survey
-# page's script and the API docs' initialiser are static files), no plugins, no framing. Inline style attributes
-# stay allowed for the Django admin and the API docs (Swagger UI / Redoc), which set them.
+# page's script, the API docs' initialiser and django-celery-beat's admin form script are static files), no plugins,
+# no framing. Inline style attributes stay allowed for the Django admin and the API docs (Swagger UI / Redoc), which
+# set them.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],
@@ -143,7 +145,17 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: an unreachable Redis costs a request at most this long before the rate limits fail open
+    # (common/fail_open.py), instead of hanging it. Nothing else in a request needs the cache: sessions are in the
+    # database, CSRF in a cookie, django-axes in the database (its default handler).
+    _cache_timeout = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.25)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
+        }
+    }
     # django-ratelimit 4.1 lists only django-redis as "supported"; Django's own RedisCache is shared and its incr()
     # is Redis INCRBY (atomic), which is all the rate limiter needs.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
@@ -153,11 +165,19 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# Rate limits of the public pages (per client IP). CLIENT_IP_HEADER: e.g. HTTP_X_FORWARDED_FOR behind a proxy.
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
-RATELIMIT_IP_META_KEY = "common.ratelimit.client_ip"
-RATELIMIT_VIEW = "common.ratelimit.ratelimited"
+# The client IP of the rate limits, django-axes and the API throttles (common/client_ip.py): how many proxies of our
+# own stand in front of the app server; the client is the Nth X-Forwarded-For entry from the right (0: REMOTE_ADDR,
+# the header is ignored). Production requires it to be set explicitly.
+_proxy_count = env.str("CLIENT_IP_PROXY_COUNT", default="0").strip()
+if not (_proxy_count.isascii() and _proxy_count.isdigit()):
+    raise ImproperlyConfigured("CLIENT_IP_PROXY_COUNT is the number of proxies in front of the app server: 0 or more.")
+CLIENT_IP_PROXY_COUNT = int(_proxy_count)
+RATELIMIT_IP_META_KEY = "common.client_ip.client_ip"
+# Rate limits (common/ratelimit.py; they fail open when the cache fails): the public pages per client IP, password
+# reset requests per client IP and per address asked for.
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
+PASSWORD_RESET_RATE_LIMIT = env("PASSWORD_RESET_RATE_LIMIT", default="10/h")
+PASSWORD_RESET_EMAIL_RATE_LIMIT = env("PASSWORD_RESET_EMAIL_RATE_LIMIT", default="3/h")
 
 # Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
 DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
@@ -262,10 +282,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
-    ],
+    # DRF's per-user and anonymous throttles, failing open when the cache fails, per client IP as below.
+    "DEFAULT_THROTTLE_CLASSES": ["common.api_throttling.UserRateThrottle", "common.api_throttling.AnonRateThrottle"],
+    "NUM_PROXIES": CLIENT_IP_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_USER_RATE", default="600/minute"),
         "anon": env("API_ANON_RATE", default="30/minute"),

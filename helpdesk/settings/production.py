@@ -1,12 +1,26 @@
-from .base import *  # noqa: F403
-from .base import env
+"""Production: every secret and deployment fact comes from the environment; a missing one stops the start
+(ImproperlyConfigured) instead of running with a default. The Docker image defaults to these settings."""
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import _DEV_SECRET_KEY, env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")  # unset: ImproperlyConfigured
+if SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is the development key: set a secret one.")
 DEBUG = False
 if not REDIS_URL:  # noqa: F405
     raise ImportError("REDIS_URL is required in production (Celery broker and the shared rate-limit cache).")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# No default: with a wrong proxy count every client shares one rate-limit bucket and one login lockout (the proxy's
+# address), or a client picks its own IP. 0 = clients connect to the app server directly.
+if env("CLIENT_IP_PROXY_COUNT", default=None) is None:
+    raise ImproperlyConfigured(
+        "Set CLIENT_IP_PROXY_COUNT: the number of proxies in front of the app server (0 = none), from which the client "
+        "IP of rate limits and login lockouts is read (it replaces CLIENT_IP_HEADER)."
+    )
 
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from outbox.models import OutgoingEmail
@@ -58,6 +60,44 @@ def test_password_reset_for_an_unknown_address_says_the_same_and_queues_nothing(
 
     assert "Check your email" in response.content.decode()
     assert not OutgoingEmail.objects.exists()
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    cache.clear()  # rate-limit counters live in the (process-wide) cache
+    yield
+    cache.clear()
+
+
+def test_password_reset_requests_are_rate_limited_per_client_ip(client, settings, outbox_backend, fresh_rate_limits):
+    settings.PASSWORD_RESET_RATE_LIMIT = "3/h"
+
+    codes = [client.post(reverse("password_reset"), {"email": f"x{n}@example.org"}).status_code for n in range(4)]
+
+    assert codes == [302, 302, 302, 429]
+    assert client.get(reverse("password_reset")).status_code == 200  # the form itself stays readable
+    other_client = Client(REMOTE_ADDR="192.0.2.7")
+    assert other_client.post(reverse("password_reset"), {"email": "y@example.org"}).status_code == 302
+
+
+def test_password_reset_requests_for_one_address_are_limited_without_telling_whether_it_exists(
+    settings, agent, outbox_backend, fresh_rate_limits
+):
+    settings.PASSWORD_RESET_EMAIL_RATE_LIMIT = "2/h"
+
+    def ask(address: str, n: int):  # each from another client, so only the per-address limit applies
+        return Client(REMOTE_ADDR=f"192.0.2.{n}").post(reverse("password_reset"), {"email": address}, follow=True)
+
+    known = [ask(address, n) for n, address in enumerate([agent.email, agent.email.upper(), agent.email])]
+    unknown = [ask("nobody@example.org", 10 + n) for n in range(3)]
+
+    # then every answer is the same "check your email" page, for the known and the unknown address alike
+    for response in known + unknown:
+        assert response.redirect_chain == [(reverse("password_reset_done"), 302)]
+        assert "Check your email" in response.content.decode()
+    # and the account got two emails, not three (the address is counted whatever its case)
+    assert OutgoingEmail.objects.filter(to_email=agent.email).count() == 2
+    assert OutgoingEmail.objects.count() == 2
 
 
 def test_repeated_wrong_passwords_lock_the_login_even_with_the_right_one(client, agent, settings):

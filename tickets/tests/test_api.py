@@ -509,6 +509,9 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"swagger-ui" in docs.content
+    redoc = client.get("/api/redoc/")
+    assert redoc.status_code == 200 and b"redoc.standalone.js" in redoc.content
+    assert b"https://" not in redoc.content  # no Google Fonts either (the CSP refuses other sites' stylesheets)
 
 
 def test_token_login_is_locked_after_repeated_wrong_passwords(agent, settings):
