@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .selectors import failed_emails_recent, outbox_health
+from .selectors import failed_emails_recent, outbox_health, smtp_outage
 
 
 @never_cache
@@ -22,6 +22,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "System status",
         "health": outbox_health(),
+        "smtp_outage": smtp_outage(),
         "failed": failed_emails_recent(),
         "site_header": "Helpdesk administration",
         "has_permission": True,
