@@ -244,7 +244,7 @@ def test_transport_trouble_opens_the_breaker_spends_no_attempt_and_a_probe_close
 def test_an_email_past_its_kinds_maximum_age_fails_with_a_clear_error_instead_of_going_out_late(
     settings, mailoutbox, beat_round
 ):
-    settings.OUTBOX_MAX_AGE_HOURS = {**settings.OUTBOX_MAX_AGE_HOURS, "survey": 72, "reply_notification": 168}
+    settings.OUTBOX_MAX_AGE_HOURS = dict.fromkeys(OutgoingEmail.Kind.values, 168) | {"survey": 72}
     survey = queue_email(kind=OutgoingEmail.Kind.SURVEY, subject="How did we do?")
     reply = queue_email(kind=OutgoingEmail.Kind.REPLY_NOTIFICATION, subject="New reply")
 
