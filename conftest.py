@@ -227,11 +227,21 @@ def celery_worker_process(celery_queue):
 
 
 class SmtpSink:
-    """Accepts mail; `responses` scripts the answers to DATA (e.g. ["451 try later"]); then it answers 250."""
+    """Accepts mail. `rcpt_responses` and `responses` script the answers to RCPT TO and DATA (e.g. ["450 busy"],
+    ["451 try later"]); after them it answers 250. `peers`: the client connections that named a recipient."""
 
     def __init__(self) -> None:
+        self.rcpt_responses: list[str] = []
         self.responses: list[str] = []
         self.received: list = []
+        self.peers: set = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        self.peers.add(session.peer)
+        response = self.rcpt_responses.pop(0) if self.rcpt_responses else "250 OK"
+        if response.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return response
 
     async def handle_DATA(self, server, session, envelope) -> str:
         response = self.responses.pop(0) if self.responses else "250 Message accepted"
@@ -247,15 +257,33 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def smtp_sink(settings):
-    """A real SMTP server on localhost; the outbox delivers to it over SMTP for the duration of the test."""
+def smtp_server(settings):
+    """Starts real SMTP servers on localhost (aiosmtpd): `smtp_server(handler, **smtp_parameters)` returns the
+    started Controller, and the outbox delivers to it over SMTP (plain, no login) from then on. SMTP parameters are
+    aiosmtpd's, e.g. `authenticator=…, auth_required=True, auth_require_tls=False`. All are stopped after the test."""
     from aiosmtpd.controller import Controller
 
+    controllers = []
+
+    def start(handler, **smtp_parameters):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **smtp_parameters)
+        controller.start()
+        controllers.append(controller)
+        settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 5
+        return controller
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_sink(smtp_server):
+    """A real SMTP server on localhost; the outbox delivers to it over SMTP for the duration of the test."""
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield sink
-    controller.stop()
+    smtp_server(sink)
+    return sink

@@ -1,19 +1,34 @@
 """Leased jobs: rows that a Celery worker delivers somewhere (an email over SMTP, a webhook POST), one job per row.
 
 An app owns its rows and what "send" means; this module owns the life of a row and every write to its status, claim
-token and lease:
+token, lease, attempts and expiry:
 
-    queued ──(sweep claims)──▶ sending ──▶ done (the model's own state: `sent`, `delivered`)
-                                   ├─────▶ queued again, due after a backoff (temporary failure)
-                                   └─────▶ failed (permanent failure, or the last allowed attempt)
-    failed | cancelled ──(admin retry)──▶ queued now, attempts 0
+    queued ──(sweep claims: attempts + 1)──▶ sending ──▶ done (the model's own state: `sent`, `delivered`)
+                                                ├─────▶ queued again, due after a backoff (temporary refusal)
+                                                ├─────▶ queued again, attempt given back (transport trouble)
+                                                └─────▶ failed (permanent refusal, or the last allowed attempt)
+    queued | sending past its lease ──(sweep)──▶ failed (past its expiry, or claimed N times without an outcome)
+    failed | cancelled ──(admin retry)──▶ queued now, attempts 0, a fresh expiry
     queued | failed ──(admin cancel)──▶ cancelled (a row being sent cannot be cancelled)
+
+The retry rule (the same for every app; each app's send step sorts its failures into these):
+- A permanent refusal of this job by the far side (SMTP 5xx to RCPT or DATA; HTTP 4xx but 429) → `failed` at once.
+- A temporary refusal of this job (SMTP 4xx to RCPT or DATA; HTTP 5xx or 429) → `queued`, due after an
+  exponential backoff (base, 2×base, 4×base … capped).
+- Transport trouble (the far side cannot be reached, or refuses us before the job is named: connection refused,
+  timeout, TLS, greeting, login; see each app) → `release`: back to `queued` with its attempt given back, and the
+  transport's circuit breaker (common.breakers) opens: while it is open nothing is claimed through it.
+- Every claim is an attempt (`attempts` + 1 in the claiming UPDATE), so a job whose send kills the worker cannot be
+  sent for ever: a row still `sending` past its lease after `<prefix>_MAX_ATTEMPTS` claims is failed by the sweep
+  instead of claimed again, and a temporary refusal on the last allowed attempt is final.
+- A row is never claimed after `expires_at` (set when queued: due time + the maximum age of its kind,
+  `<prefix>_MAX_AGE_HOURS`, an int or a dict by kind): the sweep fails it ("expired") instead of sending it late.
 
 Guarantees:
 - Claim by conditional UPDATE with a token. The sweep (a beat task) reads due candidates, then claims them with one
-  `UPDATE … SET status='sending', claim_token=<random token>, lease_until=now+lease WHERE id IN (…) AND
-  ((status='queued' AND next_attempt_at<=now) OR (status='sending' AND lease_until<now))`; its rows are those that
-  now carry its token. The same SQL on SQLite and Postgres, no SELECT FOR UPDATE.
+  `UPDATE … SET status='sending', claim_token=<random token>, lease_until=now+lease, attempts=attempts+1 WHERE id IN
+  (…) AND ((status='queued' AND next_attempt_at<=now) OR (status='sending' AND lease_until<now))`; its rows are those
+  that now carry its token. The same SQL on SQLite and Postgres, no SELECT FOR UPDATE.
 - One winner per row. The database re-evaluates the WHERE clause on each row under the row's write lock, so of two
   sweeps racing for a row only one changes it; the other's UPDATE skips it.
 - Ownership swap. The send step takes its rows by swapping the sweep's token for one of its own, with a fresh lease
@@ -22,12 +37,12 @@ Guarantees:
 - Lease renewal. Before each send, a row with less than half its lease left has its claim re-checked and its lease
   renewed by a conditional UPDATE (`still_ours`); a row claimed again meanwhile is skipped.
 - A dead worker's row is reclaimed. A worker that dies mid-send leaves its row `sending`; once `lease_until` has
-  passed, the next sweep claims it again under a new token, so whatever the old holder writes later matches nothing.
-- Outcomes are written under the token: `complete` and `fail` change a row only while it is `sending` under this
-  send's token.
-- Retries live in the row (attempts, next_attempt_at), never in Celery's autoretry: a temporary failure puts the row
-  back in `queued`, due after an exponential backoff (base, 2×base, 4×base … capped); a permanent failure or the last
-  allowed attempt ends in `failed`. A lost broker message or a dead worker is recovered by the next sweep.
+  passed, the next sweep claims it again under a new token (another attempt), so whatever the old holder writes
+  later matches nothing.
+- Outcomes are written under the token: `complete`, `fail` and `release` change a row only while it is `sending`
+  under this send's token.
+- Retries live in the row (attempts, next_attempt_at), never in Celery's autoretry. A lost broker message or a dead
+  worker is recovered by the next sweep.
 - The one duplicate window: a crash (or a send that outlives its lease) after the remote side accepted the job and
   before the row is marked done. The row is then sent again, so each app gives its job an id that stays the same on
   every attempt for the receiver to de-duplicate on (an email's Message-ID, a webhook's X-Helpdesk-Delivery).
@@ -35,7 +50,7 @@ Guarantees:
 A model takes part by subclassing `LeasedJob`, listing its states in a `Status` enum (the `JobStatus` values plus its
 own done state) and naming its indexes with `job_indexes`; its app drives it through a `JobQueue`.
 
-This module imports only Django and the standard library: every app may import it, it imports no app.
+This module imports only Django, the standard library and common.breakers: every app may import it, it imports no app.
 """
 
 from __future__ import annotations
@@ -49,8 +64,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+
+from .breakers import Breaker, GateState
 
 logger = logging.getLogger(__name__)
 ERROR_CHARS = 2000
@@ -98,6 +115,9 @@ class LeasedJob(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent by then: failed instead of sent late (the maximum age of its kind)."
+    )
 
     class Meta:
         abstract = True
@@ -116,19 +136,21 @@ Job = TypeVar("Job", bound=LeasedJob)
 
 @dataclass(frozen=True)
 class JobQueue(Generic[Job]):
-    """The leased-job mechanism for one model. `done` is the model's done state; the lease, backoff and attempts
-    come from the settings `<settings_prefix>_LEASE_SECONDS`, `_RETRY_BASE_SECONDS`, `_RETRY_MAX_SECONDS` and
-    `_MAX_ATTEMPTS`, read at each call."""
+    """The leased-job mechanism for one model. `done` is the model's done state; the lease, backoff, attempts and
+    maximum age come from the settings `<settings_prefix>_LEASE_SECONDS`, `_RETRY_BASE_SECONDS`,
+    `_RETRY_MAX_SECONDS`, `_MAX_ATTEMPTS` and `_MAX_AGE_HOURS` (an int, or a dict by the value of `kind_field`),
+    read at each call."""
 
     model: type[Job]
     done: str
     settings_prefix: str
+    kind_field: str = ""  # the field whose value picks the maximum age when _MAX_AGE_HOURS is a dict
 
     def __post_init__(self) -> None:
         if self.done not in self.model.Status.values:
             raise ImproperlyConfigured(f"{self.done!r} is not a state of {self.model.__name__}.Status")
 
-    def _setting(self, name: str) -> int:
+    def _setting(self, name: str) -> Any:
         return getattr(settings, f"{self.settings_prefix}_{name}")
 
     @property
@@ -143,29 +165,99 @@ class JobQueue(Generic[Job]):
         seconds = self._setting("RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
         return timedelta(seconds=min(seconds, self._setting("RETRY_MAX_SECONDS")))
 
+    def max_age(self, kind: str = "") -> timedelta | None:
+        """The maximum age of a row of `kind` (None: no limit)."""
+        hours = self._setting("MAX_AGE_HOURS")
+        hours = hours.get(kind) if isinstance(hours, dict) else hours
+        return None if hours is None else timedelta(hours=hours)
+
+    def expires_at(self, *, kind: str = "", due: datetime | None = None) -> datetime | None:
+        """The `expires_at` of a row of `kind` queued now and due at `due` (now by default)."""
+        age = self.max_age(kind)
+        return None if age is None else (due or timezone.now()) + age
+
     # --- the sweep (beat) -------------------------------------------------------------------------------------------
 
     @staticmethod
     def _claimable(now: datetime) -> Q:
         return Q(status=JobStatus.QUEUED, next_attempt_at__lte=now) | Q(status=JobStatus.SENDING, lease_until__lt=now)
 
-    def claim_due(self, *, limit: int = 500, now: datetime | None = None) -> tuple[str, list[int]]:
-        """Claim up to `limit` due rows (and rows whose lease expired) for one sweep. Returns (claim token, ids)."""
+    def give_up(self, *, now: datetime | None = None) -> int:
+        """Fail the rows a sweep would claim but may not: past their expiry, or still `sending` past the lease of
+        their last allowed claim (each claim ended without an outcome: the worker died, or the send outlived its
+        lease). Returns how many. claim_due calls it first."""
         now = now or timezone.now()
-        token = uuid.uuid4().hex
+        max_attempts = self._setting("MAX_ATTEMPTS")
+        ended = {"status": JobStatus.FAILED, "lease_until": None, "claim_token": ""}
+        claimable = self._rows.filter(self._claimable(now))
+        expired = claimable.filter(expires_at__lt=now).order_by()
+        kinds = list(expired.values_list(self.kind_field, flat=True).distinct()) if self.kind_field else [""]
+        count = sum(
+            (expired.filter(**{self.kind_field: kind}) if self.kind_field else expired).update(
+                **ended, last_error=self._expired_error(kind)
+            )
+            for kind in kinds
+        )
+        count += claimable.filter(status=JobStatus.SENDING, attempts__gte=max_attempts).update(
+            **ended,
+            last_error=f"No outcome after {max_attempts} attempts: each claim ended without one (the worker died, or "
+            "the send outlived its lease).",
+        )
+        if count:
+            logger.error("%s %s failed by the sweep (expired or out of attempts)", count, self.model._meta.verbose_name)
+        return count
+
+    def _expired_error(self, kind: str) -> str:
+        age = self.max_age(kind)
+        limit = f"{kind}: " if kind else ""
+        limit += f"{age.total_seconds() / 3600:g} h" if age is not None else "none now"
+        return (
+            f"Expired: not sent within the maximum age of its kind ({limit}, {self.settings_prefix}_MAX_AGE_HOURS), "
+            "so it is not sent late."
+        )
+
+    def claim_due(
+        self,
+        *,
+        limit: int = 500,
+        now: datetime | None = None,
+        where: Q | None = None,
+        token: str | None = None,
+    ) -> tuple[str, list[int]]:
+        """Claim up to `limit` due rows (and rows whose lease expired), those matching `where` if given, for one
+        sweep; each claim is an attempt. Rows past their expiry or attempts are failed first (`give_up`).
+        Returns (claim token, ids)."""
+        now = now or timezone.now()
+        self.give_up(now=now)
+        token = token or uuid.uuid4().hex
+        claimable = self._claimable(now) & (where if where is not None else Q())
         candidates = list(
-            self._rows.filter(self._claimable(now))
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:limit]
+            self._rows.filter(claimable).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
         )
         if not candidates:
             return token, []
         # The WHERE clause is re-evaluated per row under its lock: a row another sweep claimed meanwhile is skipped.
-        self._rows.filter(self._claimable(now), pk__in=candidates).update(
-            status=JobStatus.SENDING, claim_token=token, lease_until=now + self.lease()
+        self._rows.filter(claimable, pk__in=candidates).update(
+            status=JobStatus.SENDING, claim_token=token, lease_until=now + self.lease(), attempts=F("attempts") + 1
         )
         claimed = self._rows.filter(pk__in=candidates, claim_token=token)  # by primary key: no table scan
         return token, list(claimed.order_by("id").values_list("pk", flat=True))
+
+    def claim_through(
+        self, breaker: Breaker, *, limit: int = 500, now: datetime | None = None, where: Q | None = None
+    ) -> tuple[str, list[int]]:
+        """claim_due behind the circuit breaker of the rows' transport: closed → as claim_due; open → nothing
+        (give_up still runs); half-open → one row, the probe, under the probe's token."""
+        now = now or timezone.now()
+        gate = breaker.gate(now=now)
+        if gate.state is GateState.CLOSED:
+            return self.claim_due(limit=limit, now=now, where=where)
+        if gate.state is GateState.OPEN:
+            return self.claim_due(limit=0, now=now)
+        token, ids = self.claim_due(limit=1, now=now, where=where, token=gate.token)
+        if not ids:
+            breaker.probe_unused(token=gate.token)
+        return token, ids
 
     # --- the send (worker) ------------------------------------------------------------------------------------------
 
@@ -192,28 +284,39 @@ class JobQueue(Generic[Job]):
 
     def complete(self, job: Job, **fields: Any) -> bool:
         """The send succeeded: mark the row done (with `fields`, e.g. sent_at) if it is still this send's."""
-        return self._record(
-            job, "done", logging.DEBUG, status=self.done, attempts=job.attempts + 1, last_error="", **fields
-        )
+        return self._record(job, "done", logging.DEBUG, status=self.done, last_error="", **fields)
 
     def fail(self, job: Job, *, error: str, permanent: bool, **fields: Any) -> str | None:
-        """The send failed: a temporary failure puts the row back in the queue, due after the backoff, unless it was
-        the last allowed attempt; that or a permanent failure ends in `failed`. Returns the new status, or None when
-        the row is no longer this send's (nothing written)."""
-        attempts = job.attempts + 1
-        give_up = permanent or attempts >= self._setting("MAX_ATTEMPTS")
+        """The far side refused the job: a temporary refusal puts the row back in the queue, due after the backoff,
+        unless this was its last allowed attempt; that or a permanent refusal ends in `failed`. Returns the new
+        status, or None when the row is no longer this send's (nothing written)."""
+        give_up = permanent or job.attempts >= self._setting("MAX_ATTEMPTS")
         status = JobStatus.FAILED if give_up else JobStatus.QUEUED
         recorded = self._record(
             job,
             f"{'failed' if give_up else 'will be retried'}: {error}",
             logging.ERROR if give_up else logging.WARNING,
             status=status,
-            attempts=attempts,
-            next_attempt_at=timezone.now() + self.retry_delay(attempts),
+            next_attempt_at=timezone.now() + self.retry_delay(job.attempts),
             last_error=error[:ERROR_CHARS],
             **fields,
         )
         return status if recorded else None
+
+    def release(self, jobs: list[Job], *, error: str = "") -> int:
+        """Transport trouble: put this send's `jobs` back in the queue with their attempt given back. With `error`
+        (the rows that met it) it is recorded and they are due now, behind the rows already due; without (rows not
+        tried because the transport is down) they keep their place. Returns how many were still this send's."""
+        fields: dict[str, Any] = {"last_error": error[:ERROR_CHARS], "next_attempt_at": timezone.now()} if error else {}
+        released = self._rows.filter(
+            pk__in=[job.pk for job in jobs],
+            status=JobStatus.SENDING,
+            claim_token__in={job.claim_token for job in jobs},
+        ).update(status=JobStatus.QUEUED, attempts=F("attempts") - 1, lease_until=None, claim_token="", **fields)
+        if released:
+            name = self.model._meta.verbose_name_plural
+            logger.info("%s %s back in the queue, attempt not spent: %s", released, name, error or "not tried")
+        return released
 
     def _ours(self, job: Job) -> QuerySet[Job]:
         return self._rows.filter(pk=job.pk, status=JobStatus.SENDING, claim_token=job.claim_token)
@@ -232,10 +335,17 @@ class JobQueue(Generic[Job]):
 
     @transaction.atomic
     def retry(self, *, pk: int, **fields: Any) -> bool:
-        """Put a failed or cancelled row back in the queue, due now, with a fresh attempt count (and `fields`)."""
+        """Put a failed or cancelled row back in the queue, due now, with a fresh attempt count and expiry (and
+        `fields`)."""
+        kind = self._rows.filter(pk=pk).values_list(self.kind_field, flat=True).first() if self.kind_field else ""
         return bool(
             self._rows.filter(pk=pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED]).update(
-                status=JobStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error="", **fields
+                status=JobStatus.QUEUED,
+                attempts=0,
+                next_attempt_at=timezone.now(),
+                expires_at=self.expires_at(kind=kind or ""),
+                last_error="",
+                **fields,
             )
         )
 

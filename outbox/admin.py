@@ -24,6 +24,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "last_error",
         "attempts",
         "next_attempt_at",
+        "expires_at",
         "lease_until",
         "created_at",
         "sent_at",

@@ -1,7 +1,8 @@
 """The outbox: every email the desk sends is a row here first, written in the transaction of the change that caused it.
 
-Life of a row: queued → (claimed by the sweep) sending → sent | queued again (temporary failure, with backoff) |
-failed (permanent failure or too many attempts); cancelled by an admin or by the code that queued it.
+Life of a row: queued → (claimed by the sweep: an attempt) sending → sent | queued again (4xx to RCPT/DATA, after a
+backoff; or SMTP unreachable, attempt given back) | failed (5xx to RCPT/DATA, too many attempts, or past its expiry);
+cancelled by an admin or by the code that queued it. The rule is common.leased_jobs'; README "How email works".
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from common.clock import seconds_since
+from common.clock import duration_text, seconds_since
 
 from .models import Heartbeat, OutgoingEmail
+from .services import smtp_breaker
 
 Status = OutgoingEmail.Status
 
@@ -26,9 +27,24 @@ class OutboxHealth:
     oldest_due_unsent_seconds: int | None
     beat_seconds_ago: int | None
     worker_seconds_ago: int | None
+    smtp_unreachable_since: datetime | None  # the "smtp" circuit breaker is open (or half-open) since then
+    warnings: list[str]  # shown, but not (yet) a reason for 503
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SmtpOutage:
+    since: datetime
+    next_probe_at: datetime | None
+    last_error: str
+
+
+def smtp_outage() -> SmtpOutage | None:
+    """The SMTP outage in progress (the "smtp" circuit breaker not closed), or None."""
+    row = smtp_breaker.state()
+    return None if row is None or row.opened_at is None else SmtpOutage(row.opened_at, row.retry_at, row.last_error)
 
 
 def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
@@ -54,6 +70,12 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         problems.append(f"the oldest due email has waited {oldest} s")
     if counts["stuck"]:
         problems.append(f"{counts['stuck']} email(s) stuck in sending past their lease")
+    warnings: list[str] = []
+    outage = smtp_outage()
+    if outage is not None:
+        down = seconds_since(outage.since, now) or 0
+        text = f"SMTP unreachable since {timezone.localtime(outage.since):%Y-%m-%d %H:%M:%S %Z} ({duration_text(down)})"
+        (problems if down > settings.HEALTH_MAX_SMTP_DOWN_SECONDS else warnings).append(text)
     return OutboxHealth(
         ok=not problems,
         problems=problems,
@@ -63,6 +85,8 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         oldest_due_unsent_seconds=oldest,
         beat_seconds_ago=beat,
         worker_seconds_ago=worker,
+        smtp_unreachable_since=outage.since if outage is not None else None,
+        warnings=warnings,
     )
 
 

@@ -2,11 +2,17 @@
 
 The claim, lease, retry and cancel rules, and the guarantees they give, are those of every leased job: see
 `common.leased_jobs` (settings OUTBOX_LEASE_SECONDS, OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_MAX_SECONDS,
-OUTBOX_MAX_ATTEMPTS). What is the outbox's own:
+OUTBOX_MAX_ATTEMPTS, OUTBOX_MAX_AGE_HOURS by kind) and `common.breakers` (the "smtp" breaker,
+OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's own:
 - A row is queued in the caller's transaction, so an email exists if and only if the change that caused it committed.
+  It expires (fails unsent) at its due time plus the maximum age of its kind.
 - A send task takes its batch of claimed rows at once and sends them over one SMTP connection, each marked sent (or
   its failure recorded) right after its own SMTP transaction.
-- SMTP 5xx is a permanent failure; 4xx, disconnects and network errors are temporary.
+- How SMTP failures sort (`classify_failure`): a refusal of the recipient or the message (RCPT, DATA) is about this
+  email: 5xx → failed, 4xx → retried after the backoff, and the connection carries on with the next row. Anything
+  before the recipient is named (connect, greeting, EHLO, STARTTLS, AUTH, MAIL FROM), any 421, a network error or
+  timeout is transport trouble: the row and the rest of the batch go back to the queue with no attempt spent and the
+  "smtp" breaker opens. Any other error (one of ours, building this message) is temporary for this email.
 - The Message-ID is fixed when the row is queued, so receiving systems can de-duplicate a resend from the one
   duplicate window (a crash after the SMTP server accepted the message and before the row is marked sent).
 """
@@ -21,15 +27,18 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import models
 from django.utils import timezone
 
+from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
 from .models import Heartbeat, OutgoingEmail
 
 Status = OutgoingEmail.Status
-email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX")
+email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind")
+smtp_breaker = Breaker("smtp", settings_prefix="OUTBOX")
 
 
 def email_enqueue(
@@ -77,7 +86,9 @@ def email_build(
     related: models.Model | None = None,
     send_after: datetime | None = None,
 ) -> OutgoingEmail:
-    """An unsaved outbox row, queued and due at `send_after` (now by default), with its Message-ID fixed."""
+    """An unsaved outbox row, queued and due at `send_after` (now by default), with its Message-ID fixed and its
+    expiry set (the due time plus the maximum age of its kind)."""
+    due = send_after or timezone.now()
     return OutgoingEmail(
         kind=kind,
         to_email=to,
@@ -87,7 +98,8 @@ def email_build(
         body_html=html,
         headers=headers or {},
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
-        next_attempt_at=send_after or timezone.now(),
+        next_attempt_at=due,
+        expires_at=email_jobs.expires_at(kind=kind, due=due),
         related_type=ContentType.objects.get_for_model(related) if related is not None else None,
         related_id=related.pk if related is not None else None,
     )
@@ -111,36 +123,80 @@ def build_message(email: OutgoingEmail, connection: object = None) -> EmailMulti
 class SendFailure:
     permanent: bool
     error: str
+    transport: bool = False  # the server could not be reached or refused us before the recipient was named
 
 
-def classify_failure(exc: Exception) -> SendFailure:
-    """SMTP 5xx → permanent; 4xx, disconnects and network errors → temporary."""
-    codes: list[int] = []
+def classify_failure(exc: Exception, *, connecting: bool = False) -> SendFailure:
+    """Sort one email's failure (`connecting`: raised while opening the connection). A refusal of the recipient or
+    the message (RCPT, DATA): all 5xx → permanent, else temporary. Transport trouble: anything while connecting
+    (refused, timeout, TLS, greeting, AUTH), a 421 at any step, and every other SMTP or network error (EHLO and MAIL
+    FROM refusals, disconnects, timeouts). Anything else is an error of ours with this message: temporary."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-    elif isinstance(exc, smtplib.SMTPResponseException):
+    elif isinstance(exc, smtplib.SMTPDataError):
         codes = [exc.smtp_code]
-    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-    return SendFailure(permanent=permanent, error=f"{type(exc).__name__}: {exc}"[:2000])
+    else:
+        return SendFailure(permanent=False, error=error, transport=connecting or isinstance(exc, OSError))
+    if 421 in codes:  # "closing the channel": the server, not this email
+        return SendFailure(permanent=False, error=error, transport=True)
+    return SendFailure(permanent=bool(codes) and all(500 <= code < 600 for code in codes), error=error)
+
+
+def _send_one(connection: BaseEmailBackend, email: OutgoingEmail) -> SendFailure | None:
+    """One SMTP transaction for `email` over `connection`, opened if need be. A refusal of this email leaves the
+    connection open for the next row (smtplib has reset the transaction); transport trouble closes it. A connection
+    kept from the rows before that turns out dead is opened afresh once before it counts as transport trouble."""
+    while True:
+        try:
+            kept = connection.open() is False  # Django's SMTP backend: False = already open
+        except Exception as exc:  # every failure is sorted and recorded on the row
+            return classify_failure(exc, connecting=True)
+        try:
+            connection.send_messages([build_message(email, connection)])
+        except Exception as exc:
+            failure = classify_failure(exc)
+        else:
+            return None
+        if not failure.transport:
+            return failure
+        connection.close()
+        if not kept:
+            return failure
+
+
+def outbox_claim_due(*, now: datetime | None = None) -> tuple[str, list[int]]:
+    """The sweep's claim, through the "smtp" breaker: every due row while it is closed, none while it is open, one
+    (the probe) once it half-opens. Rows past their expiry or attempts are failed in any case."""
+    return email_jobs.claim_through(smtp_breaker, now=now)
 
 
 def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
     """Send the claimed rows over one SMTP connection, each marked sent (or its failure recorded) right after its
-    SMTP transaction. Returns how many were sent by this call."""
+    SMTP transaction. Transport trouble puts the row and the rest of the batch back in the queue, attempts not spent,
+    and opens the "smtp" breaker; rows claimed before it opened are not tried while it is. Returns how many were
+    sent by this call."""
     emails = list(email_jobs.take(ids=email_ids, claim_token=claim_token))  # rows not returned: not ours any more
+    if emails and smtp_breaker.blocks(claim_token=claim_token):
+        email_jobs.release(emails)
+        return 0
     connection = get_connection(backend=settings.OUTBOX_DELIVERY_BACKEND, fail_silently=False)
-    sent = 0
+    sent, reached = 0, False
     try:
-        for email in emails:
+        for index, email in enumerate(emails):
             if not email_jobs.still_ours(email):
                 continue  # our lease ran out and the sweep claimed the row again
-            try:
-                connection.open()  # no-op while the connection is open
-                connection.send_messages([build_message(email, connection)])
-            except Exception as exc:  # any failure of this row is recorded on the row, never lost
-                failure = classify_failure(exc)
+            failure = _send_one(connection, email)
+            if failure is not None and failure.transport:
+                smtp_breaker.trip(error=failure.error, claim_token=claim_token)
+                email_jobs.release([email], error=failure.error)
+                email_jobs.release(emails[index + 1 :])
+                break
+            if not reached:  # the server answered for this email: SMTP works (one UPDATE per batch)
+                smtp_breaker.close()
+                reached = True
+            if failure is not None:
                 email_jobs.fail(email, error=failure.error, permanent=failure.permanent)
-                connection.close()  # the next row starts on a fresh connection
                 continue
             email_jobs.complete(email, sent_at=timezone.now())
             sent += 1

@@ -4,15 +4,16 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from .services import email_jobs, heartbeat_record, outbox_send
+from .services import heartbeat_record, outbox_claim_due, outbox_send
 
 
 @shared_task
 def sweep_outbox() -> int:
-    """Beat, every few seconds: claim due emails and hand them to send tasks once the claim is committed."""
+    """Beat, every few seconds: claim due emails (through the SMTP circuit breaker) and hand them to send tasks once
+    the claim is committed."""
     heartbeat_record(name="worker")
     with transaction.atomic():
-        token, ids = email_jobs.claim_due()
+        token, ids = outbox_claim_due()
         size = settings.OUTBOX_BATCH_SIZE
         for chunk in (ids[i : i + size] for i in range(0, len(ids), size)):
             transaction.on_commit(partial(send_outgoing_emails.delay, chunk, token))

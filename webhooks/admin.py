@@ -61,6 +61,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "response_status",
         "last_error",
         "next_attempt_at",
+        "expires_at",
         "lease_until",
         "created_at",
         "delivered_at",

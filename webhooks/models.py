@@ -1,8 +1,9 @@
 """Outgoing webhooks: endpoints that subscribe to desk events, and one delivery row per event and endpoint.
 
 A delivery is written in the transaction of the change that caused the event (like an outbox email) and sent by a
-Celery worker. Life of a row: queued → (claimed by the sweep) sending → delivered | queued again (5xx, 429, timeout,
-connection error; with backoff) | failed (other 4xx, a redirect, or too many attempts); cancelled by an admin.
+Celery worker. Life of a row: queued → (claimed by the sweep: an attempt) sending → delivered | queued again (5xx,
+429, after a backoff; or no answer — refused, timeout, DNS, TLS — attempt given back and the endpoint's circuit
+breaker open) | failed (other 4xx, a redirect, too many attempts, or past its expiry); cancelled by an admin.
 """
 
 from __future__ import annotations

@@ -2,11 +2,18 @@
 
 The claim, lease, retry and cancel rules, and the guarantees they give, are those of every leased job: see
 `common.leased_jobs` (settings WEBHOOK_LEASE_SECONDS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_RETRY_MAX_SECONDS,
-WEBHOOK_MAX_ATTEMPTS). What is the webhooks' own:
+WEBHOOK_MAX_ATTEMPTS, WEBHOOK_MAX_AGE_HOURS) and `common.breakers` (WEBHOOK_BREAKER_BASE_SECONDS,
+WEBHOOK_BREAKER_MAX_SECONDS). What is the webhooks' own:
 - `webhook_event_emit` inserts one delivery per subscribed active endpoint in the caller's transaction: a delivery
   exists if and only if the change that caused the event committed. No HTTP request is made from a web request.
-- A send task POSTs one delivery, signed with its endpoint's secret. 5xx, 429, timeouts and connection errors are
-  temporary failures; other 4xx and redirects (never followed) are permanent, and so is an endpoint deactivated since.
+- A send task POSTs one delivery, signed with its endpoint's secret. The receiver's answer is about this delivery:
+  5xx and 429 are temporary refusals (retried after the backoff); other 4xx and redirects (never followed) are
+  permanent, and so is an endpoint deactivated since. No answer at all (connection refused or reset, timeout, DNS,
+  TLS) is transport trouble: the delivery goes back to the queue with no attempt spent and the endpoint's circuit
+  breaker ("webhook:<endpoint id>") opens.
+- One breaker per endpoint, not per host: the endpoint is what an admin adds, deactivates and reads about, and a
+  timeout can be one slow receiver on a host shared with healthy ones; a dead host with several endpoints costs one
+  probe per endpoint, which is cheap.
 - Every attempt carries the same X-Helpdesk-Delivery id, so receivers can de-duplicate a resend from the one duplicate
   window (a crash after the receiver answered 2xx and before the row is marked delivered).
 """
@@ -27,8 +34,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.utils import timezone
 
+from common.breakers import Breaker
 from common.erasure import ERASED_TEXT
 from common.leased_jobs import JobQueue
 
@@ -39,6 +48,12 @@ USER_AGENT = "helpdesk-webhooks/1"
 ERROR_BODY_CHARS = 500
 
 delivery_jobs = JobQueue(WebhookDelivery, done=Status.DELIVERED, settings_prefix="WEBHOOK")
+BREAKER_PREFIX = "webhook:"
+
+
+def endpoint_breaker(endpoint_id: int) -> Breaker:
+    """The circuit breaker of one endpoint."""
+    return Breaker(f"{BREAKER_PREFIX}{endpoint_id}", settings_prefix="WEBHOOK")
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -67,9 +82,12 @@ def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> int:
         return 0
     data = json.loads(json.dumps(payload, cls=_PayloadEncoder))
     now = timezone.now()
+    expires_at = delivery_jobs.expires_at(due=now)
     WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(endpoint=endpoint, event=event, payload=data, created_at=now, next_attempt_at=now)
+            WebhookDelivery(
+                endpoint=endpoint, event=event, payload=data, created_at=now, next_attempt_at=now, expires_at=expires_at
+            )
             for endpoint in endpoints
         ]
     )
@@ -81,10 +99,12 @@ def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class Attempt:
-    """The outcome of one POST: delivered, or a failure that is temporary (retry later) or permanent."""
+    """The outcome of one POST: delivered, or a failure that is temporary (retry later), permanent, or transport
+    trouble (no answer from the receiver)."""
 
     delivered: bool
     permanent: bool = False
+    transport: bool = False
     status: int | None = None
     error: str = ""
 
@@ -140,9 +160,22 @@ def post(*, url: str, secret: str, event: str, delivery_id: str, body: bytes) ->
     except urllib.error.HTTPError as exc:  # the receiver answered with a non-2xx status
         temporary = exc.code >= 500 or exc.code == 429
         return Attempt(delivered=False, permanent=not temporary, status=exc.code, error=_error_text(exc))
-    except (urllib.error.URLError, HTTPException, OSError) as exc:  # refused, DNS, TLS, timeout, reset: try later
+    except (urllib.error.URLError, HTTPException, OSError) as exc:  # refused, DNS, TLS, timeout, reset: no answer
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return Attempt(delivered=False, error=f"{type(reason).__name__}: {reason}"[:2000])
+        return Attempt(delivered=False, transport=True, error=f"{type(reason).__name__}: {reason}"[:2000])
+
+
+def deliveries_claim_due(*, now: datetime | None = None) -> list[tuple[str, list[int]]]:
+    """The sweep's claims, each (claim token, ids): every due delivery of the endpoints whose breaker is closed, and
+    for each endpoint whose breaker is not, nothing while it is open and one delivery (the probe) once it half-opens.
+    Rows past their expiry or attempts are failed in any case."""
+    now = now or timezone.now()
+    tripped = {int(row.name.removeprefix(BREAKER_PREFIX)) for row in Breaker.tripped(prefix=BREAKER_PREFIX)}
+    claims = [delivery_jobs.claim_due(now=now, where=~Q(endpoint_id__in=tripped))]
+    for endpoint_id in sorted(tripped):
+        where = Q(endpoint_id=endpoint_id)
+        claims.append(delivery_jobs.claim_through(endpoint_breaker(endpoint_id), limit=1, now=now, where=where))
+    return [(token, ids) for token, ids in claims if ids]
 
 
 def delivery_send(*, delivery_id: int, claim_token: str) -> str | None:
@@ -152,8 +185,11 @@ def delivery_send(*, delivery_id: int, claim_token: str) -> str | None:
     if delivery is None:
         return None
     endpoint = delivery.endpoint
+    breaker = endpoint_breaker(endpoint.pk)
     if not endpoint.active:
         attempt = Attempt(delivered=False, permanent=True, error="The endpoint was deactivated.")
+    elif breaker.blocks(claim_token=claim_token):  # claimed before the breaker opened: not tried while it is
+        return Status.QUEUED if delivery_jobs.release([delivery]) else None
     else:
         attempt = post(
             url=endpoint.url,
@@ -162,6 +198,11 @@ def delivery_send(*, delivery_id: int, claim_token: str) -> str | None:
             delivery_id=str(delivery.event_id),
             body=request_body(delivery),
         )
+    if attempt.transport:
+        breaker.trip(error=attempt.error, claim_token=claim_token)
+        return Status.QUEUED if delivery_jobs.release([delivery], error=attempt.error) else None
+    if attempt.status is not None:  # the receiver answered: the endpoint is reachable
+        breaker.close()
     if attempt.delivered:
         done = delivery_jobs.complete(delivery, delivered_at=timezone.now(), response_status=attempt.status)
         return Status.DELIVERED if done else None

@@ -213,7 +213,8 @@ def test_a_stale_token_can_neither_complete_nor_fail_a_row_claimed_again(case):
         assert case.jobs.fail(job, error="too late", permanent=True) is None
 
     stale = case.row(row)
-    assert (stale.status, stale.claim_token, stale.attempts, stale.last_error) == (JobStatus.SENDING, new_token, 0, "")
+    assert (stale.status, stale.claim_token, stale.last_error) == (JobStatus.SENDING, new_token, "")
+    assert stale.attempts == 2  # each claim is an attempt
 
 
 @pytest.mark.django_db
@@ -267,6 +268,60 @@ def test_a_permanent_failure_fails_at_once(case):
     assert (failed.status, failed.attempts, failed.last_error) == (JobStatus.FAILED, 1, "no such recipient")
     with later(timedelta(days=30)):
         assert case.jobs.claim_due()[1] == []
+
+
+@pytest.mark.django_db
+def test_each_claim_is_an_attempt_so_a_row_claimed_n_times_without_an_outcome_is_failed(case, settings):
+    case.setting(settings, "MAX_ATTEMPTS", 3)
+    row = case.make()
+    step = case.jobs.lease() + timedelta(seconds=1)
+
+    for claim in range(3):  # each send dies with its worker (e.g. killed mid-send): no outcome, the lease runs out
+        with later(step * claim):
+            assert case.jobs.claim_due()[1] == [row.pk]
+            assert case.row(row).attempts == claim + 1
+    with later(step * 3):
+        assert case.jobs.claim_due()[1] == []
+
+    failed = case.row(row)
+    assert (failed.status, failed.attempts, failed.claim_token, failed.lease_until) == (JobStatus.FAILED, 3, "", None)
+    assert failed.last_error.startswith("No outcome after 3 attempts: each claim ended without one")
+
+
+@pytest.mark.django_db
+def test_a_row_past_its_expiry_is_failed_by_the_sweep_instead_of_claimed(case):
+    due, expired = case.make(), case.make()
+    case.model.objects.filter(pk=expired.pk).update(expires_at=timezone.now() + timedelta(hours=1))
+    case.model.objects.filter(pk=due.pk).update(expires_at=timezone.now() + timedelta(hours=3))
+
+    with later(timedelta(hours=2)):
+        assert case.jobs.claim_due()[1] == [due.pk]
+
+    gone = case.row(expired)
+    assert (gone.status, gone.attempts) == (JobStatus.FAILED, 0)
+    assert gone.last_error.startswith("Expired: not sent within the maximum age of its kind")
+
+
+@pytest.mark.django_db
+def test_release_puts_the_rows_back_with_their_attempt_given_back(case):
+    met_it, not_tried = case.make(), case.make()
+    jobs = claim_and_take(case)
+    assert [job.attempts for job in jobs] == [1, 1]
+
+    assert case.jobs.release(jobs[:1], error="ConnectionRefusedError") == 1
+    assert case.jobs.release(jobs[1:]) == 1
+    assert case.jobs.release(jobs) == 0  # no longer this send's
+
+    first, second = case.row(met_it), case.row(not_tried)
+    assert (first.status, first.attempts, first.last_error, first.claim_token) == (
+        JobStatus.QUEUED,
+        0,
+        "ConnectionRefusedError",
+        "",
+    )
+    assert (second.status, second.attempts, second.last_error, second.lease_until) == (JobStatus.QUEUED, 0, "", None)
+    assert second.next_attempt_at <= first.next_attempt_at  # the row that met the trouble goes behind
+    assert sorted(case.jobs.claim_due()[1]) == sorted([met_it.pk, not_tried.pk])
 
 
 def test_backoff_doubles_and_is_capped(case, settings):

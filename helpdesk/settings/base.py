@@ -208,23 +208,48 @@ if EMAIL_URL:  # e.g. smtp+tls://user:password@smtp.example.com:587
 else:
     OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The outbox's retry rule (common.leased_jobs, README "How email works"): every claim is an attempt, at most
+# OUTBOX_MAX_ATTEMPTS; SMTP 4xx to RCPT/DATA backs off (base, 2×base, … capped); transport trouble spends no attempt and
+# opens the "smtp" circuit breaker for OUTBOX_BREAKER_BASE_SECONDS, doubled after each failed probe up to the max.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)  # each send starts with half of it left, at least
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_BREAKER_BASE_SECONDS = env.int("OUTBOX_BREAKER_BASE_SECONDS", default=30)
+OUTBOX_BREAKER_MAX_SECONDS = env.int("OUTBOX_BREAKER_MAX_SECONDS", default=300)
+# An email not sent within its kind's maximum age (hours from when it was due) fails instead of going out late:
+# a survey or its reminder a few days, notifications a week, system mail (password resets) a day.
+OUTBOX_MAX_AGE_HOURS = {
+    kind: env.int(f"OUTBOX_MAX_AGE_HOURS_{kind.upper()}", default=hours)
+    for kind, hours in {
+        "system": 24,
+        "survey": 72,
+        "survey_reminder": 72,
+        "reply_notification": 168,
+        "confirmation": 168,
+        "followup_reminder": 168,
+        "followup_escalation": 168,
+    }.items()
+}
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
-# /healthz answers 503 when beat or worker is silent longer than this, or a due email waits longer than that.
+# /healthz answers 503 when beat or worker is silent longer than this, a due email waits longer than that, or SMTP has
+# been unreachable (its circuit breaker open) longer than HEALTH_MAX_SMTP_DOWN_SECONDS.
 HEALTH_MAX_SILENCE_SECONDS = env.int("HEALTH_MAX_SILENCE_SECONDS", default=120)
 HEALTH_MAX_EMAIL_DELAY_SECONDS = env.int("HEALTH_MAX_EMAIL_DELAY_SECONDS", default=600)
+HEALTH_MAX_SMTP_DOWN_SECONDS = env.int("HEALTH_MAX_SMTP_DOWN_SECONDS", default=300)
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 
-# Outgoing webhooks (webhooks/): one POST per try with this timeout; 5xx/429/network errors are retried with backoff
-# (base, 2×base, … capped) up to WEBHOOK_MAX_ATTEMPTS; a claimed delivery is reclaimed after its lease expires.
+# Outgoing webhooks (webhooks/): one POST per try with this timeout; 5xx/429 are retried with backoff (base, 2×base, …
+# capped), every claim an attempt, up to WEBHOOK_MAX_ATTEMPTS; connection errors, timeouts, DNS and TLS failures spend
+# no attempt and open the endpoint's circuit breaker; a delivery not made within WEBHOOK_MAX_AGE_HOURS fails.
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_BREAKER_BASE_SECONDS = env.int("WEBHOOK_BREAKER_BASE_SECONDS", default=60)
+WEBHOOK_BREAKER_MAX_SECONDS = env.int("WEBHOOK_BREAKER_MAX_SECONDS", default=900)
+WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=168)
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)  # well above the timeout
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=15.0)
 
@@ -251,7 +276,11 @@ else:
         "data_folder_processed": str(_celery_dir / "processed"),
         "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
+        # Polled, not pushed: a short interval and timer tick let a warm shutdown (Ctrl-C in `make run`) end well
+        # within honcho's 5 s before it SIGKILLs (the worker's loop waits out its poll and the timer its tick).
+        "polling_interval": 0.1,
     }
+    CELERY_WORKER_TIMER_PRECISION = 0.1
 
 
 def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:

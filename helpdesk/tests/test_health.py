@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outbox.models import OutgoingEmail
-from outbox.services import email_enqueue, heartbeat_record
+from outbox.services import email_enqueue, heartbeat_record, smtp_breaker
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,37 @@ def test_status_page_is_for_superusers_only(client, agent, admin_user):
 
     assert response.status_code == 200
     assert "Last worker heartbeat" in response.content.decode()
+
+
+def test_an_smtp_outage_is_reported_since_when_and_fails_the_check_after_the_configured_time(
+    client, admin_user, settings
+):
+    settings.HEALTH_MAX_SMTP_DOWN_SECONDS = 300
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        smtp_breaker.trip(
+            error="SMTPAuthenticationError: (535, b'5.7.8 Authentication credentials invalid')", claim_token="t"
+        )
+    since = f"SMTP unreachable since {timezone.localtime(start):%Y-%m-%d %H:%M:%S %Z}"
+
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        heartbeat_record(name="beat")
+        heartbeat_record(name="worker")
+        response = client.get("/healthz")
+        assert response.status_code == 200  # shown, not yet a failure
+        assert response.json()["warnings"] == [f"{since} (2 min)"]
+        assert response.json()["smtp_unreachable_since"] == start.isoformat().replace("+00:00", "Z")
+
+        client.force_login(admin_user)
+        page = client.get(reverse("admin-status")).content.decode()
+        assert since in page and "Authentication credentials invalid" in page
+
+    with time_machine.travel(start + timedelta(minutes=5, seconds=1), tick=False):
+        heartbeat_record(name="beat")
+        heartbeat_record(name="worker")
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["problems"] == [f"{since} (5 min)"]
+
+    smtp_breaker.close()  # the first email sent
+    assert client.get("/healthz").json()["smtp_unreachable_since"] is None

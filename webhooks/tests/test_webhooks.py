@@ -16,6 +16,7 @@ from django.utils import timezone
 from webhooks import services
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import send_webhook, sweep_webhooks
+from webhooks.tests.receiver import run_receiver
 
 Status = WebhookDelivery.Status
 pytestmark = pytest.mark.django_db
@@ -215,15 +216,72 @@ def test_a_redirect_is_not_followed_and_fails(endpoint, receiver):
     assert WebhookDelivery.objects.get().response_status == 302
 
 
-def test_connection_refused_is_requeued(db):
-    WebhookEndpoint.objects.create(name="Down", url=f"http://127.0.0.1:{free_port()}/", events=list(Event.values))
-    emit()
+def sweep_round(*, django_capture_on_commit_callbacks) -> int:
+    """One round of beat's sweep_webhooks, and the send tasks it hands out run here as a worker runs them."""
+    with (
+        mock.patch.object(send_webhook, "delay", side_effect=send_webhook),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        return sweep_webhooks()
 
-    assert claim_and_send() == [Status.QUEUED]
 
-    delivery = WebhookDelivery.objects.get()
-    assert (delivery.status, delivery.attempts, delivery.response_status) == (Status.QUEUED, 1, None)
-    assert "ConnectionRefused" in delivery.last_error
+def statuses(endpoint: WebhookEndpoint) -> list[tuple[str, int]]:
+    return list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("id").values_list("status", "attempts"))
+
+
+@pytest.mark.parametrize("trouble", ["connection refused", "timeout"])
+def test_no_answer_opens_the_endpoints_breaker_spends_no_attempt_and_a_probe_closes_it(
+    trouble, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_BREAKER_BASE_SECONDS, settings.WEBHOOK_BREAKER_MAX_SECONDS = 60, 900
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    if trouble == "connection refused":
+        url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    else:
+        url, receiver.delay_seconds = receiver.url, 1
+    down = WebhookEndpoint.objects.create(name="Down", url=url, events=list(Event.values))
+    with run_receiver() as other:
+        healthy = WebhookEndpoint.objects.create(name="Up", url=other.url, events=list(Event.values))
+        emit()
+        emit()
+        start = timezone.now()
+
+        def sweep(seconds: float) -> int:
+            with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+                return sweep_round(django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+        # the first round: the down endpoint's deliveries go back, no attempt spent; the other endpoint's are delivered
+        assert sweep(0) == 4
+        assert statuses(down) == [(Status.QUEUED, 0)] * 2
+        assert statuses(healthy) == [(Status.DELIVERED, 1)] * 2
+        assert ("ConnectionRefused" if trouble == "connection refused" else "timed out") in (
+            WebhookDelivery.objects.filter(endpoint=down).order_by("id").first().last_error
+        )
+        breaker = services.endpoint_breaker(down.pk).state()
+        assert (breaker.failures, breaker.retry_at) == (1, start + timedelta(seconds=60))
+
+        # while open nothing of that endpoint is claimed; another endpoint's new event still goes out
+        emit(Event.FOLLOWUP_CREATED)
+        assert sweep(30) == 1
+        assert statuses(healthy)[-1] == (Status.DELIVERED, 1)
+        assert statuses(down)[-1] == (Status.QUEUED, 0)
+        assert sweep(59) == 0
+
+        # half-open: one probe, still no answer: open for twice as long
+        assert sweep(60) == 1
+        assert statuses(down) == [(Status.QUEUED, 0)] * 3
+        assert services.endpoint_breaker(down.pk).state().retry_at == start + timedelta(seconds=180)
+
+        # the receiver is back: the next probe is delivered and closes the breaker; the rest follows
+        receiver.delay_seconds = 0
+        WebhookEndpoint.objects.filter(pk=down.pk).update(url=receiver.url)
+        assert sweep(179) == 0
+        assert sweep(180) == 1
+        assert services.endpoint_breaker(down.pk).state() is None
+        assert sweep(181) == 2
+
+    assert statuses(down) == [(Status.DELIVERED, 1)] * 3
+    assert len({r.headers["X-Helpdesk-Delivery"] for r in receiver.requests}) == 3
 
 
 def test_a_timeout_is_requeued(endpoint, receiver, settings):

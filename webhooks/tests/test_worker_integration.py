@@ -19,8 +19,9 @@ def test_the_sweep_hands_a_delivery_to_a_worker_that_posts_it_once(celery_worker
 
     # when beat's sweep runs, the worker POSTs it; the 503 puts it back in the queue with a backoff
     assert sweep_webhooks() == 1
-    wait_until(lambda: WebhookDelivery.objects.get().attempts == 1, timeout=30, what="the first attempt")
-    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.QUEUED
+    wait_until(lambda: WebhookDelivery.objects.get().response_status == 503, timeout=30, what="the first attempt")
+    first = WebhookDelivery.objects.get()
+    assert (first.status, first.attempts) == (WebhookDelivery.Status.QUEUED, 1)
 
     # then, once due again, the next sweep delivers it
     WebhookDelivery.objects.update(next_attempt_at=delivery.created_at)
