@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.links import absolute_url
 from common.tokens import token_mint
+from outbox.addresses import mailbox_format
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 
@@ -33,7 +34,7 @@ def email_subject(*, ticket: Ticket) -> str:
 
 
 def _from_email(ticket: Ticket) -> str:
-    return f"{ticket.queue.name} <{ticket.queue.reply_from_email}>"
+    return mailbox_format(name=ticket.queue.name, address=ticket.queue.reply_from_email)
 
 
 def reply_notification_enqueue(*, message: Message) -> OutgoingEmail:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.links import absolute_url
 from common.models import AccessToken
 from common.tokens import token_build
+from outbox.addresses import mailbox_format
 from outbox.models import OutgoingEmail
 from outbox.services import email_build, email_enqueue_many
 
@@ -54,7 +55,7 @@ def _email_build(
     email = email_build(
         kind=kind,
         to=invitation.customer.email,
-        from_email=f"{queue.name} <{queue.reply_from_email}>",
+        from_email=mailbox_format(name=queue.name, address=queue.reply_from_email),
         subject=render_to_string("surveys/email/subject.txt", context).strip(),
         text=render_to_string("surveys/email/invitation.txt", context),
         html=render_to_string("surveys/email/invitation.html", context),
