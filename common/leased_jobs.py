@@ -5,7 +5,8 @@ token and lease:
 
     queued ──(sweep claims)──▶ sending ──▶ done (the model's own state: `sent`, `delivered`)
                                    ├─────▶ queued again, due after a backoff (temporary failure)
-                                   └─────▶ failed (permanent failure, or the last allowed attempt)
+                                   ├─────▶ failed (permanent failure, or the last allowed attempt)
+                                   └─────▶ cancelled (the send step found the job no longer wanted)
     failed | cancelled ──(admin retry)──▶ queued now, attempts 0
     queued | failed ──(admin cancel)──▶ cancelled (a row being sent cannot be cancelled)
 
@@ -214,6 +215,13 @@ class JobQueue(Generic[Job]):
             **fields,
         )
         return status if recorded else None
+
+    def abandon(self, job: Job, *, reason: str) -> bool:
+        """The send step found the job no longer wanted (what it was for was cancelled meanwhile): `cancelled`, with
+        the reason as its last error, if the row is still this send's. Not an attempt."""
+        return self._record(
+            job, f"cancelled: {reason}", logging.INFO, status=JobStatus.CANCELLED, last_error=reason[:ERROR_CHARS]
+        )
 
     def _ours(self, job: Job) -> QuerySet[Job]:
         return self._rows.filter(pk=job.pk, status=JobStatus.SENDING, claim_token=job.claim_token)

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from outbox import devmail
 from outbox import views as outbox_views
+from outbox.passwords import PasswordResetForm
 
 admin.site.site_header = admin.site.site_title = "Helpdesk administration"
 
@@ -14,6 +15,12 @@ urlpatterns = [
     path("api/", include("helpdesk.api_urls")),
     path("healthz", outbox_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # the reset mail is queued as a render spec: its link is made when it is sent, never stored (outbox.passwords)
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),

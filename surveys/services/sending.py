@@ -1,23 +1,18 @@
-"""Survey emails: due invitations become outbox rows (beat), each with its own link token; one reminder where the
-policy asks for one; unanswered invitations expire. Surveys schedule, the outbox sends."""
+"""Survey emails: due invitations become outbox rows (beat); one reminder where the policy asks for one; unanswered
+invitations expire. Surveys schedule, the outbox sends. A row holds only the invitation's id (a render spec): the
+email and its link tokens are made when the outbox sends it (surveys.emails), so no stored row holds a link."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from common.links import absolute_url
-from common.models import AccessToken
-from common.tokens import token_build
-from outbox.addresses import mailbox_format
 from outbox.models import OutgoingEmail
-from outbox.services import email_build, email_enqueue_many
+from outbox.services import email_enqueue_many, email_spec_build
 
-from ..models import CSAT_CHOICES, SURVEY_LINK_PURPOSE, SurveyInvitation, SurveyPolicy
+from ..models import SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
 
 Status = SurveyInvitation.Status
@@ -29,40 +24,11 @@ def _opted_out(invitation: SurveyInvitation) -> bool:
     return hasattr(invitation.customer, "survey_opt_out")
 
 
-def _email_build(
-    *, invitation: SurveyInvitation, policy: SurveyPolicy, kind: OutgoingEmail.Kind
-) -> tuple[AccessToken, OutgoingEmail]:
-    """This email's own token and the survey email, both unsaved (the caller saves them in its transaction)."""
-    assert invitation.expires_at is not None  # noqa: S101 - set before any email is queued
-    raw, token = token_build(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
-    ticket, queue = invitation.ticket, invitation.queue
-    landing = absolute_url(reverse("surveys:landing", args=[raw]))
-    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[raw]))
-    agent = invitation.agent
-    context = {
-        "invitation": invitation,
-        "ticket": ticket,
-        "customer_first_name": invitation.customer.first_name,
-        "agent_first_name": (agent.first_name or agent.get_username()) if agent else "",
-        "queue": queue,
-        "policy": policy,
-        "reminder": kind == OutgoingEmail.Kind.SURVEY_REMINDER,
-        "landing_url": landing,
-        "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
-        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[raw])),
-        "expires_at": invitation.expires_at,
-    }
-    email = email_build(
-        kind=kind,
-        to=invitation.customer.email,
-        from_email=mailbox_format(name=queue.name, address=queue.reply_from_email),
-        subject=render_to_string("surveys/email/subject.txt", context).strip(),
-        text=render_to_string("surveys/email/invitation.txt", context),
-        html=render_to_string("surveys/email/invitation.html", context),
-        headers={"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        related=invitation,
+def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> OutgoingEmail:
+    """The survey email's outbox row, unsaved (the caller saves it in its transaction): the invitation's id only."""
+    return email_spec_build(
+        kind=kind, to=invitation.customer.email, spec={"invitation_id": invitation.pk}, related=invitation
     )
-    return token, email
 
 
 def _invitations_locked(invitation_ids: list[int]) -> list[SurveyInvitation]:
@@ -80,7 +46,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due."""
     policies: dict[int, SurveyPolicy] = {}
     opted_out: list[int] = []
-    due: list[tuple[SurveyInvitation, SurveyPolicy]] = []
+    due: list[SurveyInvitation] = []
     for invitation in _invitations_locked(invitation_ids):
         if invitation.status != Status.SCHEDULED or invitation.send_after > now:
             continue
@@ -89,20 +55,17 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
             continue
         if invitation.queue_id not in policies:
             policies[invitation.queue_id] = survey_policy_get_or_create(queue_id=invitation.queue_id)
-        policy = policies[invitation.queue_id]
         invitation.status, invitation.sent_at = Status.SENT, now
-        invitation.expires_at = now + timedelta(days=policy.expiry_days)
-        due.append((invitation, policy))
+        invitation.expires_at = now + timedelta(days=policies[invitation.queue_id].expiry_days)
+        due.append(invitation)
     SurveyInvitation.objects.filter(pk__in=opted_out).update(
         status=Status.SUPPRESSED, suppression_reason=SurveyInvitation.SuppressionReason.OPTED_OUT
     )
-    for expires_at in {invitation.expires_at for invitation, _ in due}:  # one UPDATE per policy expiry
-        SurveyInvitation.objects.filter(pk__in=[i.pk for i, _ in due if i.expires_at == expires_at]).update(
+    for expires_at in {invitation.expires_at for invitation in due}:  # one UPDATE per policy expiry
+        SurveyInvitation.objects.filter(pk__in=[i.pk for i in due if i.expires_at == expires_at]).update(
             status=Status.SENT, sent_at=now, expires_at=expires_at
         )
-    built = [_email_build(invitation=i, policy=p, kind=OutgoingEmail.Kind.SURVEY) for i, p in due]
-    AccessToken.objects.bulk_create([token for token, _ in built])
-    email_enqueue_many([email for _, email in built])
+    email_enqueue_many([_email_spec(invitation=i, kind=OutgoingEmail.Kind.SURVEY) for i in due])
     return len(due)
 
 
@@ -129,7 +92,7 @@ def invitations_expire(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
-    """One reminder, with its own token, for an unanswered invitation whose policy asks for one."""
+    """One reminder (its own tokens, minted when it is sent) for an unanswered invitation whose policy asks for one."""
     (invitation,) = _invitations_locked([invitation_id])
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     if (
@@ -143,9 +106,7 @@ def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
         return False
     invitation.reminded_at = now
     invitation.save(update_fields=["reminded_at"])
-    token, email = _email_build(invitation=invitation, policy=policy, kind=OutgoingEmail.Kind.SURVEY_REMINDER)
-    token.save(force_insert=True)
-    email_enqueue_many([email])
+    email_enqueue_many([_email_spec(invitation=invitation, kind=OutgoingEmail.Kind.SURVEY_REMINDER)])
     return True
 
 
