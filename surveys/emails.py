@@ -1,10 +1,13 @@
 """Survey emails, rendered when the outbox sends them (the renderers of the kinds `survey` and `survey_reminder`,
 registered in SurveysConfig.ready). The outbox row holds only the invitation's id; the links and their tokens are
-made here, right before the email is sent, so only the tokens' hashes are ever stored. An invitation that should no
-longer be emailed (answered, cancelled, expired, its customer opted out) gets no email: EmailNotWanted."""
+made here, right before the email is sent, so only the tokens' hashes are ever stored: one survey token (valid until
+the survey expires) and one unsubscribe token (the page and RFC 8058's one-click POST, valid unsubscribe_link_days()
+from the email, so a customer can opt out long after the survey closed). An invitation that should no longer be
+emailed (answered, cancelled, expired, its customer opted out) gets no email: EmailNotWanted."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -16,7 +19,13 @@ from common.tokens import token_mint
 from outbox.addresses import mailbox_format
 from outbox.renderers import EmailNotWanted, RenderedEmail
 
-from .models import CSAT_CHOICES, SURVEY_LINK_PURPOSE, SurveyInvitation
+from .models import (
+    CSAT_CHOICES,
+    SURVEY_LINK_PURPOSE,
+    SURVEY_UNSUBSCRIBE_PURPOSE,
+    SurveyInvitation,
+    unsubscribe_link_days,
+)
 from .services.policies import survey_policy_get_or_create
 
 
@@ -39,8 +48,13 @@ def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
     assert invitation.expires_at is not None  # noqa: S101 - checked by _invitation
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     raw = token_mint(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
+    unsubscribe = token_mint(
+        purpose=SURVEY_UNSUBSCRIBE_PURPOSE,
+        target=invitation.customer,
+        expires_at=timezone.now() + timedelta(days=unsubscribe_link_days()),
+    )
     landing = absolute_url(reverse("surveys:landing", args=[raw]))
-    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[raw]))
+    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[unsubscribe]))
     ticket, queue, agent = invitation.ticket, invitation.queue, invitation.agent
     context = {
         "invitation": invitation,
@@ -52,7 +66,7 @@ def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
         "reminder": reminder,
         "landing_url": landing,
         "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
-        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[raw])),
+        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[unsubscribe])),
         "expires_at": invitation.expires_at,
     }
     return RenderedEmail(

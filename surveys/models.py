@@ -27,10 +27,19 @@ CES_CHOICES = [
     (6, "Agree"),
     (7, "Strongly agree"),
 ]
-# The purpose of survey links (registered with common.tokens in SurveysConfig.ready).
+# The purposes of the links of a survey email (registered with common.tokens in SurveysConfig.ready): the survey
+# (→ the invitation, valid until it expires) and unsubscribing (→ the customer, valid unsubscribe_link_days(), so it
+# outlives the survey). One token of each per email.
 SURVEY_LINK_PURPOSE = "survey"
+SURVEY_UNSUBSCRIBE_PURPOSE = "survey_unsubscribe"
+UNSUBSCRIBE_LINK_MIN_DAYS = 60
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."
+
+
+def unsubscribe_link_days() -> int:
+    """How long a survey email's unsubscribe links work: SURVEY_UNSUBSCRIBE_LINK_DAYS, never under 60 days."""
+    return max(settings.SURVEY_UNSUBSCRIBE_LINK_DAYS, UNSUBSCRIBE_LINK_MIN_DAYS)
 
 
 def default_close_reasons() -> list[str]:

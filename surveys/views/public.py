@@ -12,7 +12,7 @@ from common.ratelimit import public_rate_limit
 from common.tokens import token_resolve
 
 from ..forms import SurveyAnswerForm
-from ..models import SURVEY_LINK_PURPOSE, SurveyInvitation, SurveyResponse
+from ..models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyInvitation, SurveyResponse
 from ..services import customer_opt_out, response_submit
 
 
@@ -95,7 +95,11 @@ def _context(invitation: SurveyInvitation, form: SurveyAnswerForm, answer: Surve
 
 
 def _unsubscribe_target(token: str) -> int | None:
-    """The customer a survey token belongs to (unsubscribing works even after the survey was answered)."""
+    """The customer to opt out: a survey email's unsubscribe token (valid long after the survey expired), or a
+    survey token (the survey page's own link, and the emails sent before unsubscribe tokens), even once answered."""
+    customer_id = token_resolve(raw=token, purpose=SURVEY_UNSUBSCRIBE_PURPOSE)
+    if customer_id is not None:
+        return customer_id
     pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None
