@@ -242,3 +242,25 @@ def outbox_cancel(*, email_id: int) -> bool:
     cancelled = email_jobs.cancel(pk=email_id)
     _secret_body_erase(email_ids=[email_id])
     return cancelled
+
+
+@transaction.atomic
+def outbox_cancel_related(
+    *, model: type[models.Model], ids: Collection[int], kinds: Collection[str] | None = None
+) -> list[tuple[int, str]]:
+    """Cancel the rows not sent yet (queued or failed) about these objects of `model` (of these kinds only, when
+    given): what they were for has ended, e.g. the customer opted out. Call it in the transaction of that change.
+    Returns (related id, kind) of each row cancelled. A row already being sent cannot be cancelled: its renderer
+    checks again whether it is still wanted right before it is sent."""
+    rows = OutgoingEmail.objects.filter(
+        related_type=ContentType.objects.get_for_model(model),
+        related_id__in=list(ids),
+        status__in=[Status.QUEUED, Status.FAILED],
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    return [
+        (related_id, kind)
+        for pk, related_id, kind in rows.values_list("pk", "related_id", "kind")
+        if email_jobs.cancel(pk=pk) and related_id is not None
+    ]

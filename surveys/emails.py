@@ -36,6 +36,8 @@ def _invitation(invitation_id: int) -> SurveyInvitation:
     )
     if invitation.status != SurveyInvitation.Status.SENT:
         raise EmailNotWanted(f"the survey is {invitation.get_status_display().lower()}")
+    if invitation.reopened_at is not None:
+        raise EmailNotWanted("the ticket was reopened")
     if hasattr(invitation.customer, "survey_opt_out"):
         raise EmailNotWanted("the customer opted out of surveys")
     if invitation.expires_at is None or invitation.expires_at <= timezone.now():

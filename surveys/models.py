@@ -137,6 +137,12 @@ class SurveyInvitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The ticket was reopened after this survey was emailed: it takes no more answers (an answer "
+        "given before stays counted) and gets no reminder; its page says the request was reopened.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # A copy of the response while it counts (it exists and is not a link scanner's burst): its scores and whether it
     # has a comment, written only by surveys.services.answers.answer_copies_write. The feedback figures then read this
@@ -172,6 +178,7 @@ class SurveyInvitation(models.Model):
     def is_open_for_answers(self) -> bool:
         return (
             self.status in (self.Status.SENT, self.Status.ANSWERED)
+            and self.reopened_at is None
             and self.expires_at is not None
             and self.expires_at > timezone.now()
         )

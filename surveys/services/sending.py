@@ -4,13 +4,15 @@ email and its link tokens are made when the outbox sends it (surveys.emails), so
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from outbox.models import OutgoingEmail
-from outbox.services import email_enqueue_many, email_spec_build
+from outbox.services import email_enqueue_many, email_spec_build, outbox_cancel_related
 
 from ..models import SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
@@ -29,6 +31,21 @@ def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> Ou
     return email_spec_build(
         kind=kind, to=invitation.customer.email, spec={"invitation_id": invitation.pk}, related=invitation
     )
+
+
+def invitation_emails_withdraw(*, invitation_ids: Collection[int], never_emailed: dict[str, Any]) -> set[int]:
+    """Cancel the survey emails and reminders of these invitations still waiting in the outbox (queued, or failed
+    and retriable). An invitation whose survey email was among them was never emailed: it is updated with
+    `never_emailed` (its new status), sent_at and expires_at cleared. Returns the ids of those. Call it in the
+    transaction of the change that withdraws them (an opt-out, a reopen)."""
+    cancelled = outbox_cancel_related(
+        model=SurveyInvitation,
+        ids=invitation_ids,
+        kinds=[OutgoingEmail.Kind.SURVEY, OutgoingEmail.Kind.SURVEY_REMINDER],
+    )
+    never = {pk for pk, kind in cancelled if kind == OutgoingEmail.Kind.SURVEY}
+    SurveyInvitation.objects.filter(pk__in=never).update(sent_at=None, expires_at=None, **never_emailed)
+    return never
 
 
 def _invitations_locked(invitation_ids: list[int]) -> list[SurveyInvitation]:
@@ -97,6 +114,7 @@ def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     if (
         invitation.status != Status.SENT
+        or invitation.reopened_at is not None
         or invitation.reminded_at is not None
         or _opted_out(invitation)
         or policy.reminder_after_days is None
@@ -117,6 +135,7 @@ def invitations_remind_due(*, now: datetime | None = None) -> int:
     for policy in SurveyPolicy.objects.filter(reminder_after_days__isnull=False):
         candidates = SurveyInvitation.objects.filter(
             status=Status.SENT,
+            reopened_at__isnull=True,
             reminded_at__isnull=True,
             sent_at__lte=now - timedelta(days=policy.reminder_after_days or 0),
             expires_at__gt=now,

@@ -17,16 +17,24 @@ from ..services import customer_opt_out, response_submit
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
-    """The invitation of a valid token, still open for answers; None for unknown, tampered or expired alike."""
+    """The invitation of a valid token; None for unknown, tampered or expired alike."""
     pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None
-    invitation = SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
-    return invitation if invitation is not None and invitation.is_open_for_answers else None
+    return SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
 
 
 def link_invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/link_invalid.html", status=404)
+
+
+def _closed(request: HttpRequest, invitation: SurveyInvitation | None) -> HttpResponse:
+    """The page shown instead of a survey that takes no answers: the ticket was reopened after the email (410, said
+    so), or the link is not valid (404)."""
+    if invitation is not None and invitation.reopened_at is not None:
+        context = {"invitation": invitation, "ticket": invitation.ticket}
+        return render(request, "surveys/reopened.html", context, status=410)
+    return link_invalid(request)
 
 
 def _current_answer(invitation: SurveyInvitation) -> SurveyResponse | None:
@@ -42,8 +50,8 @@ def _preselected_csat(request: HttpRequest) -> int | None:
 @require_http_methods(["GET", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
-    if invitation is None:
-        return link_invalid(request)
+    if invitation is None or not invitation.is_open_for_answers:
+        return _closed(request, invitation)
     answer = _current_answer(invitation)
     if request.method == "POST":
         form = SurveyAnswerForm(request.POST)
@@ -81,8 +89,8 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
-    if invitation is None:
-        return link_invalid(request)
+    if invitation is None or not invitation.is_open_for_answers:
+        return _closed(request, invitation)
     answer = _current_answer(invitation)
     initial = {"csat": answer.csat, "ces": answer.ces, "comment": answer.comment} if answer else {}
     context = _context(invitation, SurveyAnswerForm(initial=initial), answer)
