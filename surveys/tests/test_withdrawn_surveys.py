@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from outbox.models import OutgoingEmail
+from outbox.services import email_jobs, outbox_send
 from outbox.tests.sending import outbox_deliver
 from surveys import services
 from surveys.models import SurveyPolicy, SurveyResponse
@@ -110,3 +111,24 @@ def test_a_sent_unanswered_survey_of_a_reopened_ticket_gets_no_reminder(queue, a
     tickets.ticket_reopen(ticket_id=ticket.pk, by=agent)
     with time_machine.travel(timezone.now() + timedelta(days=4)):
         assert services.invitations_remind_due() == 0
+
+
+def test_a_survey_email_already_claimed_by_the_sweep_when_the_ticket_is_reopened_is_not_sent(
+    queue, agent, customer, mailoutbox
+):
+    # given the survey email claimed by a sweep, its send task not run yet
+    ticket = close_ticket(queue, agent, customer)
+    send_due()
+    later = timezone.now() + timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        claim, ids = email_jobs.claim_due()
+
+    # when the ticket is reopened (the row cannot be cancelled while it is being sent), then the send task runs
+    tickets.ticket_reopen(ticket_id=ticket.pk, by=agent)
+    with time_machine.travel(later, tick=False):
+        outbox_send(email_ids=ids, claim_token=claim)
+
+    # then the renderer's check stopped it: nothing sent, the row cancelled with the reason
+    assert mailoutbox == []
+    email = OutgoingEmail.objects.get()
+    assert (email.status, email.last_error) == (OutgoingEmail.Status.CANCELLED, "Not sent: the ticket was reopened")
