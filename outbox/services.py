@@ -74,16 +74,11 @@ def email_enqueue(
 
 
 def email_spec_enqueue(
-    *,
-    kind: OutgoingEmail.Kind,
-    to: str,
-    spec: dict[str, Any],
-    related: models.Model | None = None,
-    send_after: datetime | None = None,
+    *, kind: OutgoingEmail.Kind, to: str, spec: dict[str, Any], related: models.Model
 ) -> OutgoingEmail:
     """Queue one email rendered when it is sent by the renderer registered for `kind`, which gets `spec` (ids,
-    never a credential). Same rule: inside the transaction of the change that causes the email."""
-    email = email_spec_build(kind=kind, to=to, spec=spec, related=related, send_after=send_after)
+    never a credential); due now. Same rule: inside the transaction of the change that causes the email."""
+    email = email_spec_build(kind=kind, to=to, spec=spec, related=related)
     email.save(force_insert=True)
     return email
 
