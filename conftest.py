@@ -1,4 +1,5 @@
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -6,6 +7,9 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.utils import parseaddr
 from urllib.parse import quote
 
 import pytest
@@ -248,6 +252,16 @@ class SmtpSink:
         if response.startswith("250"):
             self.received.append(envelope)
         return response
+
+    def senders(self) -> list[tuple[str, str]]:
+        """(display name, address) of the From header of each received message, read as a mail client reads it:
+        the header unfolded, the address parsed, the display name's RFC 2047 encoded words decoded and joined."""
+        senders = []
+        for envelope in self.received:
+            header = re.sub(r"\r?\n(?=[ \t])", "", message_from_bytes(envelope.content)["From"])
+            name, address = parseaddr(header)
+            senders.append((str(make_header(decode_header(name))), address))
+        return senders
 
 
 def free_port() -> int:

@@ -6,7 +6,8 @@ token, lease, attempts and expiry:
     queued ──(sweep claims: attempts + 1)──▶ sending ──▶ done (the model's own state: `sent`, `delivered`)
                                                 ├─────▶ queued again, due after a backoff (temporary refusal)
                                                 ├─────▶ queued again, attempt given back (transport trouble)
-                                                └─────▶ failed (permanent refusal, or the last allowed attempt)
+                                                ├─────▶ failed (permanent refusal, or the last allowed attempt)
+                                                └─────▶ cancelled (the send step found the job no longer wanted)
     queued | sending past its lease ──(sweep)──▶ failed (past its expiry, or claimed N times without an outcome)
     failed | cancelled ──(admin retry)──▶ queued now, attempts 0, a fresh expiry
     queued | failed ──(admin cancel)──▶ cancelled (a row being sent cannot be cancelled)
@@ -317,6 +318,13 @@ class JobQueue(Generic[Job]):
             name = self.model._meta.verbose_name_plural
             logger.info("%s %s back in the queue, attempt not spent: %s", released, name, error or "not tried")
         return released
+
+    def abandon(self, job: Job, *, reason: str) -> bool:
+        """The send step found the job no longer wanted (what it was for was cancelled meanwhile): `cancelled`, with
+        the reason as its last error, if the row is still this send's. Not an attempt."""
+        return self._record(
+            job, f"cancelled: {reason}", logging.INFO, status=JobStatus.CANCELLED, last_error=reason[:ERROR_CHARS]
+        )
 
     def _ours(self, job: Job) -> QuerySet[Job]:
         return self._rows.filter(pk=job.pk, status=JobStatus.SENDING, claim_token=job.claim_token)

@@ -21,23 +21,27 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def mailbox_worker(celery_queue, tmp_path, settings):
-    """A worker process whose outbox delivery writes to a dev mailbox folder, which /dev/mail/ shows (DEBUG)."""
+def mailbox_worker(celery_queue, tmp_path, settings, live_server):
+    """A worker process whose outbox delivery writes to a dev mailbox folder, which /dev/mail/ shows (DEBUG). The
+    worker renders the emails, so its SITE_URL is the live server's: the links in the email point at it."""
     settings.DEV_MAIL_DIR = tmp_path
     settings.DEBUG = True  # /dev/mail/ is DEBUG only
     worker = start_worker(
         queue=celery_queue,
-        extra_env={"OUTBOX_DELIVERY_BACKEND": "outbox.devmail.MailboxBackend", "DEV_MAIL_DIR": str(tmp_path)},
+        extra_env={
+            "OUTBOX_DELIVERY_BACKEND": "outbox.devmail.MailboxBackend",
+            "DEV_MAIL_DIR": str(tmp_path),
+            "SITE_URL": live_server.url,
+        },
     )
     yield tmp_path
     stop_worker(worker)
 
 
 def test_close_send_by_a_real_worker_then_one_click_rating_from_the_email(
-    page, live_server, login, screenshot, mailbox_worker, settings
+    page, live_server, login, screenshot, mailbox_worker
 ):
     # given a queue whose surveys go out at once, an agent and a customer's ticket
-    settings.SITE_URL = live_server.url  # links in the email point at this server
     membership = MembershipFactory(role=QueueMembership.Role.AGENT)
     agent, queue = membership.user, membership.queue
     SurveyPolicy.objects.create(queue=queue, delay_minutes=0, throttle_days=0)

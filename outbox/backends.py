@@ -1,5 +1,9 @@
-"""EMAIL_BACKEND that queues Django's own mail (password reset, error mails) in the outbox, so it is sent,
-retried and monitored like every other email."""
+"""EMAIL_BACKEND that queues Django's own mail (error mails, a third-party app's mail) in the outbox, so it is sent,
+retried and monitored like every other email.
+
+The outbox cannot tell what such a mail carries (Django's password-reset form puts a reset link in it; the desk's
+own reset form queues a render spec instead, see outbox.passwords), so every row queued here is marked
+`secret_body`: kind `system`, its body never shown in the admin and erased once it is sent, failed or cancelled."""
 
 from collections.abc import Sequence
 
@@ -34,5 +38,6 @@ class OutboxEmailBackend(BaseEmailBackend):
                         html=html,
                         from_email=message.from_email,
                         headers={str(k): str(v) for k, v in message.extra_headers.items()},
+                        secret_body=True,
                     )
         return len(email_messages)

@@ -2,7 +2,13 @@
 
 Life of a row: queued → (claimed by the sweep: an attempt) sending → sent | queued again (4xx to RCPT/DATA, after a
 backoff; or SMTP unreachable, attempt given back) | failed (5xx to RCPT/DATA, too many attempts, or past its expiry);
-cancelled by an admin or by the code that queued it. The rule is common.leased_jobs'; README "How email works".
+cancelled by an admin, by the code that queued it, or by the send step when the row's renderer says the email is no
+longer wanted. The rule is common.leased_jobs'; README "How email works".
+
+A row holds either a rendered email (subject, bodies, headers) or, for an email that carries customer links, a
+*render spec*: its kind and the ids its renderer needs (`render_spec`), rendered only when it is sent, with links
+minted then (see outbox.renderers). A rendered row whose body may hold a credential (Django's own mail) has
+`secret_body`: the admin never shows it, and it is erased once the row is sent, failed or cancelled.
 """
 
 from __future__ import annotations
@@ -31,14 +37,26 @@ class OutgoingEmail(LeasedJob):
         CONFIRMATION = "confirmation", "Request confirmation"
         FOLLOWUP_REMINDER = "followup_reminder", "Follow-up reminder"
         FOLLOWUP_ESCALATION = "followup_escalation", "Follow-up escalation"
+        PASSWORD_RESET = "password_reset", "Password reset"
 
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.SYSTEM)
     to_email = models.CharField(max_length=254)
-    from_email = models.CharField(max_length=254)
-    subject = models.CharField(max_length=998)
-    body_text = models.TextField()
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    render_spec = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Set for an email rendered when it is sent (its kind's renderer gets these ids); then the subject, "
+        "sender and bodies are empty until it is sent and the bodies are never stored.",
+    )
+    secret_body = models.BooleanField(
+        default=False,
+        help_text="The stored body may hold a credential (Django's own mail, e.g. a reset link): never shown, erased "
+        "once the row is sent, failed or cancelled.",
+    )
     message_id = models.CharField(max_length=255, help_text="Set when queued; the same on every attempt.")
 
     # status, attempts, next_attempt_at, lease_until, claim_token, last_error: from LeasedJob
@@ -57,7 +75,7 @@ class OutgoingEmail(LeasedJob):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to_email}: {self.subject}"
+        return f"{self.get_kind_display()} to {self.to_email}: {self.subject or '(rendered when sent)'}"
 
 
 class Heartbeat(models.Model):

@@ -15,26 +15,35 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
   "smtp" breaker opens. Any other error (one of ours, building this message) is temporary for this email.
 - The Message-ID is fixed when the row is queued, so receiving systems can de-duplicate a resend from the one
   duplicate window (a crash after the SMTP server accepted the message and before the row is marked sent).
+- An email with customer links is queued as a render spec (`email_spec_enqueue`) and rendered by its app's renderer
+  in the send step, right before its SMTP transaction: its tokens are minted then, so no stored row ever holds a
+  link (see outbox.renderers). The rendered subject, sender and recipient are written to the row with `sent`; the
+  bodies never are. A renderer's EmailNotWanted cancels the row instead.
+- A row with `secret_body` (Django's own mail, queued by outbox.backends) is sent as stored, and its body and
+  headers are erased once it is sent, failed or cancelled; it cannot be retried.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
 from .models import Heartbeat, OutgoingEmail
+from .renderers import EmailNotWanted, email_render
 
 Status = OutgoingEmail.Status
 email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind")
@@ -52,8 +61,11 @@ def email_enqueue(
     headers: dict[str, str] | None = None,
     related: models.Model | None = None,
     send_after: datetime | None = None,
+    secret_body: bool = False,
 ) -> OutgoingEmail:
-    """Queue one email. Call it inside the transaction of the change that causes the email."""
+    """Queue one rendered email. Call it inside the transaction of the change that causes the email. An email with
+    customer links is queued with email_spec_enqueue instead; `secret_body` marks a body that may hold a credential
+    (hidden, erased once sent, failed or cancelled)."""
     email = email_build(
         kind=kind,
         to=to,
@@ -65,12 +77,24 @@ def email_enqueue(
         related=related,
         send_after=send_after,
     )
+    email.secret_body = secret_body
+    email.save(force_insert=True)
+    return email
+
+
+def email_spec_enqueue(
+    *, kind: OutgoingEmail.Kind, to: str, spec: dict[str, Any], related: models.Model
+) -> OutgoingEmail:
+    """Queue one email rendered when it is sent by the renderer registered for `kind`, which gets `spec` (ids,
+    never a credential); due now. Same rule: inside the transaction of the change that causes the email."""
+    email = email_spec_build(kind=kind, to=to, spec=spec, related=related)
     email.save(force_insert=True)
     return email
 
 
 def email_enqueue_many(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
-    """Queue several emails made by email_build with one INSERT. Same rule: inside the causing transaction."""
+    """Queue several emails made by email_build or email_spec_build with one INSERT. Same rule: inside the causing
+    transaction."""
     return OutgoingEmail.objects.bulk_create(emails)
 
 
@@ -105,18 +129,58 @@ def email_build(
     )
 
 
+def email_spec_build(
+    *,
+    kind: OutgoingEmail.Kind,
+    to: str,
+    spec: dict[str, Any],
+    related: models.Model | None = None,
+    send_after: datetime | None = None,
+) -> OutgoingEmail:
+    """An unsaved outbox row holding a render spec: the recipient (for the admin), the related object, the ids its
+    renderer needs and the Message-ID; subject, sender and bodies come from the renderer when it is sent."""
+    return OutgoingEmail(
+        kind=kind,
+        to_email=to,
+        render_spec=spec,
+        message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+        next_attempt_at=send_after or timezone.now(),
+        related_type=ContentType.objects.get_for_model(related) if related is not None else None,
+        related_id=related.pk if related is not None else None,
+    )
+
+
 def build_message(email: OutgoingEmail, connection: object = None) -> EmailMultiAlternatives:
+    """The message to send for a row: a render spec is rendered now (its links minted now)."""
+    rendered = email_render(email)
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        from_email=email.from_email,
-        to=[email.to_email],
-        headers={**email.headers, "Message-ID": email.message_id},
+        subject=" ".join(rendered.subject.split()),  # no header injection through newlines
+        body=rendered.text,
+        from_email=rendered.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=[rendered.to],
+        headers={**rendered.headers, "Message-ID": email.message_id},
         connection=connection,
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if rendered.html:
+        message.attach_alternative(rendered.html, "text/html")
     return message
+
+
+def _sent_fields(email: OutgoingEmail, message: EmailMultiAlternatives) -> dict[str, Any]:
+    """What is written to a row with `sent`: a render spec's subject, sender and recipient as sent (no body); a
+    secret body erased."""
+    if email.render_spec is not None:
+        return {"subject": message.subject[:998], "from_email": message.from_email[:254], "to_email": message.to[0]}
+    if email.secret_body:
+        return {"body_text": "", "body_html": "", "headers": {}}
+    return {}
+
+
+def _secret_body_erase(*, email_ids: Collection[int]) -> None:
+    """Erase the body of secret rows that will not be sent (failed or cancelled)."""
+    OutgoingEmail.objects.filter(
+        pk__in=email_ids, secret_body=True, status__in=[Status.FAILED, Status.CANCELLED]
+    ).update(body_text="", body_html="", headers={})
 
 
 @dataclass(frozen=True)
@@ -143,8 +207,14 @@ def classify_failure(exc: Exception, *, connecting: bool = False) -> SendFailure
     return SendFailure(permanent=bool(codes) and all(500 <= code < 600 for code in codes), error=error)
 
 
-def _send_one(connection: BaseEmailBackend, email: OutgoingEmail) -> SendFailure | None:
-    """One SMTP transaction for `email` over `connection`, opened if need be. A refusal of this email leaves the
+def _failure_record(email: OutgoingEmail, failure: SendFailure) -> None:
+    """Record a failure of this email (not of the transport) on its row; a secret body is erased once it failed."""
+    if email_jobs.fail(email, error=failure.error, permanent=failure.permanent) == Status.FAILED:
+        _secret_body_erase(email_ids=[email.pk])
+
+
+def _send_one(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> SendFailure | None:
+    """One SMTP transaction for `message` over `connection`, opened if need be. A refusal of this email leaves the
     connection open for the next row (smtplib has reset the transaction); transport trouble closes it. A connection
     kept from the rows before that turns out dead is opened afresh once before it counts as transport trouble."""
     while True:
@@ -153,7 +223,7 @@ def _send_one(connection: BaseEmailBackend, email: OutgoingEmail) -> SendFailure
         except Exception as exc:  # every failure is sorted and recorded on the row
             return classify_failure(exc, connecting=True)
         try:
-            connection.send_messages([build_message(email, connection)])
+            connection.send_messages([message])
         except Exception as exc:
             failure = classify_failure(exc)
         else:
@@ -186,7 +256,16 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
         for index, email in enumerate(emails):
             if not email_jobs.still_ours(email):
                 continue  # our lease ran out and the sweep claimed the row again
-            failure = _send_one(connection, email)
+            try:
+                message = build_message(email, connection)  # a render spec mints its links now
+            except EmailNotWanted as reason:  # e.g. the survey was cancelled or the customer opted out meanwhile
+                email_jobs.abandon(email, reason=f"Not sent: {reason}")
+                _secret_body_erase(email_ids=[email.pk])
+                continue
+            except Exception as exc:  # rendering failed: an error of ours with this email, retried after the backoff
+                _failure_record(email, classify_failure(exc))
+                continue
+            failure = _send_one(connection, message)
             if failure is not None and failure.transport:
                 smtp_breaker.trip(error=failure.error, claim_token=claim_token)
                 email_jobs.release([email], error=failure.error)
@@ -196,9 +275,9 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
                 smtp_breaker.close()
                 reached = True
             if failure is not None:
-                email_jobs.fail(email, error=failure.error, permanent=failure.permanent)
+                _failure_record(email, failure)
                 continue
-            email_jobs.complete(email, sent_at=timezone.now())
+            email_jobs.complete(email, sent_at=timezone.now(), **_sent_fields(email, message))
             sent += 1
     finally:
         connection.close()
@@ -210,10 +289,38 @@ def heartbeat_record(*, name: str) -> None:
 
 
 def outbox_retry(*, email_id: int) -> bool:
-    """Admin action: put a failed or cancelled row back in the queue, due now, with a fresh attempt count."""
+    """Admin action: put a failed or cancelled row back in the queue, due now, with a fresh attempt count. A render
+    spec is rendered again when sent (fresh links); a secret body was erased, so such a row is refused."""
+    if OutgoingEmail.objects.filter(pk=email_id, secret_body=True).exists():
+        return False
     return email_jobs.retry(pk=email_id)
 
 
+@transaction.atomic
 def outbox_cancel(*, email_id: int) -> bool:
     """Cancel a queued or failed row. A row being sent right now cannot be cancelled."""
-    return email_jobs.cancel(pk=email_id)
+    cancelled = email_jobs.cancel(pk=email_id)
+    _secret_body_erase(email_ids=[email_id])
+    return cancelled
+
+
+@transaction.atomic
+def outbox_cancel_related(
+    *, model: type[models.Model], ids: Collection[int], kinds: Collection[str] | None = None
+) -> list[tuple[int, str]]:
+    """Cancel the rows not sent yet (queued or failed) about these objects of `model` (of these kinds only, when
+    given): what they were for has ended, e.g. the customer opted out. Call it in the transaction of that change.
+    Returns (related id, kind) of each row cancelled. A row already being sent cannot be cancelled: its renderer
+    checks again whether it is still wanted right before it is sent."""
+    rows = OutgoingEmail.objects.filter(
+        related_type=ContentType.objects.get_for_model(model),
+        related_id__in=list(ids),
+        status__in=[Status.QUEUED, Status.FAILED],
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    return [
+        (related_id, kind)
+        for pk, related_id, kind in rows.values_list("pk", "related_id", "kind")
+        if email_jobs.cancel(pk=pk) and related_id is not None
+    ]

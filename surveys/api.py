@@ -69,6 +69,7 @@ class SurveyInvitationSerializer(serializers.ModelSerializer[SurveyInvitation]):
             "sent_at",
             "reminded_at",
             "expires_at",
+            "reopened_at",
             "created_at",
             "response",
         ]

@@ -27,10 +27,19 @@ CES_CHOICES = [
     (6, "Agree"),
     (7, "Strongly agree"),
 ]
-# The purpose of survey links (registered with common.tokens in SurveysConfig.ready).
+# The purposes of the links of a survey email (registered with common.tokens in SurveysConfig.ready): the survey
+# (→ the invitation, valid until it expires) and unsubscribing (→ the customer, valid unsubscribe_link_days(), so it
+# outlives the survey). One token of each per email.
 SURVEY_LINK_PURPOSE = "survey"
+SURVEY_UNSUBSCRIBE_PURPOSE = "survey_unsubscribe"
+UNSUBSCRIBE_LINK_MIN_DAYS = 60
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."
+
+
+def unsubscribe_link_days() -> int:
+    """How long a survey email's unsubscribe links work: SURVEY_UNSUBSCRIBE_LINK_DAYS, never under 60 days."""
+    return max(settings.SURVEY_UNSUBSCRIBE_LINK_DAYS, UNSUBSCRIBE_LINK_MIN_DAYS)
 
 
 def default_close_reasons() -> list[str]:
@@ -129,6 +138,12 @@ class SurveyInvitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The ticket was reopened after this survey was emailed: it takes no more answers (an answer "
+        "given before stays counted) and gets no reminder; its page says the request was reopened.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # A copy of the response while it counts (it exists and is not a link scanner's burst): its scores and whether it
     # has a comment, written only by surveys.services.answers.answer_copies_write. The feedback figures then read this
@@ -164,6 +179,7 @@ class SurveyInvitation(models.Model):
     def is_open_for_answers(self) -> bool:
         return (
             self.status in (self.Status.SENT, self.Status.ANSWERED)
+            and self.reopened_at is None
             and self.expires_at is not None
             and self.expires_at > timezone.now()
         )

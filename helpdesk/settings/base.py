@@ -184,6 +184,9 @@ DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
 
 # Absolute links in emails (survey, unsubscribe, conversation) start with this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Surveys: the unsubscribe links of a survey email work this many days from the email (at least 60, whatever the
+# survey's own expiry).
+SURVEY_UNSUBSCRIBE_LINK_DAYS = env.int("SURVEY_UNSUBSCRIBE_LINK_DAYS", default=90)
 # Surveys: several different scores within this many seconds are a link scanner, not a person.
 SURVEY_BURST_SECONDS = env.int("SURVEY_BURST_SECONDS", default=10)
 SURVEY_BURST_DISTINCT_SCORES = 3
@@ -223,6 +226,7 @@ OUTBOX_MAX_AGE_HOURS = {
     kind: env.int(f"OUTBOX_MAX_AGE_HOURS_{kind.upper()}", default=hours)
     for kind, hours in {
         "system": 24,
+        "password_reset": 2,  # a reset mail that comes hours late only confuses; the person asks again
         "survey": 72,
         "survey_reminder": 72,
         "reply_notification": 168,

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from outbox.models import OutgoingEmail
+from outbox.tests.sending import outbox_deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +38,23 @@ def outbox_backend(settings):
     settings.EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
 
 
-def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_password(client, agent, outbox_backend):
+def test_password_reset_queues_an_email_in_the_outbox_and_its_link_sets_a_new_password(
+    client, agent, outbox_backend, mailoutbox
+):
     # when the agent asks for a reset
     response = client.post(reverse("password_reset"), {"email": agent.email})
 
-    # then an email is queued in the outbox (nothing is sent from the request)
+    # then an email is queued in the outbox (nothing is sent from the request), without its link
     assert response.status_code == 302
     email = OutgoingEmail.objects.get(to_email=agent.email)
-    assert email.subject == "Reset your Helpdesk password"
-    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", email.body_text).group(1)
+    assert (email.kind, email.related, email.body_text, email.body_html) == ("password_reset", agent, "", "")
+    assert email.render_spec["user_id"] == agent.pk
 
-    # and its link lets them choose a new password
+    # and once the outbox sends it, its link lets them choose a new password
+    outbox_deliver()
+    [message] = mailoutbox
+    assert message.subject == "Reset your Helpdesk password"
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", message.body).group(1)
     form_url = client.get(link).url
     response = client.post(form_url, {"new_password1": "a-new-Passw0rd!", "new_password2": "a-new-Passw0rd!"})
     assert response.status_code == 302

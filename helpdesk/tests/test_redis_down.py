@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +25,7 @@ from knox.models import AuthToken
 
 from common import fail_open, ratelimit
 from common.tokens import token_mint
-from outbox.models import OutgoingEmail
-from outbox.services import heartbeat_record
+from outbox.services import email_jobs, heartbeat_record, outbox_send
 from surveys.models import SurveyInvitation, SurveyOptOut, SurveyPolicy, SurveyResponse
 from surveys.services import invitation_send
 from tickets.models import CONVERSATION_LINK_PURPOSE, CloseReason, Message, Ticket
@@ -109,7 +109,9 @@ def links(queue, agent):
     closed = ticket_create(queue=queue, customer=CustomerFactory(), subject="Done", body="Hi", by=None, assignee=agent)
     ticket_close(ticket_id=closed.pk, reason=CloseReason.SOLVED, by=agent)
     invitation_send(invitation_id=SurveyInvitation.objects.get(ticket=closed).pk)
-    survey_text = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.SURVEY).body_text
+    token, ids = email_jobs.claim_due()  # the survey email is sent: its links are made then
+    outbox_send(email_ids=ids, claim_token=token)
+    survey_text = next(message.body for message in mail.outbox if message.subject.startswith("How did we do?"))
     landing = re.search(r"https?://[^/\s]+(/s/[^/\s]+/)", survey_text).group(1)
     token = token_mint(purpose=CONVERSATION_LINK_PURPOSE, target=closed, expires_at=timezone.now() + timedelta(days=9))
     conversation = reverse("support:conversation", args=[token])

@@ -7,16 +7,20 @@ from django.db import transaction
 from tickets.models import Customer
 
 from ..models import SurveyInvitation, SurveyOptOut
+from .sending import invitation_emails_withdraw
+
+Status = SurveyInvitation.Status
+OPTED_OUT = {"status": Status.SUPPRESSED, "suppression_reason": SurveyInvitation.SuppressionReason.OPTED_OUT}
 
 
 @transaction.atomic
 def customer_opt_out(*, customer_id: int) -> SurveyOptOut:
-    """Stop surveys to this customer: scheduled invitations are suppressed, later closes are suppressed too.
-    Opting out twice keeps the first date."""
+    """Stop surveys to this customer: scheduled invitations are suppressed, and so are those whose survey email still
+    waits in the outbox (cancelled there, with any queued reminder); later closes are suppressed too. Opting out twice
+    keeps the first date."""
     customer = Customer.objects.select_for_update().get(pk=customer_id)
-    opt_out, created = SurveyOptOut.objects.get_or_create(customer=customer)
-    if created:
-        SurveyInvitation.objects.filter(customer=customer, status=SurveyInvitation.Status.SCHEDULED).update(
-            status=SurveyInvitation.Status.SUPPRESSED, suppression_reason=SurveyInvitation.SuppressionReason.OPTED_OUT
-        )
+    opt_out, _ = SurveyOptOut.objects.get_or_create(customer=customer)
+    SurveyInvitation.objects.filter(customer=customer, status=Status.SCHEDULED).update(**OPTED_OUT)
+    emailed = SurveyInvitation.objects.filter(customer=customer, status__in=(Status.SENT, Status.ANSWERED))
+    invitation_emails_withdraw(invitation_ids=list(emailed.values_list("pk", flat=True)), never_emailed=OPTED_OUT)
     return opt_out

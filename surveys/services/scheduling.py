@@ -1,5 +1,5 @@
 """The close and reopen hooks (tickets.signals, inside the ticket's transaction): schedule one invitation per close
-round, or record why none is sent; cancel one not yet emailed when the ticket is reopened."""
+round, or record why none is sent; withdraw the round's survey when the ticket is reopened."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tickets.models import Customer, Ticket
 
 from ..models import EMAILED_STATUSES, SurveyInvitation, SurveyOptOut, SurveyPolicy
 from .policies import survey_policy_get_or_create
+from .sending import invitation_emails_withdraw
 
 Reason = SurveyInvitation.SuppressionReason
 
@@ -62,7 +63,17 @@ def invitation_schedule_for_close(*, ticket: Ticket) -> SurveyInvitation:
 
 
 def invitation_cancel_unsent(*, ticket: Ticket) -> int:
-    """Reopen hook: an invitation not yet emailed is cancelled (a reopened ticket is not done)."""
-    return SurveyInvitation.objects.filter(ticket=ticket, status=SurveyInvitation.Status.SCHEDULED).update(
-        status=SurveyInvitation.Status.CANCELLED
+    """Reopen hook: a reopened ticket is not done, so its survey is withdrawn. An invitation not emailed yet —
+    scheduled, or its email still waiting in the outbox — is cancelled (that email too: it never counts as sent).
+    One already emailed is closed for answers (`reopened_at`): its page says the request was reopened, it records
+    nothing more and gets no reminder; a queued reminder is cancelled. Returns how many invitations it withdrew."""
+    Status = SurveyInvitation.Status
+    scheduled = SurveyInvitation.objects.filter(ticket=ticket, status=Status.SCHEDULED).update(status=Status.CANCELLED)
+    emailed = set(
+        SurveyInvitation.objects.filter(
+            ticket=ticket, status__in=(Status.SENT, Status.ANSWERED), reopened_at__isnull=True
+        ).values_list("pk", flat=True)
     )
+    never = invitation_emails_withdraw(invitation_ids=emailed, never_emailed={"status": Status.CANCELLED})
+    SurveyInvitation.objects.filter(pk__in=emailed - never).update(reopened_at=timezone.now())
+    return scheduled + len(emailed)

@@ -1,22 +1,20 @@
-"""Survey emails: due invitations become outbox rows (beat), each with its own link token; one reminder where the
-policy asks for one; unanswered invitations expire. Surveys schedule, the outbox sends."""
+"""Survey emails: due invitations become outbox rows (beat); one reminder where the policy asks for one; unanswered
+invitations expire. Surveys schedule, the outbox sends. A row holds only the invitation's id (a render spec): the
+email and its link tokens are made when the outbox sends it (surveys.emails), so no stored row holds a link."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from common.links import absolute_url
-from common.models import AccessToken
-from common.tokens import token_build
 from outbox.models import OutgoingEmail
-from outbox.services import email_build, email_enqueue_many
+from outbox.services import email_enqueue_many, email_spec_build, outbox_cancel_related
 
-from ..models import CSAT_CHOICES, SURVEY_LINK_PURPOSE, SurveyInvitation, SurveyPolicy
+from ..models import SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
 
 Status = SurveyInvitation.Status
@@ -28,40 +26,26 @@ def _opted_out(invitation: SurveyInvitation) -> bool:
     return hasattr(invitation.customer, "survey_opt_out")
 
 
-def _email_build(
-    *, invitation: SurveyInvitation, policy: SurveyPolicy, kind: OutgoingEmail.Kind
-) -> tuple[AccessToken, OutgoingEmail]:
-    """This email's own token and the survey email, both unsaved (the caller saves them in its transaction)."""
-    assert invitation.expires_at is not None  # noqa: S101 - set before any email is queued
-    raw, token = token_build(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
-    ticket, queue = invitation.ticket, invitation.queue
-    landing = absolute_url(reverse("surveys:landing", args=[raw]))
-    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[raw]))
-    agent = invitation.agent
-    context = {
-        "invitation": invitation,
-        "ticket": ticket,
-        "customer_first_name": invitation.customer.first_name,
-        "agent_first_name": (agent.first_name or agent.get_username()) if agent else "",
-        "queue": queue,
-        "policy": policy,
-        "reminder": kind == OutgoingEmail.Kind.SURVEY_REMINDER,
-        "landing_url": landing,
-        "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
-        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[raw])),
-        "expires_at": invitation.expires_at,
-    }
-    email = email_build(
-        kind=kind,
-        to=invitation.customer.email,
-        from_email=f"{queue.name} <{queue.reply_from_email}>",
-        subject=render_to_string("surveys/email/subject.txt", context).strip(),
-        text=render_to_string("surveys/email/invitation.txt", context),
-        html=render_to_string("surveys/email/invitation.html", context),
-        headers={"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        related=invitation,
+def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> OutgoingEmail:
+    """The survey email's outbox row, unsaved (the caller saves it in its transaction): the invitation's id only."""
+    return email_spec_build(
+        kind=kind, to=invitation.customer.email, spec={"invitation_id": invitation.pk}, related=invitation
     )
-    return token, email
+
+
+def invitation_emails_withdraw(*, invitation_ids: Collection[int], never_emailed: dict[str, Any]) -> set[int]:
+    """Cancel the survey emails and reminders of these invitations still waiting in the outbox (queued, or failed
+    and retriable). An invitation whose survey email was among them was never emailed: it is updated with
+    `never_emailed` (its new status), sent_at and expires_at cleared. Returns the ids of those. Call it in the
+    transaction of the change that withdraws them (an opt-out, a reopen)."""
+    cancelled = outbox_cancel_related(
+        model=SurveyInvitation,
+        ids=invitation_ids,
+        kinds=[OutgoingEmail.Kind.SURVEY, OutgoingEmail.Kind.SURVEY_REMINDER],
+    )
+    never = {pk for pk, kind in cancelled if kind == OutgoingEmail.Kind.SURVEY}
+    SurveyInvitation.objects.filter(pk__in=never).update(sent_at=None, expires_at=None, **never_emailed)
+    return never
 
 
 def _invitations_locked(invitation_ids: list[int]) -> list[SurveyInvitation]:
@@ -79,7 +63,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due."""
     policies: dict[int, SurveyPolicy] = {}
     opted_out: list[int] = []
-    due: list[tuple[SurveyInvitation, SurveyPolicy]] = []
+    due: list[SurveyInvitation] = []
     for invitation in _invitations_locked(invitation_ids):
         if invitation.status != Status.SCHEDULED or invitation.send_after > now:
             continue
@@ -88,20 +72,17 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
             continue
         if invitation.queue_id not in policies:
             policies[invitation.queue_id] = survey_policy_get_or_create(queue_id=invitation.queue_id)
-        policy = policies[invitation.queue_id]
         invitation.status, invitation.sent_at = Status.SENT, now
-        invitation.expires_at = now + timedelta(days=policy.expiry_days)
-        due.append((invitation, policy))
+        invitation.expires_at = now + timedelta(days=policies[invitation.queue_id].expiry_days)
+        due.append(invitation)
     SurveyInvitation.objects.filter(pk__in=opted_out).update(
         status=Status.SUPPRESSED, suppression_reason=SurveyInvitation.SuppressionReason.OPTED_OUT
     )
-    for expires_at in {invitation.expires_at for invitation, _ in due}:  # one UPDATE per policy expiry
-        SurveyInvitation.objects.filter(pk__in=[i.pk for i, _ in due if i.expires_at == expires_at]).update(
+    for expires_at in {invitation.expires_at for invitation in due}:  # one UPDATE per policy expiry
+        SurveyInvitation.objects.filter(pk__in=[i.pk for i in due if i.expires_at == expires_at]).update(
             status=Status.SENT, sent_at=now, expires_at=expires_at
         )
-    built = [_email_build(invitation=i, policy=p, kind=OutgoingEmail.Kind.SURVEY) for i, p in due]
-    AccessToken.objects.bulk_create([token for token, _ in built])
-    email_enqueue_many([email for _, email in built])
+    email_enqueue_many([_email_spec(invitation=i, kind=OutgoingEmail.Kind.SURVEY) for i in due])
     return len(due)
 
 
@@ -128,11 +109,12 @@ def invitations_expire(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
-    """One reminder, with its own token, for an unanswered invitation whose policy asks for one."""
+    """One reminder (its own tokens, minted when it is sent) for an unanswered invitation whose policy asks for one."""
     (invitation,) = _invitations_locked([invitation_id])
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     if (
         invitation.status != Status.SENT
+        or invitation.reopened_at is not None
         or invitation.reminded_at is not None
         or _opted_out(invitation)
         or policy.reminder_after_days is None
@@ -142,9 +124,7 @@ def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
         return False
     invitation.reminded_at = now
     invitation.save(update_fields=["reminded_at"])
-    token, email = _email_build(invitation=invitation, policy=policy, kind=OutgoingEmail.Kind.SURVEY_REMINDER)
-    token.save(force_insert=True)
-    email_enqueue_many([email])
+    email_enqueue_many([_email_spec(invitation=invitation, kind=OutgoingEmail.Kind.SURVEY_REMINDER)])
     return True
 
 
@@ -155,6 +135,7 @@ def invitations_remind_due(*, now: datetime | None = None) -> int:
     for policy in SurveyPolicy.objects.filter(reminder_after_days__isnull=False):
         candidates = SurveyInvitation.objects.filter(
             status=Status.SENT,
+            reopened_at__isnull=True,
             reminded_at__isnull=True,
             sent_at__lte=now - timedelta(days=policy.reminder_after_days or 0),
             expires_at__gt=now,

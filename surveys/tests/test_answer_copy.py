@@ -142,7 +142,8 @@ def test_the_migration_backfills_the_copy_from_the_responses(queue, agent):
 
 
 def test_an_older_rounds_answer_leaves_the_tickets_later_rating(invitation, agent):
-    # given round 1 emailed, the ticket reopened and closed again, and round 2 emailed and answered 5
+    # given round 1 answered 1 before the ticket was reopened, closed again, and round 2 emailed and answered 5
+    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=1)
     ticket_id = invitation.ticket_id
     tickets.ticket_reopen(ticket_id=ticket_id, by=agent)
     tickets.ticket_close(ticket_id=ticket_id, reason=CloseReason.SOLVED, by=agent)
@@ -150,8 +151,10 @@ def test_an_older_rounds_answer_leaves_the_tickets_later_rating(invitation, agen
     assert surveys.invitation_send(invitation_id=round_2.pk)
     surveys.response_submit(invitation_id=round_2.pk, via=PERSON, csat=5)
 
-    # when the customer answers round 1's older email with a 1
-    surveys.response_submit(invitation_id=invitation.pk, via=PERSON, csat=1)
+    # when round 1's copies are written again (a reopened round takes no new answer: this is the writer's own rule)
+    round_1_response = SurveyResponse.objects.get(invitation=invitation)
+    policy = SurveyPolicy.objects.get(queue=None)
+    surveys.answer_copies_write(invitation=invitation, response=round_1_response, policy=policy)
 
     # then the ticket's rating stays round 2's, and round 1's own copy holds its answer
     rating = TicketRating.objects.get(ticket_id=ticket_id)

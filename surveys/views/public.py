@@ -12,21 +12,29 @@ from common.ratelimit import public_rate_limit
 from common.tokens import token_resolve
 
 from ..forms import SurveyAnswerForm
-from ..models import SURVEY_LINK_PURPOSE, SurveyInvitation, SurveyResponse
+from ..models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyInvitation, SurveyResponse
 from ..services import customer_opt_out, response_submit
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
-    """The invitation of a valid token, still open for answers; None for unknown, tampered or expired alike."""
+    """The invitation of a valid token; None for unknown, tampered or expired alike."""
     pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None
-    invitation = SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
-    return invitation if invitation is not None and invitation.is_open_for_answers else None
+    return SurveyInvitation.objects.select_related("ticket", "queue", "agent").filter(pk=pk).first()
 
 
 def link_invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/link_invalid.html", status=404)
+
+
+def _closed(request: HttpRequest, invitation: SurveyInvitation | None) -> HttpResponse:
+    """The page shown instead of a survey that takes no answers: the ticket was reopened after the email (410, said
+    so), or the link is not valid (404)."""
+    if invitation is not None and invitation.reopened_at is not None:
+        context = {"invitation": invitation, "ticket": invitation.ticket}
+        return render(request, "surveys/reopened.html", context, status=410)
+    return link_invalid(request)
 
 
 def _current_answer(invitation: SurveyInvitation) -> SurveyResponse | None:
@@ -42,8 +50,8 @@ def _preselected_csat(request: HttpRequest) -> int | None:
 @require_http_methods(["GET", "POST"])
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
-    if invitation is None:
-        return link_invalid(request)
+    if invitation is None or not invitation.is_open_for_answers:
+        return _closed(request, invitation)
     answer = _current_answer(invitation)
     if request.method == "POST":
         form = SurveyAnswerForm(request.POST)
@@ -81,8 +89,8 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
-    if invitation is None:
-        return link_invalid(request)
+    if invitation is None or not invitation.is_open_for_answers:
+        return _closed(request, invitation)
     answer = _current_answer(invitation)
     initial = {"csat": answer.csat, "ces": answer.ces, "comment": answer.comment} if answer else {}
     context = _context(invitation, SurveyAnswerForm(initial=initial), answer)
@@ -95,7 +103,11 @@ def _context(invitation: SurveyInvitation, form: SurveyAnswerForm, answer: Surve
 
 
 def _unsubscribe_target(token: str) -> int | None:
-    """The customer a survey token belongs to (unsubscribing works even after the survey was answered)."""
+    """The customer to opt out: a survey email's unsubscribe token (valid long after the survey expired), or a
+    survey token (the survey page's own link, and the emails sent before unsubscribe tokens), even once answered."""
+    customer_id = token_resolve(raw=token, purpose=SURVEY_UNSUBSCRIBE_PURPOSE)
+    if customer_id is not None:
+        return customer_id
     pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
     if pk is None:
         return None

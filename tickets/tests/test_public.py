@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.models import AccessToken
 from common.tokens import token_build, token_mint, token_resolve
 from outbox.models import OutgoingEmail
+from outbox.tests.sending import outbox_deliver
 from tickets import services
 from tickets.models import CONVERSATION_LINK_PURPOSE, CloseReason, Customer, Message, Status, Ticket, TicketEvent
 from tickets.notifications import CONVERSATION_LINK_DAYS
@@ -31,10 +32,10 @@ def _fresh_rate_limits():
     cache.clear()
 
 
-def link_in(email: OutgoingEmail) -> str:
-    """The conversation link of an email, as a path."""
-    match = re.search(r"https?://[^/\s]+(/support/c/[^/\s]+/)", email.body_text)
-    assert match, email.body_text
+def link_in(message) -> str:
+    """The conversation link of a sent email, as a path."""
+    match = re.search(r"https?://[^/\s]+(/support/c/[^/\s]+/)", message.body)
+    assert match, message.body
     return match.group(1)
 
 
@@ -69,7 +70,7 @@ def test_request_form_offers_every_queue_without_login(client):
     assert 'for="id_email"' in page.text
 
 
-def test_submitting_a_request_creates_the_ticket_and_queues_a_confirmation(client, queue):
+def test_submitting_a_request_creates_the_ticket_and_queues_a_confirmation(client, queue, mailoutbox):
     response = client.post(
         NEW,
         {"name": "Ada Lovelace", "email": "ada@example.org", "queue": queue.pk, "subject": "Help", "message": "Hi!"},
@@ -80,12 +81,17 @@ def test_submitting_a_request_creates_the_ticket_and_queues_a_confirmation(clien
     assert (ticket.subject, ticket.queue, ticket.customer.name) == ("Help", queue, "Ada Lovelace")
     assert ticket.events.get(kind=TicketEvent.Kind.CREATED).actor is None
     email = OutgoingEmail.objects.get()
-    assert email.kind == OutgoingEmail.Kind.CONFIRMATION
-    assert email.to_email == "ada@example.org"
-    assert email.from_email == f"{queue.name} <{queue.reply_from_email}>"
-    assert email.subject == f"[{ticket.reference}] Help"
-    assert ticket.reference in email.body_text and ticket.reference in email.body_html
-    page = client.get(link_in(email))
+    assert (email.kind, email.to_email, email.render_spec) == (
+        "confirmation",
+        "ada@example.org",
+        {"ticket_id": ticket.pk},
+    )
+    assert outbox_deliver() == 1
+    [message] = mailoutbox
+    assert message.from_email == f"{queue.name} <{queue.reply_from_email}>"
+    assert message.subject == f"[{ticket.reference}] Help"
+    assert ticket.reference in message.body and ticket.reference in message.alternatives[0].content
+    page = client.get(link_in(message))
     assert page.status_code == 200 and "Hi!" in page.text
     assert "we received your request" in client.get(response["Location"]).text.lower()
 
@@ -212,32 +218,44 @@ def test_conversation_escapes_user_content(client, queue, agent):
 # --- reply notifications -------------------------------------------------------------------------------------------
 
 
-def test_a_public_reply_queues_one_notification_with_a_working_link(client, queue, agent):
+def test_a_public_reply_queues_one_notification_with_a_working_link(client, queue, agent, mailoutbox):
     ticket = make_ticket(queue, subject="Router down")
 
     reply = services.message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body="Reboot it", by=agent)
 
+    # queued with the reply: what it is, not yet its content or its link
     email = OutgoingEmail.objects.get()
-    assert email.kind == OutgoingEmail.Kind.REPLY_NOTIFICATION
-    assert email.to_email == ticket.customer.email
-    assert email.from_email == f"{queue.name} <{queue.reply_from_email}>"
-    assert email.subject == f"[{ticket.reference}] Router down"
-    assert "Reboot it" in email.body_text and "Reboot it" in email.body_html
-    assert email.related == reply
-    token = link_in(email).split("/")[-2]
+    assert (email.kind, email.to_email, email.related) == (
+        OutgoingEmail.Kind.REPLY_NOTIFICATION,
+        ticket.customer.email,
+        reply,
+    )
+    assert (email.render_spec, email.body_text, email.body_html) == ({"message_id": reply.pk}, "", "")
+    assert not AccessToken.objects.exists()
+
+    # rendered with its link when the outbox sends it
+    assert outbox_deliver() == 1
+    [message] = mailoutbox
+    assert message.from_email == f"{queue.name} <{queue.reply_from_email}>"
+    assert message.subject == f"[{ticket.reference}] Router down"
+    assert "Reboot it" in message.body and "Reboot it" in message.alternatives[0].content
+    token = link_in(message).split("/")[-2]
     assert token_resolve(raw=token, purpose=CONVERSATION_LINK_PURPOSE) == ticket.pk
     access = AccessToken.objects.get()
     assert access.expires_at - timezone.now() > timedelta(days=CONVERSATION_LINK_DAYS - 1)
-    assert client.get(link_in(email)).status_code == 200
+    assert client.get(link_in(message)).status_code == 200
+    email.refresh_from_db()
+    assert (email.subject, email.from_email, email.body_text) == (message.subject, message.from_email, "")
 
 
-def test_each_reply_email_gets_its_own_token(queue, agent):
+def test_each_reply_email_gets_its_own_token(queue, agent, mailoutbox):
     ticket = make_ticket(queue)
 
     for body in ("one", "two"):
         services.message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body=body, by=agent)
+    outbox_deliver()
 
-    links = {link_in(email) for email in OutgoingEmail.objects.all()}
+    links = {link_in(message) for message in mailoutbox}
     assert len(links) == 2
     assert AccessToken.objects.count() == 2
 
@@ -255,11 +273,12 @@ def test_notes_customer_messages_and_refused_replies_send_nothing(queue, agent):
     assert not AccessToken.objects.exists()
 
 
-def test_reply_email_html_escapes_the_body(queue, agent):
+def test_reply_email_html_escapes_the_body(queue, agent, mailoutbox):
     ticket = make_ticket(queue, subject=XSS)
 
     services.message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body=XSS, by=agent)
+    outbox_deliver()
 
-    email = OutgoingEmail.objects.get()
-    assert XSS not in email.body_html
-    assert XSS in email.body_text  # plain text is not HTML
+    [message] = mailoutbox
+    assert XSS not in message.alternatives[0].content
+    assert XSS in message.body  # plain text is not HTML

@@ -324,9 +324,11 @@ class Command(BaseCommand):
         invitation_ids = SurveyInvitation.objects.filter(queue=queue).values("pk")
         invitation_type = ContentType.objects.get_for_model(SurveyInvitation)
         AccessToken.objects.filter(target_type=invitation_type, target_id__in=invitation_ids).delete()
+        customer_ids = list(Ticket.objects.filter(queue=queue).values_list("customer_id", flat=True))
+        customer_type = ContentType.objects.get_for_model(Customer)  # the emails' unsubscribe tokens
+        AccessToken.objects.filter(target_type=customer_type, target_id__in=customer_ids).delete()
         self._bench_emails(queue).delete()
         SurveyInvitation.objects.filter(queue=queue).delete()
-        customer_ids = list(Ticket.objects.filter(queue=queue).values_list("customer_id", flat=True))
         Ticket.objects.filter(queue=queue).delete()
         Customer.objects.filter(pk__in=customer_ids).delete()
         queue.delete()  # and its survey policy

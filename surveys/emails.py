@@ -1,0 +1,89 @@
+"""Survey emails, rendered when the outbox sends them (the renderers of the kinds `survey` and `survey_reminder`,
+registered in SurveysConfig.ready). The outbox row holds only the invitation's id; the links and their tokens are
+made here, right before the email is sent, so only the tokens' hashes are ever stored: one survey token (valid until
+the survey expires) and one unsubscribe token (the page and RFC 8058's one-click POST, valid unsubscribe_link_days()
+from the email, so a customer can opt out long after the survey closed). An invitation that should no longer be
+emailed (answered, cancelled, expired, its customer opted out) gets no email: EmailNotWanted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from common.links import absolute_url
+from common.tokens import token_mint
+from outbox.addresses import mailbox_format
+from outbox.renderers import EmailNotWanted, RenderedEmail
+
+from .models import (
+    CSAT_CHOICES,
+    SURVEY_LINK_PURPOSE,
+    SURVEY_UNSUBSCRIBE_PURPOSE,
+    SurveyInvitation,
+    unsubscribe_link_days,
+)
+from .services.policies import survey_policy_get_or_create
+
+
+def _invitation(invitation_id: int) -> SurveyInvitation:
+    """The invitation, if it is still to be emailed."""
+    invitation = SurveyInvitation.objects.select_related("ticket", "customer__survey_opt_out", "agent", "queue").get(
+        pk=invitation_id
+    )
+    if invitation.status != SurveyInvitation.Status.SENT:
+        raise EmailNotWanted(f"the survey is {invitation.get_status_display().lower()}")
+    if invitation.reopened_at is not None:
+        raise EmailNotWanted("the ticket was reopened")
+    if hasattr(invitation.customer, "survey_opt_out"):
+        raise EmailNotWanted("the customer opted out of surveys")
+    if invitation.expires_at is None or invitation.expires_at <= timezone.now():
+        raise EmailNotWanted("the survey expired")
+    return invitation
+
+
+def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
+    invitation = _invitation(spec["invitation_id"])
+    assert invitation.expires_at is not None  # noqa: S101 - checked by _invitation
+    policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
+    raw = token_mint(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
+    unsubscribe = token_mint(
+        purpose=SURVEY_UNSUBSCRIBE_PURPOSE,
+        target=invitation.customer,
+        expires_at=timezone.now() + timedelta(days=unsubscribe_link_days()),
+    )
+    landing = absolute_url(reverse("surveys:landing", args=[raw]))
+    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[unsubscribe]))
+    ticket, queue, agent = invitation.ticket, invitation.queue, invitation.agent
+    context = {
+        "invitation": invitation,
+        "ticket": ticket,
+        "customer_first_name": invitation.customer.first_name,
+        "agent_first_name": (agent.first_name or agent.get_username()) if agent else "",
+        "queue": queue,
+        "policy": policy,
+        "reminder": reminder,
+        "landing_url": landing,
+        "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
+        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[unsubscribe])),
+        "expires_at": invitation.expires_at,
+    }
+    return RenderedEmail(
+        to=invitation.customer.email,
+        from_email=mailbox_format(name=queue.name, address=queue.reply_from_email),
+        subject=render_to_string("surveys/email/subject.txt", context).strip(),
+        text=render_to_string("surveys/email/invitation.txt", context),
+        html=render_to_string("surveys/email/invitation.html", context),
+        headers={"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+
+
+def survey_email_render(spec: dict[str, Any]) -> RenderedEmail:
+    return _render(spec, reminder=False)
+
+
+def survey_reminder_render(spec: dict[str, Any]) -> RenderedEmail:
+    return _render(spec, reminder=True)
