@@ -1,0 +1,64 @@
+"""`make run`'s processes stop as honcho stops them: on Ctrl-C it sends SIGTERM to each process group and SIGKILLs
+what is left 5 s later. The worker of the Procfile, on the filesystem broker of `make run`, must be gone by then
+(a warm shutdown: it finishes what it runs), or its running task dies with it."""
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+HONCHO_KILL_AFTER = 5.0
+
+
+def procfile_command(name: str) -> list[str]:
+    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return shlex.split(line.split(":", 1)[1])
+    raise AssertionError(f"no {name} in the Procfile")
+
+
+def test_the_procfile_worker_stops_within_honchos_grace_period(tmp_path):
+    # given the Procfile's worker on the filesystem broker (no REDIS_URL), on a queue of its own, ready
+    command = procfile_command("worker")
+    assert command[0] == "celery"
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env |= {"DJANGO_SETTINGS_MODULE": "helpdesk.settings.dev", "CELERY_QUEUE": f"run-mode-{uuid.uuid4().hex[:8]}"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and the Procfile's arguments
+        [sys.executable, "-m", *command],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a process group of its own, as honcho gives each process
+    )
+    log: list[str] = []
+    assert process.stdout is not None
+    threading.Thread(target=lambda: log.extend(iter(process.stdout.readline, "")), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in "".join(log):
+            assert process.poll() is None and time.monotonic() < deadline, "".join(log)
+            time.sleep(0.1)
+
+        # when honcho stops it: SIGTERM to its process group
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=HONCHO_KILL_AFTER * 3)
+        took = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    # then it is gone before honcho's SIGKILL would come, by a warm shutdown
+    assert took < HONCHO_KILL_AFTER, f"took {took:.1f} s:\n{''.join(log)[-2000:]}"
+    assert process.returncode == 0, "".join(log)[-2000:]
