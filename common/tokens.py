@@ -28,10 +28,6 @@ def token_purpose_register(*, purpose: str, model: type[models.Model]) -> None:
         raise ValueError(f"Token purpose {purpose!r} is already registered for {registered.__name__}.")
 
 
-def token_purposes() -> dict[str, type[models.Model]]:
-    return dict(_PURPOSES)
-
-
 def _model_of(purpose: str) -> type[models.Model]:
     try:
         return _PURPOSES[purpose]
