@@ -26,5 +26,6 @@ urlpatterns = [
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     # surveys only when installed: without it the site is a plain ticket desk (tickets never links to surveys)
     *([path("", include("surveys.urls"))] if apps.is_installed("surveys") else []),
+    *([path("", include("inbound.urls"))] if apps.is_installed("inbound") else []),
     path("", include("tickets.urls")),
 ]

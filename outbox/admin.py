@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from .models import Heartbeat, OutgoingEmail
+from .models import Heartbeat, OutgoingEmail, Suppression
 from .services import outbox_cancel, outbox_retry
 
 ROW_FIELDS = (
@@ -107,4 +107,16 @@ class HeartbeatAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """Addresses that bounce: no email goes to them. Delete a row to clear it (e.g. the mailbox was fixed)."""
+
+    list_display = ("email", "reason", "created_at")
+    search_fields = ("email",)
+    readonly_fields = ("email", "reason", "bounced_message_id", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.leased_jobs import LeasedJob, job_indexes
@@ -86,3 +87,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Suppression(models.Model):
+    """An address that bounces: a failed delivery status notification (5.x.x) citing one of our emails named it.
+    No email of any kind goes to it (the send step cancels them) until an admin deletes the row."""
+
+    email = models.EmailField()
+    reason = models.CharField(max_length=300, help_text="The bounce's status and diagnostic.")
+    bounced_message_id = models.CharField(max_length=255, blank=True, help_text="Our email that bounced.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_suppression_email_ci")]
+
+    def __str__(self) -> str:
+        return self.email

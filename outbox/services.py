@@ -26,7 +26,7 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
@@ -36,13 +36,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
-from .models import Heartbeat, OutgoingEmail
+from .models import Heartbeat, OutgoingEmail, Suppression
 from .renderers import EmailNotWanted, email_render
 
 Status = OutgoingEmail.Status
@@ -241,6 +242,15 @@ def outbox_claim_due(*, now: datetime | None = None) -> tuple[str, list[int]]:
     return email_jobs.claim_through(smtp_breaker, now=now)
 
 
+def _suppressed(addresses: Iterable[str]) -> set[str]:
+    """Which of these addresses (lower-cased) are on the suppression list: one query for a batch."""
+    wanted = {address.lower() for address in addresses}
+    if not wanted:
+        return set()
+    found = Suppression.objects.annotate(lower=Lower("email")).filter(lower__in=wanted)
+    return set(found.values_list("lower", flat=True))
+
+
 def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
     """Send the claimed rows over one SMTP connection, each marked sent (or its failure recorded) right after its
     SMTP transaction. Transport trouble puts the row and the rest of the batch back in the queue, attempts not spent,
@@ -250,12 +260,17 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
     if emails and smtp_breaker.blocks(claim_token=claim_token):
         email_jobs.release(emails)
         return 0
+    bouncing = _suppressed(email.to_email for email in emails)
     connection = get_connection(backend=settings.OUTBOX_DELIVERY_BACKEND, fail_silently=False)
     sent, reached = 0, False
     try:
         for index, email in enumerate(emails):
             if not email_jobs.still_ours(email):
                 continue  # our lease ran out and the sweep claimed the row again
+            if email.to_email.lower() in bouncing:
+                email_jobs.abandon(email, reason=f"Not sent: {email.to_email} bounces (outbox suppression list)")
+                _secret_body_erase(email_ids=[email.pk])
+                continue
             try:
                 message = build_message(email, connection)  # a render spec mints its links now
             except EmailNotWanted as reason:  # e.g. the survey was cancelled or the customer opted out meanwhile
@@ -282,6 +297,19 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
     finally:
         connection.close()
     return sent
+
+
+def suppression_add(*, email: str, reason: str, bounced_message_id: str = "") -> bool:
+    """Stop all mail to an address that bounced (a failed DSN citing one of our emails). Returns whether it is new."""
+    with transaction.atomic():
+        if Suppression.objects.filter(email__iexact=email).exists():
+            return False
+        try:
+            with transaction.atomic():
+                Suppression.objects.create(email=email, reason=reason[:300], bounced_message_id=bounced_message_id)
+        except IntegrityError:  # the same bounce handled twice at once
+            return False
+    return True
 
 
 def heartbeat_record(*, name: str) -> None:

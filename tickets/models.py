@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -91,6 +92,17 @@ class Queue(models.Model):
     )
     pending_autoclose_days = models.PositiveIntegerField(
         default=7, help_text="Close tickets left pending this many days (reason: no response). 0 turns it off."
+    )
+    reopen_window_days = models.PositiveIntegerField(
+        default=30,
+        help_text="A customer's email on a ticket closed less than this many days ago reopens it; a later one starts "
+        "a new ticket linked to the closed one.",
+    )
+    attachment_max_mb = models.PositiveIntegerField(
+        default=10, help_text="Emailed attachments larger than this (MB, each) are not kept; the message says so."
+    )
+    attachment_max_count = models.PositiveIntegerField(
+        default=10, help_text="At most this many attachments are kept from one email; the message names the rest."
     )
     members = models.ManyToManyField(  # type: ignore[var-annotated]
         settings.AUTH_USER_MODEL, through="QueueMembership", related_name="helpdesk_queues"
@@ -200,6 +212,14 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     public_reply_count = models.PositiveIntegerField(default=0)
+    follows = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        help_text="The closed ticket this one continues (the customer wrote after its reopen window).",
+    )
 
     # Metrics, computed from the ticket events on close (and reopen) by tickets.metrics; null until known.
     first_reply_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -273,6 +293,11 @@ def parse_reference(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+
+
 class Message(models.Model):
     class Kind(models.TextChoices):
         PUBLIC_REPLY = "public_reply", "Public reply"
@@ -285,8 +310,14 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     author_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    body = models.TextField()
+    body = models.TextField(help_text="For an email, the new text only: quoted history and signature stripped.")
     created_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    email_message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID of the email it came in.")
+    full_body = models.TextField(blank=True, help_text="An email's whole text, quoted history included.")
+    reply_to_purpose = models.CharField(
+        max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. 'survey'), when known."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -312,6 +343,60 @@ class Message(models.Model):
         if self.author_customer_id:
             return str(self.author_customer)
         return display_name(self.author_user)
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a random name: the customer's file name is shown, never used as a path."""
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file that came with a customer's email; served only to users who can see its ticket (tickets.views)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketCC(models.Model):
+    """An address an agent copied on the ticket: its emails are trusted as replies like the customer's own."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs")
+    email = models.EmailField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "email"]
+        verbose_name = "ticket CC"
+        constraints = [models.UniqueConstraint("ticket", Lower("email"), name="unique_ticket_cc_ci")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class TicketMailRef(models.Model):
+    """The Message-ID of an email we sent about a ticket (random, so a reply naming it comes from a recipient), and
+    the email's purpose: a reply to a survey email is kept with the ticket without reopening it."""
+
+    message_id = models.CharField(max_length=255, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="mail_refs")
+    purpose = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at"], name="mailref_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.message_id}"
 
 
 class TicketEvent(models.Model):

@@ -7,7 +7,7 @@ stored), valid CONVERSATION_LINK_DAYS. A retry renders again with a new token; n
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from outbox.models import OutgoingEmail
 from outbox.renderers import EmailNotWanted, RenderedEmail
 from outbox.services import email_spec_enqueue
 
+from .mailthread import mail_ref_record, thread_headers
 from .models import CONVERSATION_LINK_PURPOSE, Message, Ticket
 
 CONVERSATION_LINK_DAYS = 90
@@ -37,7 +38,14 @@ def email_subject(*, ticket: Ticket) -> str:
     return f"[{ticket.reference}] {ticket.subject}"
 
 
-def _email(ticket: Ticket, *, template: str, context: dict[str, Any]) -> RenderedEmail:
+def _email(
+    ticket: Ticket,
+    *,
+    template: str,
+    context: dict[str, Any],
+    written_at: datetime,
+    headers: dict[str, str] | None = None,
+) -> RenderedEmail:
     if ticket.customer.erased_at is not None:  # erased after the email was queued: their address is a placeholder
         raise EmailNotWanted("the customer's personal data was erased")
     context = {
@@ -53,6 +61,7 @@ def _email(ticket: Ticket, *, template: str, context: dict[str, Any]) -> Rendere
         subject=email_subject(ticket=ticket),
         text=render_to_string(f"tickets/email/{template}.txt", context),
         html=render_to_string(f"tickets/email/{template}.html", context),
+        headers={**thread_headers(ticket=ticket, written_at=written_at), **(headers or {})},
     )
 
 
@@ -61,12 +70,14 @@ def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
     customer whose personal data was erased: their address is a placeholder)."""
     if message.ticket.customer.erased_at is not None:
         return None
-    return email_spec_enqueue(
+    email = email_spec_enqueue(
         kind=OutgoingEmail.Kind.REPLY_NOTIFICATION,
         to=message.ticket.customer.email,
         spec={"message_id": message.pk},
         related=message,
     )
+    mail_ref_record(email=email, ticket_id=message.ticket_id, purpose="reply")
+    return email
 
 
 def reply_notification_render(spec: dict[str, Any]) -> RenderedEmail:
@@ -75,16 +86,27 @@ def reply_notification_render(spec: dict[str, Any]) -> RenderedEmail:
     )
     ticket = message.ticket
     agent_name = (message.author_user.first_name if message.author_user else "") or ticket.queue.name
-    return _email(ticket, template="reply_notification", context={"message": message, "agent_name": agent_name})
-
-
-def request_confirmation_enqueue(*, ticket: Ticket) -> OutgoingEmail:
-    """Confirm a request the customer submitted on the public form, with the link to its conversation."""
-    return email_spec_enqueue(
-        kind=OutgoingEmail.Kind.CONFIRMATION, to=ticket.customer.email, spec={"ticket_id": ticket.pk}, related=ticket
+    return _email(
+        ticket,
+        template="reply_notification",
+        context={"message": message, "agent_name": agent_name},
+        written_at=message.created_at,
     )
+
+
+def request_confirmation_enqueue(*, ticket: Ticket, auto_reply: bool = False) -> OutgoingEmail:
+    """Confirm a request the customer submitted (on the public form, or by email: `auto_reply`, which marks it
+    Auto-Submitted: auto-replied so that the sender's own auto-responder does not answer it, RFC 3834), with the
+    link to its conversation."""
+    spec: dict[str, Any] = {"ticket_id": ticket.pk, "auto_reply": True} if auto_reply else {"ticket_id": ticket.pk}
+    email = email_spec_enqueue(
+        kind=OutgoingEmail.Kind.CONFIRMATION, to=ticket.customer.email, spec=spec, related=ticket
+    )
+    mail_ref_record(email=email, ticket_id=ticket.pk, purpose="confirmation")
+    return email
 
 
 def request_confirmation_render(spec: dict[str, Any]) -> RenderedEmail:
     ticket = Ticket.objects.select_related("queue", "customer").get(pk=spec["ticket_id"])
-    return _email(ticket, template="confirmation", context={})
+    headers = {"Auto-Submitted": "auto-replied"} if spec.get("auto_reply") else {}
+    return _email(ticket, template="confirmation", context={}, written_at=ticket.created_at, headers=headers)

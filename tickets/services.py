@@ -23,7 +23,19 @@ from common.errors import DomainError
 
 from . import transitions
 from .calendar import CalendarSpec
-from .models import OPEN_STATUSES, CloseReason, Customer, Message, Priority, Queue, Status, Ticket, TicketEvent
+from .email_in import EmailDetails, attachments_store, email_fields
+from .models import (
+    OPEN_STATUSES,
+    CloseReason,
+    Customer,
+    Message,
+    Priority,
+    Queue,
+    Status,
+    Ticket,
+    TicketCC,
+    TicketEvent,
+)
 from .notifications import reply_notification_enqueue, request_confirmation_enqueue
 from .selectors import user_can_work_in_queue
 from .signals import ticket_closed, ticket_reopened
@@ -133,8 +145,11 @@ def ticket_create(
     by: User | None,
     priority: Priority = Priority.NORMAL,
     assignee: User | None = None,
+    email: EmailDetails | None = None,
+    follows: Ticket | None = None,
 ) -> Ticket:
-    """A new ticket with the customer's first message. `by` is the agent entering it, None when the customer did."""
+    """A new ticket with the customer's first message. `by` is the agent entering it, None when the customer did.
+    `email`: the message came by email; `follows`: the closed ticket it continues."""
     subject, body = subject.strip(), body.strip()
     if not subject:
         raise DomainError("A ticket needs a subject.")
@@ -147,12 +162,27 @@ def ticket_create(
         _ensure_assignable(user=assignee, queue_id=queue.pk)
     now = timezone.now()
     change = transitions.create(by=user_ref(by), at=now, priority=priority, assignee=user_ref(assignee))
-    ticket = Ticket(subject=subject, queue=queue, customer=customer, assignee=assignee)
+    ticket = Ticket(subject=subject[:250], queue=queue, customer=customer, assignee=assignee, follows=follows)
     _apply(ticket, change)
-    Message.objects.create(
-        ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE, author_customer=customer, body=body, created_at=now
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CUSTOMER_MESSAGE,
+        author_customer=customer,
+        body=body,
+        created_at=now,
+        **email_fields(email),
     )
+    _email_files_store(message, email, queue=queue)
     return ticket
+
+
+def _email_files_store(message: Message, email: EmailDetails | None, *, queue: Queue) -> None:
+    if email is None or not email.files:
+        return
+    notes = attachments_store(message=message, files=email.files, queue=queue)
+    if notes:
+        message.body = "\n\n".join([message.body, *(f"[{note}]" for note in notes)])
+        message.save(update_fields=["body"])
 
 
 @transaction.atomic
@@ -190,11 +220,15 @@ def message_add(
     body: str,
     by: User | None = None,
     customer: Customer | None = None,
+    email: EmailDetails | None = None,
+    reopen: bool = True,
 ) -> Message:
-    """Agents (`by`) add public replies and internal notes; the customer adds customer messages.
+    """Agents (`by`) add public replies and internal notes; the customer adds customer messages (as may an address
+    an agent copied on the ticket, by email).
 
     The first public reply sets first_replied_at and moves a new ticket to open. A customer message moves a
-    pending ticket to open and reopens a closed one. Agents cannot reply publicly on a closed ticket.
+    pending ticket to open and reopens a closed one (unless `reopen` is False: a reply to a survey email is kept
+    with the closed ticket). Agents cannot reply publicly on a closed ticket. `email`: it came by email.
     """
     body = body.strip()
     if not body:
@@ -202,14 +236,22 @@ def message_add(
     ticket = _lock(ticket_id)
     now = timezone.now()
     if kind == Message.Kind.CUSTOMER_MESSAGE:
-        if customer is None or customer.pk != ticket.customer_id:
+        if customer is None or not (
+            customer.pk == ticket.customer_id
+            or (email is not None and ticket.ccs.filter(email__iexact=customer.email).exists())
+        ):
             raise PermissionDenied("Only the ticket's customer can add a customer message.")
         if ticket.customer.erased_at is not None:  # read under the ticket's lock, which an erasure takes first
             raise PermissionDenied("This customer's personal data was erased.")
-        reopening = ticket.status == Status.CLOSED
+        reopening = ticket.status == Status.CLOSED and reopen
         history, calendar = (_history(ticket), _calendar(ticket)) if reopening else (None, None)
-        change = transitions.customer_message(ticket_state(ticket), at=now, history=history, calendar=calendar)
-        message = Message.objects.create(ticket=ticket, kind=kind, author_customer=customer, body=body, created_at=now)
+        change = transitions.customer_message(
+            ticket_state(ticket), at=now, history=history, calendar=calendar, reopen=reopen
+        )
+        message = Message.objects.create(
+            ticket=ticket, kind=kind, author_customer=customer, body=body, created_at=now, **email_fields(email)
+        )
+        _email_files_store(message, email, queue=ticket.queue)
         _apply(ticket, change)
         if reopening:
             ticket_reopened.send(sender=Ticket, ticket=ticket)
@@ -224,6 +266,23 @@ def message_add(
     if kind == Message.Kind.PUBLIC_REPLY:
         reply_notification_enqueue(message=message)  # same transaction: the email exists iff the reply does
     return message
+
+
+@transaction.atomic
+def ticket_cc_add(*, ticket_id: int, email: str, by: User) -> TicketCC:
+    """Copy an address on the ticket: its emails to the ticket are then trusted like the customer's."""
+    email = email.strip()
+    ticket = _lock(ticket_id)
+    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    existing = ticket.ccs.filter(email__iexact=email).first()
+    return existing or TicketCC.objects.create(ticket=ticket, email=email, added_by=by)
+
+
+@transaction.atomic
+def ticket_cc_remove(*, ticket_id: int, cc_id: int, by: User) -> None:
+    ticket = _lock(ticket_id)
+    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    ticket.ccs.filter(pk=cc_id).delete()
 
 
 def _ensure_assignable(*, user: User, queue_id: int) -> None:

@@ -128,13 +128,21 @@ def create(*, by: UserRef | None, at: datetime, priority: str, assignee: UserRef
 
 
 def customer_message(
-    state: TicketState, *, at: datetime, history: Sequence[EventLike] | None, calendar: CalendarSpec | None
+    state: TicketState,
+    *,
+    at: datetime,
+    history: Sequence[EventLike] | None,
+    calendar: CalendarSpec | None,
+    reopen: bool = True,
 ) -> Change:
-    """The customer writes: a pending ticket moves to open, a closed one is reopened (metrics brought up to date).
+    """The customer writes: a pending ticket moves to open, a closed one is reopened (metrics brought up to date)
+    unless `reopen` is False (a reply to a survey email: the message is kept, the ticket stays closed).
 
     `history` (the ticket's events so far) and `calendar` are read only to reopen: None is allowed when the ticket
     is not closed."""
     message = Event(TicketEvent.Kind.MESSAGE, at, None, new_value=Message.Kind.CUSTOMER_MESSAGE)
+    if state.status == CLOSED and not reopen:
+        return Change(replace(state, updated_at=at), (message,))
     if state.status == CLOSED:
         if history is None:
             raise ValueError("Reopening needs the ticket's history.")

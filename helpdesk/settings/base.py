@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tickets",
     "webhooks",
     "surveys",
+    "inbound",
     "demo",
 ]
 
@@ -244,6 +245,29 @@ HEALTH_MAX_EMAIL_DELAY_SECONDS = env.int("HEALTH_MAX_EMAIL_DELAY_SECONDS", defau
 HEALTH_MAX_SMTP_DOWN_SECONDS = env.int("HEALTH_MAX_SMTP_DOWN_SECONDS", default=300)
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
 
+# Email in (inbound/, README "How email comes in").
+# The per-ticket reply address support+<ticket>.<mac>@…: an HMAC with this key of its own (not SECRET_KEY, so
+# rotating one does not break the other). Production requires it.
+_DEV_INBOUND_REPLY_KEY = "dev-only-inbound-reply-key"
+INBOUND_REPLY_ADDRESS_KEY = env("INBOUND_REPLY_ADDRESS_KEY", default=_DEV_INBOUND_REPLY_KEY)
+# IMAP passwords are stored encrypted with this Fernet key (44 url-safe base64 characters; make one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`). Production requires it.
+_DEV_INBOUND_CREDENTIALS_KEY = "ZGV2LW9ubHktaW5ib3VuZC1jcmVkZW50aWFscy1rZXk="
+INBOUND_CREDENTIALS_KEY = env("INBOUND_CREDENTIALS_KEY", default=_DEV_INBOUND_CREDENTIALS_KEY)
+# The gateway (manage.py mail_gateway): where it listens, and the largest message it accepts (SIZE, 552 after DATA).
+INBOUND_GATEWAY_HOST = env("INBOUND_GATEWAY_HOST", default="127.0.0.1")
+INBOUND_GATEWAY_PORT = env.int("INBOUND_GATEWAY_PORT", default=2525)
+INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=30 * 1024 * 1024)
+# Raw messages larger than this are kept in file storage (STORAGES["default"]) instead of the database row.
+INBOUND_RAW_INLINE_MAX_BYTES = env.int("INBOUND_RAW_INLINE_MAX_BYTES", default=256 * 1024)
+# Authentication-Results headers are believed only when added by these receiving hosts (authserv-id), e.g. the
+# desk's own MTA: "mx.example.com". Empty: never believed (a subject tag alone is always held).
+INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
+# Acknowledgements of new tickets by email (Auto-Submitted: auto-replied): at most this many per sender per day.
+INBOUND_ACKS_PER_SENDER_PER_DAY = env.int("INBOUND_ACKS_PER_SENDER_PER_DAY", default=3)
+INBOUND_SWEEP_SECONDS = env.float("INBOUND_SWEEP_SECONDS", default=60.0)
+INBOUND_IMAP_POLL_SECONDS = env.float("INBOUND_IMAP_POLL_SECONDS", default=60.0)
+
 # Outgoing webhooks (webhooks/): one POST per try with this timeout; 5xx/429 are retried with backoff (base, 2×base, …
 # capped), every claim an attempt, up to WEBHOOK_MAX_ATTEMPTS; connection errors, timeouts, DNS and TLS failures spend
 # no attempt and open the endpoint's circuit breaker; a delivery not made within WEBHOOK_MAX_AGE_HOURS fails.
@@ -299,6 +323,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
         "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
         "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
+        "sweep-inbound": {"task": "inbound.tasks.sweep_inbound", "schedule": INBOUND_SWEEP_SECONDS},
     }
     return {name: entry for name, entry in every_task.items() if entry["task"].split(".")[0] in installed_apps}
 

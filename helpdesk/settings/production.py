@@ -4,11 +4,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import _DEV_SECRET_KEY, env
+from .base import _DEV_INBOUND_CREDENTIALS_KEY, _DEV_INBOUND_REPLY_KEY, _DEV_SECRET_KEY, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # unset: ImproperlyConfigured
 if SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is the development key: set a secret one.")
+INBOUND_REPLY_ADDRESS_KEY = env("INBOUND_REPLY_ADDRESS_KEY")
+INBOUND_CREDENTIALS_KEY = env("INBOUND_CREDENTIALS_KEY")
+if INBOUND_REPLY_ADDRESS_KEY == _DEV_INBOUND_REPLY_KEY or INBOUND_CREDENTIALS_KEY == _DEV_INBOUND_CREDENTIALS_KEY:
+    raise ImproperlyConfigured("INBOUND_REPLY_ADDRESS_KEY and INBOUND_CREDENTIALS_KEY must be secrets of their own.")
 DEBUG = False
 if not REDIS_URL:  # noqa: F405
     raise ImportError("REDIS_URL is required in production (Celery broker and the shared rate-limit cache).")

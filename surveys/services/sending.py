@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue_many, email_spec_build, outbox_cancel_related
+from tickets.mailthread import mail_refs_record
 
 from ..models import SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
@@ -30,6 +31,16 @@ def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> Ou
     """The survey email's outbox row, unsaved (the caller saves it in its transaction): the invitation's id only."""
     return email_spec_build(
         kind=kind, to=invitation.customer.email, spec={"invitation_id": invitation.pk}, related=invitation
+    )
+
+
+def _emails_queue(invitations: list[SurveyInvitation], *, kind: OutgoingEmail.Kind) -> None:
+    """Queue the survey emails (or reminders) of these invitations, their Message-IDs recorded with their tickets:
+    a customer's reply to one joins the ticket without reopening it (purpose "survey")."""
+    emails = email_enqueue_many([_email_spec(invitation=invitation, kind=kind) for invitation in invitations])
+    mail_refs_record(
+        emails=[(email, invitation.ticket_id) for email, invitation in zip(emails, invitations, strict=True)],
+        purpose="survey",
     )
 
 
@@ -82,7 +93,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
         SurveyInvitation.objects.filter(pk__in=[i.pk for i in due if i.expires_at == expires_at]).update(
             status=Status.SENT, sent_at=now, expires_at=expires_at
         )
-    email_enqueue_many([_email_spec(invitation=i, kind=OutgoingEmail.Kind.SURVEY) for i in due])
+    _emails_queue(due, kind=OutgoingEmail.Kind.SURVEY)
     return len(due)
 
 
@@ -124,7 +135,7 @@ def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
         return False
     invitation.reminded_at = now
     invitation.save(update_fields=["reminded_at"])
-    email_enqueue_many([_email_spec(invitation=invitation, kind=OutgoingEmail.Kind.SURVEY_REMINDER)])
+    _emails_queue([invitation], kind=OutgoingEmail.Kind.SURVEY_REMINDER)
     return True
 
 

@@ -1,0 +1,256 @@
+"""Routing a stored email: to a ticket, a new ticket, held for an agent, or ignored. Tickets change only through
+tickets.services.
+
+Trust (a reply joins a ticket only when it is very likely the customer):
+- A reference to the ticket that only a recipient of our email can have — In-Reply-To/References naming one of our
+  Message-IDs (random), or the ticket's reply address (HMAC) as the envelope recipient — and a From that is the
+  ticket's customer or an address an agent copied on it: added to the ticket.
+- A `[HD-000123]` subject tag with that From, or a reference with another From: held for an agent ("unverified
+  message" on the ticket page), unless a trusted receiving host's Authentication-Results says DMARC passed for the
+  From domain (then a subject tag and the customer's From are enough).
+- Anything else starts a new ticket (an acknowledgement, Auto-Submitted: auto-replied, at most
+  INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
+Automatic emails (RFC 3834: Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, List-Id, …) and our own emails
+coming back never create or reopen a ticket and are never answered. Bounces: only a DSN whose Action is failed with
+a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's suppression list.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from outbox.models import OutgoingEmail
+from outbox.services import suppression_add
+from tickets.email_in import EmailDetails
+from tickets.mailthread import reply_address_ticket_id
+from tickets.models import Customer, Message, Queue, Status, Ticket, TicketMailRef
+from tickets.notifications import request_confirmation_enqueue
+from tickets.selectors import user_can_work_in_queue
+from tickets.services import customer_get_or_create, message_add, ticket_cc_add, ticket_create
+
+from .models import InboundEmail
+from .parsing import Dsn, ParsedEmail, ParseError, parse
+
+logger = logging.getLogger(__name__)
+RowStatus = InboundEmail.Status
+SURVEY_PURPOSE = "survey"  # replies to survey emails are kept with the ticket, which stays closed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    text: str
+    ticket: Ticket | None = None
+    message: Message | None = None
+
+
+def _trusted_sender(ticket: Ticket, address: str) -> bool:
+    address = address.lower()
+    return address == ticket.customer.email.lower() or ticket.ccs.filter(email__iexact=address).exists()
+
+
+def _referenced_ticket(row: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket | None, str]:
+    """The ticket a reference only a recipient can have points at, and the purpose of our email it answers."""
+    if parsed.referenced_ids:
+        ref = (
+            TicketMailRef.objects.filter(message_id__in=parsed.referenced_ids)
+            .select_related("ticket__customer", "ticket__queue")
+            .order_by("-created_at")
+            .first()
+        )
+        if ref is not None:
+            return ref.ticket, ref.purpose
+    ticket_id = reply_address_ticket_id(row.recipient)
+    if ticket_id is not None:
+        return Ticket.objects.select_related("customer", "queue").filter(pk=ticket_id).first(), ""
+    return None, ""
+
+
+def _details(parsed: ParsedEmail, *, purpose: str = "", full: bool = True) -> EmailDetails:
+    return EmailDetails(
+        message_id=parsed.message_id,
+        full_body=parsed.text if full and parsed.text != parsed.reply_text else "",
+        reply_to_purpose=purpose,
+        files=parsed.files,
+    )
+
+
+def _body(text: str, parsed: ParsedEmail) -> str:
+    return text.strip() or ("(attachments only)" if parsed.files else "(no text)")
+
+
+def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = None, by: User | None = None) -> Outcome:
+    sender_email, sender_name, text = parsed.from_email, parsed.from_name, parsed.text
+    if by is not None and parsed.forwarded is not None:  # an agent forwarded a customer's email
+        sender_email, sender_name, text = parsed.forwarded.email, parsed.forwarded.name, parsed.forwarded.text
+    customer = customer_get_or_create(email=sender_email, name=sender_name)
+    ticket = ticket_create(
+        queue=queue,
+        customer=customer,
+        subject=parsed.subject or "(no subject)",
+        body=_body(text, parsed),
+        by=by,
+        email=_details(parsed, full=False),
+        follows=follows,
+    )
+    if by is None and _may_acknowledge(customer):
+        request_confirmation_enqueue(ticket=ticket, auto_reply=True)
+    how = f"for {customer.email}, forwarded by {by.get_username()}" if by else f"from {customer.email}"
+    after = f", following {follows.reference} (closed past its reopen window)" if follows else ""
+    return Outcome(RowStatus.ROUTED, f"New ticket {ticket.reference} {how}{after}", ticket, ticket.messages.first())
+
+
+def _may_acknowledge(customer: Customer) -> bool:
+    since = timezone.now() - timedelta(days=1)
+    sent = OutgoingEmail.objects.filter(
+        kind=OutgoingEmail.Kind.CONFIRMATION, to_email__iexact=customer.email, created_at__gte=since
+    ).count()
+    return sent < settings.INBOUND_ACKS_PER_SENDER_PER_DAY
+
+
+def message_add_from_email(ticket: Ticket, parsed: ParsedEmail, *, purpose: str) -> Outcome:
+    """Add a trusted sender's email to the ticket: reopening it within its queue's reopen window, kept with it
+    closed when it answers a survey email, or a new linked ticket after the window."""
+    sender = (
+        ticket.customer
+        if parsed.from_email.lower() == ticket.customer.email.lower()
+        else customer_get_or_create(email=parsed.from_email, name=parsed.from_name)
+    )
+    is_survey_reply = purpose == SURVEY_PURPOSE
+    window_start = timezone.now() - timedelta(days=ticket.queue.reopen_window_days)
+    if ticket.status == Status.CLOSED and not is_survey_reply and ticket.closed_at and ticket.closed_at < window_start:
+        return _new_ticket(ticket.queue, parsed, follows=ticket)
+    message = message_add(
+        ticket_id=ticket.pk,
+        kind=Message.Kind.CUSTOMER_MESSAGE,
+        body=_body(parsed.reply_text, parsed),
+        customer=sender,
+        email=_details(parsed, purpose=purpose),
+        reopen=not is_survey_reply,
+    )
+    what = "reply to the survey" if is_survey_reply else "reply"
+    return Outcome(RowStatus.ROUTED, f"Added to {ticket.reference} as a {what}", ticket, message)
+
+
+def _bounce(dsn: Dsn) -> Outcome:
+    if not OutgoingEmail.objects.filter(message_id=dsn.original_message_id).exists():
+        return Outcome(RowStatus.IGNORED, "Delivery report about no email of ours: not acted on")
+    failed = [r for r in dsn.recipients if r.action == "failed" and r.status.startswith("5")]
+    if not failed:
+        states = ", ".join(f"{r.recipient} {r.action} {r.status}".strip() for r in dsn.recipients)
+        return Outcome(RowStatus.IGNORED, f"Delivery report recorded, not acted on ({states})")
+    for recipient in failed:
+        suppression_add(
+            email=recipient.recipient,
+            reason=f"{recipient.status} {recipient.diagnostic}".strip(),
+            bounced_message_id=dsn.original_message_id,
+        )
+    return Outcome(RowStatus.IGNORED, "Bounce: " + ", ".join(r.recipient for r in failed) + " added to suppressions")
+
+
+def _ours(queue: Queue, parsed: ParsedEmail) -> bool:
+    """One of our own emails came back (a loop through a forwarding rule, or a queue writing to another)."""
+    if parsed.message_id and OutgoingEmail.objects.filter(message_id=parsed.message_id).exists():
+        return True
+    return Queue.objects.filter(reply_from_email__iexact=parsed.from_email).exists()
+
+
+def _forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
+    if parsed.forwarded is None:
+        return None
+    agent = User.objects.filter(email__iexact=parsed.from_email, is_active=True).first()
+    return agent if agent is not None and user_can_work_in_queue(user=agent, queue_id=queue.pk) else None
+
+
+def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
+    if parsed.dsn is not None:
+        return _bounce(parsed.dsn)
+    if not parsed.from_email:
+        return Outcome(RowStatus.IGNORED, "No sender address: nobody to answer")
+    if _ours(row.queue, parsed):
+        return Outcome(RowStatus.IGNORED, "Our own email came back: ignored (mail loop)")
+    if parsed.automatic:
+        return Outcome(RowStatus.IGNORED, f"Automatic email ({parsed.automatic}): no ticket, no answer")
+    ticket, purpose = _referenced_ticket(row, parsed)
+    if ticket is not None:
+        if _trusted_sender(ticket, parsed.from_email):
+            return message_add_from_email(ticket, parsed, purpose=purpose)
+        return Outcome(RowStatus.HELD, f"Held on {ticket.reference}: a reply from {parsed.from_email}", ticket)
+    tagged_id = parsed.subject_ticket_id
+    tagged = Ticket.objects.select_related("customer", "queue").filter(pk=tagged_id).first() if tagged_id else None
+    if tagged is not None:
+        domain = parsed.from_email.rpartition("@")[2].lower()
+        if _trusted_sender(tagged, parsed.from_email) and domain in parsed.dmarc_pass_domains:
+            return message_add_from_email(tagged, parsed, purpose="")
+        return Outcome(RowStatus.HELD, f"Held on {tagged.reference}: subject tag only", tagged)
+    agent = _forwarding_agent(row.queue, parsed)
+    return _new_ticket(row.queue, parsed, by=agent)
+
+
+def inbound_route(*, email_id: int) -> str:
+    """Route one stored email (the Celery task, and the admin's retry). A row routed already is left alone, so a
+    duplicate task delivery changes nothing. Returns the row's status."""
+    with transaction.atomic():
+        row = InboundEmail.objects.select_for_update().select_related("queue").filter(pk=email_id).first()
+        if row is None or row.status != RowStatus.RECEIVED:
+            return row.status if row else "missing"
+        row.attempts += 1
+        try:
+            with transaction.atomic():
+                outcome = route(row, parse(row.raw_bytes()))
+        except ParseError as exc:
+            outcome = Outcome(RowStatus.FAILED, "Could not be read")
+            row.error = str(exc)
+        except Exception as exc:
+            logger.exception("inbound email %s could not be routed", email_id)
+            outcome = Outcome(RowStatus.FAILED, "Could not be routed")
+            row.error = f"{type(exc).__name__}: {exc}"
+        row.status, row.outcome = outcome.status, outcome.text[:300]
+        row.ticket, row.ticket_message = outcome.ticket, outcome.message
+        row.routed_at = timezone.now()
+        if outcome.status != RowStatus.FAILED:
+            row.error = ""
+        row.save()
+        return row.status
+
+
+def inbound_retry(*, email_id: int) -> bool:
+    """Admin: route a failed email again (after a fix). Returns whether it was failed."""
+    with transaction.atomic():
+        retried = InboundEmail.objects.filter(pk=email_id, status=RowStatus.FAILED).update(status=RowStatus.RECEIVED)
+    if retried:
+        inbound_route(email_id=email_id)
+    return bool(retried)
+
+
+@transaction.atomic
+def held_decide(*, email_id: int, accept: bool, by: User) -> InboundEmail:
+    """An agent accepts a held email (its sender is copied on the ticket if not the customer, and the email is added
+    as theirs) or rejects it (it stays stored, marked rejected)."""
+    row = InboundEmail.objects.select_for_update().select_related("queue", "ticket__customer").get(pk=email_id)
+    if row.status != RowStatus.HELD or row.ticket is None:
+        return row
+    ticket = row.ticket
+    if not user_can_work_in_queue(user=by, queue_id=ticket.queue_id):
+        raise PermissionDenied("You are not a member of this ticket's queue.")
+    row.decided_by = by
+    if not accept:
+        row.status, row.outcome = RowStatus.REJECTED, f"Rejected by {by.get_username()}"
+        row.save()
+        return row
+    parsed = parse(row.raw_bytes())
+    if not _trusted_sender(ticket, parsed.from_email):
+        ticket_cc_add(ticket_id=ticket.pk, email=parsed.from_email, by=by)
+    outcome = message_add_from_email(ticket, parsed, purpose="")
+    row.status, row.outcome = RowStatus.ACCEPTED, f"Accepted by {by.get_username()}: {outcome.text}"[:300]
+    row.ticket, row.ticket_message = outcome.ticket, outcome.message
+    row.save()
+    return row

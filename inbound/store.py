@@ -1,0 +1,127 @@
+"""Store first: an email is written to InboundEmail (committed) before the gateway answers 250 or the IMAP poller
+moves past its UID, then routed by a Celery task.
+
+- Idempotent: unique by (queue, Message-ID, SHA-256 of the raw bytes), so a redelivery is a no-op and a forged copy
+  of a real Message-ID (other bytes) is stored beside the real one instead of blocking it.
+- Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token)
+  are replaced with REDACTED before it is stored, so no live token sits in the database.
+- Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
+- The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from email import message_from_bytes
+from email.charset import Charset
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from celery import current_app
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from tickets.mailthread import base_address
+from tickets.models import Queue
+
+from .models import InboundEmail
+from .parsing import decode_part
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "[link removed]"
+ROUTE_TASK = "inbound.tasks.route_inbound_email"
+
+
+def _our_link() -> re.Pattern[str]:
+    site = re.escape(settings.SITE_URL.rstrip("/"))
+    return re.compile(site + r"/[^\s<>\"'()\[\]]*[A-Za-z0-9_-]{32,}[^\s<>\"'()\[\]]*")
+
+
+def _redact_part(part: Message, pattern: re.Pattern[str]) -> bool:
+    text = decode_part(part)
+    redacted = pattern.sub(REDACTED, text)
+    if redacted == text:
+        return False
+    del part["Content-Transfer-Encoding"]
+    part.set_payload(redacted, Charset("utf-8"))
+    return True
+
+
+def links_redact(raw: bytes) -> bytes:
+    """The email with our tokened links replaced; the very same bytes when it quotes none."""
+    pattern = _our_link()
+    host = settings.SITE_URL.split("://")[-1].split("/")[0].encode()
+    # A link can hide in a base64 or quoted-printable body: only a message with no encoded text part and no sight of
+    # our host is passed through unparsed.
+    if host not in raw and b"base64" not in raw.lower() and b"quoted-printable" not in raw.lower():
+        return raw
+    message = message_from_bytes(raw, policy=compat32)
+    changed = False
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
+            changed = _redact_part(part, pattern) or changed
+    return message.as_bytes() if changed else raw
+
+
+def queue_for_recipient(address: str) -> Queue | None:
+    """The queue an envelope recipient names: its address, or a plus form of it (the per-ticket reply address)."""
+    return (
+        Queue.objects.annotate(address=Lower("reply_from_email")).filter(address=base_address(address.strip())).first()
+    )
+
+
+def _header(headers: Message, name: str) -> str:
+    try:
+        return " ".join(str(headers.get(name, "")).split())
+    except Exception:
+        return ""
+
+
+def inbound_store(
+    *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
+) -> tuple[InboundEmail, bool]:
+    """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
+    redelivery of the same bytes returns the stored row, created False."""
+    digest = hashlib.sha256(raw).hexdigest()
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    message_id = _header(headers, "Message-ID")[:998]
+    existing = InboundEmail.objects.filter(queue=queue, message_id=message_id, sha256=digest).first()
+    if existing is not None:
+        return existing, False
+    stored = links_redact(raw)
+    row = InboundEmail(
+        queue=queue,
+        channel=channel,
+        recipient=recipient[:998],
+        envelope_sender=envelope_sender[:998],
+        message_id=message_id,
+        sha256=digest,
+        size=len(raw),
+        from_address=_header(headers, "From")[:998],
+        subject=_header(headers, "Subject")[:998],
+    )
+    if len(stored) > settings.INBOUND_RAW_INLINE_MAX_BYTES:
+        row.raw_file.save(f"{digest}.eml", ContentFile(stored), save=False)
+    else:
+        row.raw = stored
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:  # the same email stored by a concurrent delivery
+        return InboundEmail.objects.get(queue=queue, message_id=message_id, sha256=digest), False
+    transaction.on_commit(lambda: route_later(row.pk))
+    return row, True
+
+
+def route_later(email_id: int) -> None:
+    """Send the routing task; if the broker is down the row stays received and the beat sweep sends it later."""
+    try:
+        current_app.send_task(ROUTE_TASK, args=[email_id])
+    except Exception:
+        logger.warning("inbound email %s stored, routing task not sent (the sweep will)", email_id, exc_info=True)

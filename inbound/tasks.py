@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import InboundEmail
+from .routing import inbound_route
+from .store import route_later
+
+SWEEP_AFTER = timedelta(minutes=1)  # a row still received this long after it was stored lost its routing task
+SWEEP_BATCH = 500
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def route_inbound_email(email_id: int) -> str:
+    """Route one stored email; a duplicate delivery of the task finds it routed and changes nothing."""
+    return inbound_route(email_id=email_id)
+
+
+@shared_task
+def sweep_inbound() -> int:
+    """Beat: send the routing task again for emails stored but not routed (the broker may have dropped it)."""
+    cutoff = timezone.now() - SWEEP_AFTER
+    ids = list(
+        InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for email_id in ids:
+        route_later(email_id)
+    return len(ids)
