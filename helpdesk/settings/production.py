@@ -9,10 +9,6 @@ from .base import _DEV_INBOUND_CREDENTIALS_KEY, _DEV_INBOUND_REPLY_KEY, _DEV_SEC
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # unset: ImproperlyConfigured
 if SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is the development key: set a secret one.")
-INBOUND_REPLY_ADDRESS_KEY = env("INBOUND_REPLY_ADDRESS_KEY")
-INBOUND_CREDENTIALS_KEY = env("INBOUND_CREDENTIALS_KEY")
-if INBOUND_REPLY_ADDRESS_KEY == _DEV_INBOUND_REPLY_KEY or INBOUND_CREDENTIALS_KEY == _DEV_INBOUND_CREDENTIALS_KEY:
-    raise ImproperlyConfigured("INBOUND_REPLY_ADDRESS_KEY and INBOUND_CREDENTIALS_KEY must be secrets of their own.")
 DEBUG = False
 if not REDIS_URL:  # noqa: F405
     raise ImportError("REDIS_URL is required in production (Celery broker and the shared rate-limit cache).")
@@ -25,6 +21,12 @@ if env("CLIENT_IP_PROXY_COUNT", default=None) is None:
         "Set CLIENT_IP_PROXY_COUNT: the number of proxies in front of the app server (0 = none), from which the client "
         "IP of rate limits and login lockouts is read (it replaces CLIENT_IP_HEADER)."
     )
+
+# Email in: the reply-address HMAC key and the Fernet key of IMAP passwords, each a secret of its own.
+INBOUND_REPLY_ADDRESS_KEY = env("INBOUND_REPLY_ADDRESS_KEY")
+INBOUND_CREDENTIALS_KEY = env("INBOUND_CREDENTIALS_KEY")
+if INBOUND_REPLY_ADDRESS_KEY == _DEV_INBOUND_REPLY_KEY or INBOUND_CREDENTIALS_KEY == _DEV_INBOUND_CREDENTIALS_KEY:
+    raise ImproperlyConfigured("INBOUND_REPLY_ADDRESS_KEY and INBOUND_CREDENTIALS_KEY must be secrets of their own.")
 
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -17,6 +17,8 @@ DEPLOYMENT = {
     "DJANGO_ALLOWED_HOSTS": "helpdesk.example.com",
     "REDIS_URL": "redis://127.0.0.1:1/0",  # never connected to: the settings are only loaded
     "CLIENT_IP_PROXY_COUNT": "1",
+    "INBOUND_REPLY_ADDRESS_KEY": "a-test-reply-address-key",
+    "INBOUND_CREDENTIALS_KEY": "dGVzdC1jcmVkZW50aWFscy1rZXktMDEyMzQ1Njc4OTA=",
 }
 PRINT_SETTINGS = (
     "import django; django.setup(); from django.conf import settings as s; "
@@ -49,6 +51,9 @@ def test_production_settings_start_with_every_required_variable():
         ("CLIENT_IP_PROXY_COUNT", "", "CLIENT_IP_PROXY_COUNT is the number of proxies"),
         ("CLIENT_IP_PROXY_COUNT", "-1", "CLIENT_IP_PROXY_COUNT is the number of proxies"),
         ("CLIENT_IP_PROXY_COUNT", "one", "CLIENT_IP_PROXY_COUNT is the number of proxies"),
+        ("INBOUND_REPLY_ADDRESS_KEY", None, "Set the INBOUND_REPLY_ADDRESS_KEY environment variable"),
+        ("INBOUND_REPLY_ADDRESS_KEY", "dev-only-inbound-reply-key", "must be secrets of their own"),
+        ("INBOUND_CREDENTIALS_KEY", None, "Set the INBOUND_CREDENTIALS_KEY environment variable"),
     ],
 )
 def test_production_settings_refuse_to_start_without_a_secret_key_or_a_proxy_count(variable, value, message):

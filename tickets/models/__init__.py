@@ -1,0 +1,54 @@
+"""Tickets domain: data and invariants only. Every write goes through tickets.services.
+
+core: queues, calendars, customers, tickets, messages and events; mail: the email side of a ticket (attachments,
+CCs, the Message-IDs of our emails).
+"""
+
+from .core import (
+    CONVERSATION_LINK_PURPOSE,
+    METRIC_STEMS,
+    OPEN_STATUSES,
+    BusinessCalendar,
+    Channel,
+    CloseReason,
+    Customer,
+    Holiday,
+    Message,
+    Priority,
+    Queue,
+    QueueMembership,
+    Status,
+    Ticket,
+    TicketEvent,
+    WorkingHours,
+    format_reference,
+    parse_reference,
+    validate_timezone,
+)
+from .mail import Attachment, TicketCC, TicketMailRef, attachment_path
+
+__all__ = [
+    "CONVERSATION_LINK_PURPOSE",
+    "METRIC_STEMS",
+    "OPEN_STATUSES",
+    "Attachment",
+    "BusinessCalendar",
+    "Channel",
+    "CloseReason",
+    "Customer",
+    "Holiday",
+    "Message",
+    "Priority",
+    "Queue",
+    "QueueMembership",
+    "Status",
+    "Ticket",
+    "TicketCC",
+    "TicketEvent",
+    "TicketMailRef",
+    "WorkingHours",
+    "attachment_path",
+    "format_reference",
+    "parse_reference",
+    "validate_timezone",
+]
