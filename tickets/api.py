@@ -24,7 +24,7 @@ from common.api_errors import document_list_errors
 from common.users import signed_in_user
 
 from . import services
-from .models import CloseReason, Customer, Message, Priority, Queue, Status, Ticket
+from .models import Attachment, CloseReason, Customer, Message, Priority, Queue, Status, Ticket
 from .selectors import customers_visible_to, queues_visible_to, tickets_visible_to
 from .transitions import SETTABLE_STATUSES
 
@@ -62,6 +62,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "closed_at",
             "reopen_count",
             "public_reply_count",
+            "follows",
             "first_reply_seconds",
             "first_reply_business_seconds",
             "resolution_seconds",
@@ -129,12 +130,33 @@ class TicketSetStatusSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES])
 
 
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size"]
+        read_only_fields = fields
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     author = serializers.CharField(source="author_display", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
-        fields = ["id", "ticket", "kind", "body", "author_user", "author_customer", "author", "created_at"]
+        fields = [
+            "id",
+            "ticket",
+            "kind",
+            "channel",
+            "body",
+            "full_body",
+            "reply_to_purpose",
+            "attachments",
+            "author_user",
+            "author_customer",
+            "author",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -309,7 +331,11 @@ class TicketMessageViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
     def get_queryset(self) -> QuerySet[Message]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Message.objects.none()
-        return Message.objects.filter(ticket=self.get_ticket()).select_related("author_user", "author_customer")
+        return (
+            Message.objects.filter(ticket=self.get_ticket())
+            .select_related("author_user", "author_customer")
+            .prefetch_related("attachments")
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_ticket()

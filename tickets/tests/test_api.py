@@ -1,6 +1,7 @@
 """REST API v1: tickets, their messages, customers; token auth, permissions, errors, query budgets."""
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from django.core.cache import cache
@@ -10,7 +11,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from tickets import services
-from tickets.models import Message, Status, Ticket, TicketEvent
+from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
 from tickets.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -393,13 +394,17 @@ def test_messages_of_a_missing_or_malformed_ticket_id_are_404(agent):
 @pytest.mark.parametrize("rows", [5, 50])
 def test_message_list_query_budget(django_assert_max_num_queries, ticket, agent, rows):
     for i in range(rows):
-        services.message_add(ticket_id=ticket.pk, kind=Message.Kind.INTERNAL_NOTE, body=f"n{i}", by=agent)
+        message = services.message_add(ticket_id=ticket.pk, kind=Message.Kind.INTERNAL_NOTE, body=f"n{i}", by=agent)
+        Attachment.objects.create(message=message, file=f"a/{i}", filename=f"{i}.pdf", content_type="x/y", size=i)
     client = client_for(agent)
 
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # the page, the ticket's visibility, the page's attachments
         response = client.get(f"{TICKETS}{ticket.pk}/messages/", {"page_size": 100})
 
     assert len(response.json()["results"]) == rows + 1
+    assert response.json()["results"][-1]["attachments"] == [
+        {"id": ANY, "filename": f"{rows - 1}.pdf", "content_type": "x/y", "size": rows - 1}
+    ]
 
 
 # --- customers ------------------------------------------------------------------------------------------------
