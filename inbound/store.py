@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.charset import Charset
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -30,7 +30,7 @@ from tickets.mailthread import base_address
 from tickets.models import Queue
 
 from .models import InboundEmail
-from .parsing import decode_part
+from .parsing import decode_part, header_text
 
 logger = logging.getLogger(__name__)
 
@@ -76,21 +76,14 @@ def queue_for_recipient(address: str) -> Queue | None:
     )
 
 
-def _header(headers: Message, name: str) -> str:
-    try:
-        return " ".join(str(headers.get(name, "")).split())
-    except Exception:
-        return ""
-
-
 def inbound_store(
     *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
 ) -> tuple[InboundEmail, bool]:
     """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
     redelivery of the same bytes returns the stored row, created False."""
     digest = hashlib.sha256(raw).hexdigest()
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    message_id = _header(headers, "Message-ID")[:998]
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    message_id = header_text(headers, "Message-ID")[:998]
     existing = InboundEmail.objects.filter(queue=queue, message_id=message_id, sha256=digest).first()
     if existing is not None:
         return existing, False
@@ -103,8 +96,8 @@ def inbound_store(
         message_id=message_id,
         sha256=digest,
         size=len(raw),
-        from_address=_header(headers, "From")[:998],
-        subject=_header(headers, "Subject")[:998],
+        from_address=header_text(headers, "From")[:998],
+        subject=header_text(headers, "Subject")[:998],
     )
     if len(stored) > settings.INBOUND_RAW_INLINE_MAX_BYTES:
         row.raw_file.save(f"{digest}.eml", ContentFile(stored), save=False)
