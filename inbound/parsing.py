@@ -2,7 +2,10 @@
 
 Whatever the bytes, parsing returns a ParsedEmail or raises ParseError with a reason: malformed headers give empty
 values, unknown or broken charsets decode with replacement characters (ISO-8859-1 is read as its superset
-Windows-1252, as mail clients do), HTML is sanitised with nh3 and never kept raw.
+Windows-1252, as mail clients do), format=flowed text is joined back into its paragraphs, HTML is sanitised with
+nh3 and never kept raw. The reply text is the new text only: quoted history cut where a client's attribution
+("On … wrote:", Outlook's "From: … Sent: …" block, "-----Original Message-----") starts, and the signature at "-- "
+or a mail app's "Sent from my …" line (never at a sign-off such as "Thanks,", which may start the customer's text).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Trust (a reply joins a ticket only when it is very likely the customer):
   From domain (then a subject tag and the customer's From are enough).
 - Anything else starts a new ticket (an acknowledgement, Auto-Submitted: auto-replied, at most
   INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
+An email whose From names no address is the envelope sender's (MAIL FROM), if any; with neither it is ignored.
 Automatic emails (RFC 3834: Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, List-Id, …) and our own emails
 coming back never create or reopen a ticket and are never answered. Bounces: only a DSN whose Action is failed with
 a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's suppression list.

@@ -5,6 +5,7 @@ moves past its UID, then routed by a Celery task.
   of a real Message-ID (other bytes) is stored beside the real one instead of blocking it.
 - Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token)
   are replaced with REDACTED before it is stored, so no live token sits in the database.
+  A message too broken to walk (e.g. MIME nested past the recursion limit) is redacted as bytes and stored anyway.
 - Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
 - The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
 """
@@ -61,12 +62,16 @@ def links_redact(raw: bytes) -> bytes:
     # our host is passed through unparsed.
     if host not in raw and b"base64" not in raw.lower() and b"quoted-printable" not in raw.lower():
         return raw
-    message = message_from_bytes(raw, policy=compat32)
-    changed = False
-    for part in message.walk():
-        if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
-            changed = _redact_part(part, pattern) or changed
-    return message.as_bytes() if changed else raw
+    try:
+        message = message_from_bytes(raw, policy=compat32)
+        changed = False
+        for part in message.walk():
+            if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
+                changed = _redact_part(part, pattern) or changed
+        return message.as_bytes() if changed else raw
+    except Exception:  # e.g. MIME nested past the recursion limit: stored anyway, its readable links redacted
+        text = raw.decode("latin-1")
+        return pattern.sub(REDACTED, text).encode("latin-1")
 
 
 def queue_for_recipient(address: str) -> Queue | None:

@@ -314,6 +314,25 @@ def test_an_unreadable_email_fails_with_the_reason(queue):
     assert (row.status, row.outcome) == (Row.FAILED, "Could not be read") and row.error
 
 
+def test_mime_nested_past_the_recursion_limit_is_stored_redacted_and_fails_to_parse(settings, queue):
+    settings.SITE_URL = "https://help.example.com"
+    token = "B" * 43
+    depth = 1200
+    parts = [
+        f'--b{level - 1}\r\nContent-Type: multipart/mixed; boundary="b{level}"\r\n\r\n' for level in range(1, depth)
+    ]
+    raw = (
+        "From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b0"\r\n\r\n'
+        + "".join(parts)
+        + f"--b{depth - 1}\r\nContent-Type: text/plain\r\n\r\nSee https://help.example.com/surveys/s/{token}/\r\n"
+        + "".join(f"--b{level}--\r\n" for level in range(depth - 1, -1, -1))
+    ).encode()
+    row = deliver(queue, raw)
+    assert (row.status, row.outcome) == (Row.FAILED, "Could not be read") and "recursion" in row.error
+    assert token.encode() not in row.raw_bytes() and b"[link removed]" in row.raw_bytes()
+
+
 def test_the_sweep_sends_the_routing_task_again_for_rows_left_received(queue, monkeypatch):
     import inbound.store
     from inbound.tasks import sweep_inbound
