@@ -2,7 +2,10 @@
 
 Whatever the bytes, parsing returns a ParsedEmail or raises ParseError with a reason: malformed headers give empty
 values, unknown or broken charsets decode with replacement characters (ISO-8859-1 is read as its superset
-Windows-1252, as mail clients do), HTML is sanitised with nh3 and never kept raw.
+Windows-1252, as mail clients do), format=flowed text is joined back into its paragraphs, HTML is sanitised with
+nh3 and never kept raw. The reply text is the new text only: quoted history cut where a client's attribution
+("On … wrote:", Outlook's "From: … Sent: …" block, "-----Original Message-----") starts, and the signature at "-- "
+or a mail app's "Sent from my …" line (never at a sign-off such as "Thanks,", which may start the customer's text).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 from django.conf import settings
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage as ReplyFragments
 
 from tickets.email_in import IncomingFile
 
@@ -31,6 +34,13 @@ FORWARD_MARKER = re.compile(
 )
 FORWARD_FROM = re.compile(r"^[ \t>]*From:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 BLOCK_END = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote)\b[^>]*>", re.IGNORECASE)
+# Where a signature starts: the "-- " delimiter (RFC 3676), a line of underscores, a mail app's own line. Sign-offs
+# ("Thanks,", "Best regards") are not: they also start sentences of the message itself.
+SIGNATURE = re.compile(
+    r"^(?:--[ \t]*|_{2,}[ \t]*|(?:Sent from my|Sent from Mail for|Get Outlook for|Von meinem|Gesendet von|"
+    r"Envoyé de mon|Enviado desde mi|Inviato da(?:l mio)?|Verzonden vanaf mijn|Skickat från min)\b.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
 LATIN1_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
 
 
@@ -90,7 +100,7 @@ class ParsedEmail:
         return self.in_reply_to + self.references
 
 
-def _header(message: Message, name: str) -> str:
+def header_text(message: Message, name: str) -> str:
     """A header's value as text; a malformed one gives its raw text, an unreadable one "" (never an exception)."""
     try:
         value = message.get(name)
@@ -130,6 +140,33 @@ def decode_part(part: Message) -> str:
     return payload.decode(_charset(part.get_content_charset()), errors="replace")
 
 
+def unflow(text: str, *, delsp: bool) -> str:
+    """A format=flowed text (RFC 3676) as its paragraphs: a line ending in a space goes on in the next line of the
+    same quote depth; space-stuffing is undone."""
+    lines: list[str] = []
+    continues, previous_depth = False, 0
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        content = content[1:] if content.startswith(" ") else content
+        soft = content.endswith(" ") and content.rstrip() != "--"
+        if soft and delsp:
+            content = content[:-1]
+        if continues and depth == previous_depth and lines:
+            lines[-1] += content
+        else:
+            lines.append(">" * depth + (" " if depth and content else "") + content)
+        continues, previous_depth = soft, depth
+    return "\n".join(lines)
+
+
+def _plain_text(part: Message) -> str:
+    text = decode_part(part)
+    if str(part.get_param("format", "")).lower() == "flowed":
+        text = unflow(text, delsp=str(part.get_param("delsp", "")).lower() == "yes")
+    return text
+
+
 def html_to_text(html: str) -> str:
     text = nh3.clean(BLOCK_END.sub("\n", html), tags=set())
     lines = [" ".join(line.split()) for line in html_lib.unescape(text).splitlines()]
@@ -141,12 +178,20 @@ def html_sanitise(html: str) -> str:
 
 
 def reply_text(text: str) -> str:
-    """The new text of a reply: quoted history and signature stripped (the whole text when nothing is left)."""
+    """The new text of a reply: quoted history and signature stripped (the whole text when nothing is left).
+
+    mail-parser-reply finds where the quoted history starts (client headers such as "On … wrote:" or Outlook's
+    "From: … Sent: …" block, in many languages); its own signature rules also cut at sign-offs and hyphen lists,
+    which would lose the customer's words, so the signature is cut here at SIGNATURE only."""
     try:
-        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+        fragments = ReplyFragments(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+        reply = fragments.replies[0].content if fragments.replies and not fragments.replies[0].headers else ""
     except Exception:
         reply = ""
-    return (reply or text).strip()
+    signature = SIGNATURE.search(reply)
+    if signature:
+        reply = reply[: signature.start()]
+    return reply.strip() or text.strip()
 
 
 def _filename(part: Message) -> str:
@@ -169,16 +214,16 @@ def _is_attachment(part: Message) -> bool:
 
 def _automatic(message: Message) -> str:
     """Why this is an automatic message that must never create or reopen a ticket nor be answered ("" if not)."""
-    auto = _header(message, "Auto-Submitted").lower()
+    auto = header_text(message, "Auto-Submitted").lower()
     if auto and auto.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
-        if _header(message, name):
+        if header_text(message, name):
             return f"{name} header"
-    precedence = _header(message, "Precedence").lower()
+    precedence = header_text(message, "Precedence").lower()
     if precedence in ("bulk", "junk", "list"):
         return f"Precedence: {precedence}"
-    if _header(message, "List-Id"):
+    if header_text(message, "List-Id"):
         return "mailing list (List-Id)"
     return ""
 
@@ -194,23 +239,23 @@ def _dsn(message: Message) -> Dsn | None:
             for block in part.get_payload():
                 if not isinstance(block, Message):
                     continue
-                recipient = _header(block, "Final-Recipient") or _header(block, "Original-Recipient")
+                recipient = header_text(block, "Final-Recipient") or header_text(block, "Original-Recipient")
                 if not recipient:
                     continue
                 recipients.append(
                     DsnRecipient(
                         recipient=recipient.split(";")[-1].strip().strip("<>"),
-                        action=_header(block, "Action").lower(),
-                        status=_header(block, "Status"),
-                        diagnostic=_header(block, "Diagnostic-Code"),
+                        action=header_text(block, "Action").lower(),
+                        status=header_text(block, "Status"),
+                        diagnostic=header_text(block, "Diagnostic-Code"),
                     )
                 )
         elif content_type == "message/rfc822" and not original:
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                original = _header(inner[0], "Message-ID")
+                original = header_text(inner[0], "Message-ID")
         elif content_type == "text/rfc822-headers" and not original:
-            original = _header(message_from_string(decode_part(part), policy=policy.default), "Message-ID")
+            original = header_text(message_from_string(decode_part(part), policy=policy.default), "Message-ID")
     if not recipients:
         return None
     return Dsn(recipients=tuple(recipients), original_message_id=original)
@@ -251,7 +296,7 @@ def _forwarded(subject: str, text: str, files: tuple[IncomingFile, ...]) -> Forw
         for incoming in files:
             if incoming.content_type == "message/rfc822":
                 inner = message_from_bytes(incoming.content, policy=policy.default)
-                name, address = parseaddr(_header(inner, "From"))
+                name, address = parseaddr(header_text(inner, "From"))
                 if "@" in address:
                     inner_text, _ = _bodies(inner)
                     return Forwarded(email=address, name=name, text=inner_text)
@@ -265,7 +310,7 @@ def _bodies(message: Message) -> tuple[str, str]:
         if _is_attachment(part) or part.get_content_maintype() != "text":
             continue
         if part.get_content_type() == "text/plain" and not text:
-            text = decode_part(part)
+            text = _plain_text(part)
         elif part.get_content_type() == "text/html" and not html:
             html = html_sanitise(decode_part(part))
     if not text and html:
@@ -297,17 +342,17 @@ def parse(raw: bytes) -> ParsedEmail:
         raise ParseError(f"unreadable MIME: {exc}") from exc
     if not isinstance(message, EmailMessage) or not message.keys():
         raise ParseError("no headers: not an email")
-    from_name, from_email = parseaddr(_header(message, "From"))
+    from_name, from_email = parseaddr(header_text(message, "From"))
     if not from_email or "@" not in from_email:
-        addresses = getaddresses([_header(message, "Sender"), _header(message, "Reply-To")])
+        addresses = getaddresses([header_text(message, "Sender"), header_text(message, "Reply-To")])
         from_name, from_email = next(((n, a) for n, a in addresses if "@" in a), (from_name, ""))
-    subject = _header(message, "Subject")
+    subject = header_text(message, "Subject")
     text, html = _bodies(message)
     files = _files(message)
     return ParsedEmail(
-        message_id=(_message_ids(_header(message, "Message-ID")) or ("",))[0],
-        in_reply_to=_message_ids(_header(message, "In-Reply-To")),
-        references=_message_ids(_header(message, "References")),
+        message_id=(_message_ids(header_text(message, "Message-ID")) or ("",))[0],
+        in_reply_to=_message_ids(header_text(message, "In-Reply-To")),
+        references=_message_ids(header_text(message, "References")),
         from_email=from_email.strip(),
         from_name=from_name.strip(),
         subject=subject,

@@ -10,6 +10,7 @@ Trust (a reply joins a ticket only when it is very likely the customer):
   From domain (then a subject tag and the customer's From are enough).
 - Anything else starts a new ticket (an acknowledgement, Auto-Submitted: auto-replied, at most
   INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
+An email whose From names no address is the envelope sender's (MAIL FROM), if any; with neither it is ignored.
 Automatic emails (RFC 3834: Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, List-Id, …) and our own emails
 coming back never create or reopen a ticket and are never answered. Bounces: only a DSN whose Action is failed with
 a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's suppression list.
@@ -18,7 +19,7 @@ a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -170,6 +171,14 @@ def _forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
     return agent if agent is not None and user_can_work_in_queue(user=agent, queue_id=queue.pk) else None
 
 
+def _read(row: InboundEmail) -> ParsedEmail:
+    """The stored email parsed; when its From names no address, the envelope sender (MAIL FROM) is its sender."""
+    parsed = parse(row.raw_bytes())
+    if not parsed.from_email and "@" in row.envelope_sender:
+        return replace(parsed, from_email=row.envelope_sender.strip().strip("<>"))
+    return parsed
+
+
 def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
     if parsed.dsn is not None:
         return _bounce(parsed.dsn)
@@ -205,7 +214,7 @@ def inbound_route(*, email_id: int) -> str:
         row.attempts += 1
         try:
             with transaction.atomic():
-                outcome = route(row, parse(row.raw_bytes()))
+                outcome = route(row, _read(row))
         except ParseError as exc:
             outcome = Outcome(RowStatus.FAILED, "Could not be read")
             row.error = str(exc)
@@ -246,7 +255,7 @@ def held_decide(*, email_id: int, accept: bool, by: User) -> InboundEmail:
         row.status, row.outcome = RowStatus.REJECTED, f"Rejected by {by.get_username()}"
         row.save()
         return row
-    parsed = parse(row.raw_bytes())
+    parsed = _read(row)
     if not _trusted_sender(ticket, parsed.from_email):
         ticket_cc_add(ticket_id=ticket.pk, email=parsed.from_email, by=by)
     outcome = message_add_from_email(ticket, parsed, purpose="")

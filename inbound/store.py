@@ -5,6 +5,7 @@ moves past its UID, then routed by a Celery task.
   of a real Message-ID (other bytes) is stored beside the real one instead of blocking it.
 - Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token)
   are replaced with REDACTED before it is stored, so no live token sits in the database.
+  A message too broken to walk (e.g. MIME nested past the recursion limit) is redacted as bytes and stored anyway.
 - Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
 - The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.charset import Charset
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -30,7 +31,7 @@ from tickets.mailthread import base_address
 from tickets.models import Queue
 
 from .models import InboundEmail
-from .parsing import decode_part
+from .parsing import decode_part, header_text
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,16 @@ def links_redact(raw: bytes) -> bytes:
     # our host is passed through unparsed.
     if host not in raw and b"base64" not in raw.lower() and b"quoted-printable" not in raw.lower():
         return raw
-    message = message_from_bytes(raw, policy=compat32)
-    changed = False
-    for part in message.walk():
-        if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
-            changed = _redact_part(part, pattern) or changed
-    return message.as_bytes() if changed else raw
+    try:
+        message = message_from_bytes(raw, policy=compat32)
+        changed = False
+        for part in message.walk():
+            if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
+                changed = _redact_part(part, pattern) or changed
+        return message.as_bytes() if changed else raw
+    except Exception:  # e.g. MIME nested past the recursion limit: stored anyway, its readable links redacted
+        text = raw.decode("latin-1")
+        return pattern.sub(REDACTED, text).encode("latin-1")
 
 
 def queue_for_recipient(address: str) -> Queue | None:
@@ -76,21 +81,14 @@ def queue_for_recipient(address: str) -> Queue | None:
     )
 
 
-def _header(headers: Message, name: str) -> str:
-    try:
-        return " ".join(str(headers.get(name, "")).split())
-    except Exception:
-        return ""
-
-
 def inbound_store(
     *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
 ) -> tuple[InboundEmail, bool]:
     """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
     redelivery of the same bytes returns the stored row, created False."""
     digest = hashlib.sha256(raw).hexdigest()
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    message_id = _header(headers, "Message-ID")[:998]
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    message_id = header_text(headers, "Message-ID")[:998]
     existing = InboundEmail.objects.filter(queue=queue, message_id=message_id, sha256=digest).first()
     if existing is not None:
         return existing, False
@@ -103,8 +101,8 @@ def inbound_store(
         message_id=message_id,
         sha256=digest,
         size=len(raw),
-        from_address=_header(headers, "From")[:998],
-        subject=_header(headers, "Subject")[:998],
+        from_address=header_text(headers, "From")[:998],
+        subject=header_text(headers, "Subject")[:998],
     )
     if len(stored) > settings.INBOUND_RAW_INLINE_MAX_BYTES:
         row.raw_file.save(f"{digest}.eml", ContentFile(stored), save=False)

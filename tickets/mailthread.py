@@ -90,6 +90,6 @@ def thread_headers(*, ticket: Ticket, written_at: datetime) -> dict[str, str]:
     thread = [message_id for _, message_id in sorted(ours + theirs)][-REFERENCES_MAX:]
     headers = {"Reply-To": reply_address(ticket)}
     if thread:
-        headers["In-Reply-To"] = thread[-1]
+        headers["In-Reply-To"] = max(theirs)[1] if theirs else thread[-1]
         headers["References"] = " ".join(thread)
     return headers
