@@ -9,7 +9,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_A
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP \
 	INBOUND_REPLY_ADDRESS_KEY=deploy-check-reply-key INBOUND_CREDENTIALS_KEY=ZGVwbG95LWNoZWNrLWNyZWRlbnRpYWxzLWtleS0wMDA=
 
-.PHONY: run test browser lint format install install-dev migrate seed worker beat clean bench bench-surveys
+.PHONY: run test browser imap-server lint format install install-dev migrate seed worker beat clean bench bench-surveys
 
 run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat
 	$(PY) manage.py migrate --noinput
@@ -20,11 +20,14 @@ run: install ## set up (venv, deps, migrate, demo data) and start web + worker +
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-test: install-dev browser lint ## lint, then the whole test suite (Postgres + Redis when DATABASE_URL / REDIS_URL are set)
+test: install-dev browser imap-server lint ## lint, then the whole test suite (Postgres + Redis when DATABASE_URL / REDIS_URL are set)
 	$(BIN)/pytest --junitxml=var/junit.xml
 
 browser: ## Debian's Chromium for the browser tests (never a downloaded browser)
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+imap-server: ## Debian's dovecot for the IMAP polling tests (each test starts its own, on 127.0.0.1, in a temp dir)
+	@test -x /usr/sbin/dovecot || (apt-get update -q && apt-get install -y -q dovecot-imapd)
 
 lint: install-dev
 	$(BIN)/ruff check .

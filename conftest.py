@@ -156,9 +156,15 @@ def _database_url_for_subprocess() -> str:
 
 
 def start_worker(
-    *, queue: str, extra_env: dict[str, str] | None = None, concurrency: int = 1, pool: str = "prefork"
+    *,
+    queue: str,
+    extra_env: dict[str, str] | None = None,
+    concurrency: int = 1,
+    pool: str = "prefork",
+    module: str = "celery",
 ) -> WorkerProcess:
-    """A `celery worker` subprocess on `queue`, sharing this test's database; returns once it logged "ready"."""
+    """A `celery worker` subprocess on `queue`, sharing this test's database; returns once it logged "ready".
+    `module`: run as `python -m <module>` instead, e.g. a test's wrapper that patches something, then runs celery."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
@@ -166,7 +172,7 @@ def start_worker(
         "CELERY_QUEUE": queue,
         **(extra_env or {}),
     }
-    cmd = [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, f"--pool={pool}"]
+    cmd = [sys.executable, "-m", module, "-A", "helpdesk", "worker", "-Q", queue, f"--pool={pool}"]
     cmd += [f"--concurrency={concurrency}"]
     cmd += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments

@@ -1,10 +1,12 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import InboundEmail
+from .imap import imap_mailbox_poll
+from .models import ImapMailbox, InboundEmail
 from .parsing import ParseError, parse
 from .routing import inbound_retry
 
@@ -58,3 +60,57 @@ class InboundEmailAdmin(admin.ModelAdmin):
     def retry(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
         retried = sum(inbound_retry(email_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{retried} email(s) routed again.", messages.SUCCESS)
+
+
+class ImapMailboxForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,
+        help_text="Leave empty to keep the current password. It is stored encrypted and never shown.",
+    )
+
+    class Meta:
+        model = ImapMailbox
+        fields = ("queue", "host", "port", "security", "username", "password", "folder", "enabled")
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not password and not self.instance.password_encrypted:
+            raise forms.ValidationError("A password is needed.")
+        return password
+
+    def save(self, commit: bool = True) -> ImapMailbox:
+        if self.cleaned_data["password"]:
+            self.instance.password_set(self.cleaned_data["password"])
+        return super().save(commit=commit)
+
+
+@admin.register(ImapMailbox)
+class ImapMailboxAdmin(admin.ModelAdmin):
+    """A queue's mailbox at a mail provider, polled every INBOUND_IMAP_POLL_SECONDS. The password is write-only."""
+
+    form = ImapMailboxForm
+    list_display = ("__str__", "queue", "enabled", "last_polled_at", "last_uid", "last_error")
+    list_filter = ("enabled", "queue")
+    actions = ["poll_now"]
+    fieldsets = (
+        (
+            None,
+            {
+                "description": "Only username/password (basic auth) IMAP login is supported. OAuth2 — Gmail's or "
+                "Microsoft 365's modern authentication — is not: use an app password where the provider offers one, "
+                "or deliver to the desk's own mail gateway instead.",
+                "fields": ("queue", "host", "port", "security", "username", "password", "folder", "enabled"),
+            },
+        ),
+        ("Polling", {"fields": ("last_polled_at", "last_error", "uidvalidity", "last_uid", "polling_until")}),
+    )
+    readonly_fields = ("last_polled_at", "last_error", "uidvalidity", "last_uid", "polling_until")
+
+    @admin.action(description="Poll the selected mailboxes now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[ImapMailbox]) -> None:
+        for mailbox_id in queryset.values_list("pk", flat=True):
+            outcome = imap_mailbox_poll(mailbox_id=mailbox_id)
+            level = messages.ERROR if outcome.startswith("failed") else messages.INFO
+            self.message_user(request, f"{ImapMailbox.objects.get(pk=mailbox_id)}: {outcome}", level)

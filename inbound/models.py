@@ -8,7 +8,9 @@ or failed with its error (retryable from the admin). Nothing is dropped without 
 
 from __future__ import annotations
 
+from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -73,3 +75,66 @@ class InboundEmail(models.Model):
             return bytes(self.raw)
         with self.raw_file.open("rb") as stored:
             return stored.read()
+
+
+def _fernet() -> Fernet:
+    return Fernet(settings.INBOUND_CREDENTIALS_KEY)
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class ImapMailbox(models.Model):
+    """A queue's mailbox at a mail provider, polled over IMAP (inbound.imap) when the desk has no MX of its own.
+
+    Only username/password login: OAuth2 (Gmail, Microsoft 365 modern auth) is not supported. The password is kept
+    encrypted with INBOUND_CREDENTIALS_KEY (Fernet). Progress is the last UID stored under the folder's UIDVALIDITY,
+    never the \\Seen flag, which a person reading the mailbox changes.
+    """
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "SSL/TLS (port 993)"
+        STARTTLS = "starttls", "STARTTLS (port 143)"
+        NONE = "none", "None: plain text, only for a test server on this machine"
+
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="imap_mailboxes")
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(
+        max_length=10,
+        choices=Security.choices,
+        default=Security.SSL,
+        help_text="None sends the password in plain text: only for a local test server (localhost/127.0.0.1).",
+    )
+    username = models.CharField(max_length=255)
+    password_encrypted = models.TextField(editable=False, help_text="Fernet token (INBOUND_CREDENTIALS_KEY).")
+    folder = models.CharField(max_length=255, default="INBOX")
+    enabled = models.BooleanField(default=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_uid = models.BigIntegerField(default=0, editable=False, help_text="Every message up to it is stored.")
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    polling_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Lease: a poller is at work until then (one at a time)."
+    )
+
+    class Meta:
+        verbose_name = "IMAP mailbox"
+        verbose_name_plural = "IMAP mailboxes"
+        constraints = [
+            models.UniqueConstraint(fields=["host", "port", "username", "folder"], name="inbound_unique_imap_mailbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}/{self.folder}"
+
+    def clean(self) -> None:
+        if self.security == self.Security.NONE and self.host.strip().lower() not in LOOPBACK_HOSTS:
+            raise ValidationError({"security": "Plain text (no TLS) is only allowed for a server on this machine."})
+
+    def password_set(self, password: str) -> None:
+        self.password_encrypted = _fernet().encrypt(password.encode()).decode()
+
+    def password(self) -> str:
+        """The plain password; InvalidToken if INBOUND_CREDENTIALS_KEY changed since it was stored."""
+        return _fernet().decrypt(self.password_encrypted.encode()).decode()

@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import InboundEmail
+from .imap import imap_mailbox_poll
+from .models import ImapMailbox, InboundEmail
 from .routing import inbound_route
 from .store import route_later
 
@@ -29,3 +31,19 @@ def sweep_inbound() -> int:
     for email_id in ids:
         route_later(email_id)
     return len(ids)
+
+
+@shared_task
+def poll_imap_mailboxes() -> int:
+    """Beat: a poll task for each enabled IMAP mailbox (one each, so a slow server holds up no other mailbox)."""
+    idle = Q(polling_until__isnull=True) | Q(polling_until__lt=timezone.now())
+    ids = list(ImapMailbox.objects.filter(idle, enabled=True).values_list("pk", flat=True))
+    for mailbox_id in ids:
+        poll_imap_mailbox.delay(mailbox_id)
+    return len(ids)
+
+
+@shared_task
+def poll_imap_mailbox(mailbox_id: int) -> str:
+    """Poll one mailbox; a second task for it while one is at work finds the lease held and does nothing."""
+    return imap_mailbox_poll(mailbox_id=mailbox_id)

@@ -324,6 +324,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
         "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
         "sweep-inbound": {"task": "inbound.tasks.sweep_inbound", "schedule": INBOUND_SWEEP_SECONDS},
+        "poll-imap-mailboxes": {"task": "inbound.tasks.poll_imap_mailboxes", "schedule": INBOUND_IMAP_POLL_SECONDS},
     }
     return {name: entry for name, entry in every_task.items() if entry["task"].split(".")[0] in installed_apps}
 
