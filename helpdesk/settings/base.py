@@ -139,6 +139,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded and received files (email attachments, large raw emails) go through STORAGES["default"]: local files under
+# MEDIA_ROOT here, never served as static files (tickets.views serves attachments to those who can see the ticket).
+# For an S3-compatible store, install django-storages and set STORAGES["default"] to storages.backends.s3.S3Storage.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -7,6 +7,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not EMAIL_URL:  # noqa: F405
     OUTBOX_DELIVERY_BACKEND = env("OUTBOX_DELIVERY_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405 - never the dev files
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 
 # TEST_DB_NAME lets several checkouts or runs on one machine use separate test databases.
