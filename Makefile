@@ -11,11 +11,12 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_A
 
 .PHONY: run test browser lint format install install-dev migrate seed worker beat clean bench bench-surveys
 
-run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat
+run: install ## set up (venv, deps, migrate, demo data) and start web + worker + beat + mail gateway
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Helpdesk:  http://127.0.0.1:8000/      Admin: http://127.0.0.1:8000/admin/"
+	@echo "  Mail in:   smtp://127.0.0.1:2525 (gateway)"
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
