@@ -11,7 +11,9 @@ It answers for an email only once it is stored, so an email is either in the dat
   tries again later (a redelivery of what was stored already is a no-op: the store is idempotent). LMTP answers once
   per recipient (RFC 2033); SMTP answers 250 only when every recipient's copy is stored.
 The ORM is synchronous: lookups and stores run on a small pool of threads of their own (each with its own database
-connection, closed when stale and when the gateway stops), never on the event loop that serves the sessions.
+connection, checked and replaced when stale before each use, closed when the gateway stops), never on the event loop
+that serves the sessions. Which queue an address names is remembered for RECIPIENT_CACHE_SECONDS (a new queue
+address is served, a removed one refused, that much later): RCPT is then answered without the database.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -31,6 +34,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from tickets.mailthread import base_address
 from tickets.models import Queue
 
 from .models import InboundEmail
@@ -40,6 +44,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STORE_THREADS = 8  # database connections the gateway holds at most
+RECIPIENT_CACHE_SECONDS = 10.0
+RECIPIENT_CACHE_SIZE = 1000  # addresses; emptied when full (a sender trying many addresses cannot grow it)
 RCPT_OK = "250 2.1.5 OK"
 RCPT_UNKNOWN = "550 5.1.1 No such mailbox here"
 RCPT_TRY_LATER = "451 4.3.0 Could not look up the mailbox, try again later"
@@ -48,12 +54,10 @@ STORE_TRY_LATER = "451 4.3.0 Could not store the message, try again later"
 
 
 def _with_fresh_connection(function: Callable[..., T], *args: Any) -> T:
-    """Run in a store thread: a connection past CONN_MAX_AGE or broken by an error is replaced, as around a request."""
+    """Run in a store thread: a connection past CONN_MAX_AGE, or broken by an error of the previous use, is replaced
+    first (as at the start of a request; checking after each use too would cost a health-check query per use)."""
     close_old_connections()
-    try:
-        return function(*args)
-    finally:
-        close_old_connections()
+    return function(*args)
 
 
 def _store_copies(recipients: list[tuple[str, Queue]], *, raw: bytes, channel: str, sender: str) -> list[bool]:
@@ -77,6 +81,7 @@ class GatewayHandler:
         self.channel = channel
         self.executor = executor
         self._queues: WeakKeyDictionary[Envelope, list[Queue]] = WeakKeyDictionary()  # per transaction, RCPT order
+        self._recipients: dict[str, tuple[float, Queue | None]] = {}  # base address → (looked up at, its queue)
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -85,11 +90,17 @@ class GatewayHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        try:
-            queue = await self._in_thread(queue_for_recipient, address)
-        except Exception:
-            logger.exception("mail gateway: looking up the recipient %s failed (answered 451)", address)
-            return RCPT_TRY_LATER
+        key, now = base_address(address), time.monotonic()
+        looked_up_at, queue = self._recipients.get(key, (-RECIPIENT_CACHE_SECONDS, None))
+        if now - looked_up_at >= RECIPIENT_CACHE_SECONDS:
+            try:
+                queue = await self._in_thread(queue_for_recipient, address)
+            except Exception:
+                logger.exception("mail gateway: looking up the recipient %s failed (answered 451)", address)
+                return RCPT_TRY_LATER
+            if len(self._recipients) >= RECIPIENT_CACHE_SIZE:
+                self._recipients.clear()
+            self._recipients[key] = (now, queue)
         if queue is None:
             return RCPT_UNKNOWN
         envelope.rcpt_tos.append(address)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 
 import pytest
 
@@ -111,6 +112,27 @@ def test_an_unknown_recipient_is_refused_at_rcpt(gateway, queue):
         with pytest.raises(smtplib.SMTPRecipientsRefused):
             client.sendmail(SENDER, ["queue-x@elsewhere.example"], wire())
     assert not InboundEmail.objects.exists()
+
+
+def test_the_queue_of_an_address_is_looked_up_again_after_the_cache_time(gateway, queue, monkeypatch):
+    lookups: list[str] = []
+
+    def counted(address):
+        lookups.append(address)
+        return store.queue_for_recipient(address)
+
+    monkeypatch.setattr("inbound.gateway.queue_for_recipient", counted)
+    monkeypatch.setattr("inbound.gateway.RECIPIENT_CACHE_SECONDS", 0.5)
+    with smtp(gateway) as client:
+        for subject in ("One", "Two"):
+            assert client.sendmail(SENDER, [queue.reply_from_email], wire(subject=subject)) == {}
+        assert lookups == [queue.reply_from_email]  # the second RCPT did not ask the database
+        queue.reply_from_email = "renamed@support.example.com"
+        queue.save()
+        time.sleep(0.5)
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail(SENDER, [lookups[0]], wire(subject="Three"))
+    assert InboundEmail.objects.count() == 2
 
 
 def test_a_declared_size_over_the_limit_is_refused_at_mail_from(settings, start_gateway, queue):
