@@ -16,6 +16,8 @@ a run that was killed leaves its queue, deleted by the next run.
 
 from __future__ import annotations
 
+import re
+import statistics
 import time
 import uuid
 from collections import Counter
@@ -122,6 +124,12 @@ class Command(BaseCommand):
             f"(ratio {stored.per_second / bare.per_second:.2f}, target ≥ {TARGET_RATIO}); end to end to a ticket "
             f"message {end_to_end:.1f} msg/s (worker x{concurrency})"
         )
+        task_seconds = [float(seconds) for seconds in re.findall(r" succeeded in ([0-9.]+)s", worker.output())]
+        if task_seconds:
+            self.stdout.write(
+                f"worker: {len(task_seconds)} routing tasks, median {statistics.median(task_seconds) * 1000:.0f} ms, "
+                f"max {max(task_seconds) * 1000:.0f} ms"
+            )
         self.stdout.write(
             f"server CPU per email: aiosmtpd bare {bare.cpu_ms:.2f} ms, gateway {stored.cpu_ms:.2f} ms "
             f"(the store: ORM SELECT, INSERT and COMMIT, Celery publish of the routing task)"
