@@ -91,8 +91,10 @@ class GatewayHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         key, now = base_address(address), time.monotonic()
-        looked_up_at, queue = self._recipients.get(key, (-RECIPIENT_CACHE_SECONDS, None))
-        if now - looked_up_at >= RECIPIENT_CACHE_SECONDS:
+        cached = self._recipients.get(key)
+        if cached is not None and now - cached[0] < RECIPIENT_CACHE_SECONDS:
+            queue = cached[1]
+        else:
             try:
                 queue = await self._in_thread(queue_for_recipient, address)
             except Exception:
