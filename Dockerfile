@@ -10,5 +10,6 @@ COPY . .
 RUN python manage.py collectstatic --noinput --settings=helpdesk.settings.base
 RUN useradd --create-home app && mkdir -p var && chown -R app /app
 USER app
-EXPOSE 8000
+# 8000: gunicorn; 2525: the mail gateway (manage.py mail_gateway), when the container runs it.
+EXPOSE 8000 2525
 CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

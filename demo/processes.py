@@ -1,9 +1,11 @@
-"""The processes a benchmark runs beside the desk: an SMTP sink (demo.smtp_sink, aiosmtpd) and a Celery worker, each a
-subprocess of this interpreter, started and stopped by bench_surveys."""
+"""The processes a benchmark runs beside the desk: an SMTP sink (demo.smtp_sink, aiosmtpd), SMTP clients
+(demo.smtp_load) and a Celery worker, each a subprocess of this interpreter, started and stopped by bench_surveys and
+bench_inbound."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -33,6 +35,24 @@ class Sink:
         if not lines or not lines[-1].startswith("done "):
             raise CommandError(f"The SMTP sink did not report: {lines[-5:]}")
         return lines[:-1]
+
+
+@dataclass
+class Load:
+    process: subprocess.Popen[str]
+
+    def result(self, *, timeout: float) -> tuple[float, float]:
+        """(seconds from the first email to the last answer, wall-clock time of the first email)."""
+        try:
+            output, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise CommandError(f"The SMTP clients did not finish within {timeout:.0f} s.") from None
+        match = re.fullmatch(r"sent \d+ in ([0-9.]+) s from ([0-9.]+)", output.strip())
+        if self.process.returncode != 0 or match is None:
+            raise CommandError(f"The SMTP clients failed: {output.strip()}")
+        return float(match[1]), float(match[2])
 
 
 @dataclass
@@ -70,7 +90,7 @@ def database_url() -> str:
     if connection.vendor == "postgresql":
         auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
         return f"postgres://{auth}@{db['HOST'] or HOST}:{db['PORT'] or 5432}/{db['NAME']}"
-    raise CommandError(f"bench_surveys supports SQLite and Postgres, not {connection.vendor}.")
+    raise CommandError(f"The benchmarks support SQLite and Postgres, not {connection.vendor}.")
 
 
 def sink_start() -> Sink:
@@ -89,7 +109,20 @@ def sink_start() -> Sink:
     return Sink(process=process, port=port)
 
 
-def worker_start(*, queue: str, database_url: str, port: int, concurrency: int) -> Worker:
+def load_start(*, port: int, recipient: str, n: int, connections: int, tag: str) -> Load:
+    """demo.smtp_load: N emails to `recipient` over `connections` concurrent SMTP connections, started now."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "demo.smtp_load", HOST, str(port), recipient, str(n), str(connections), tag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    return Load(process=process)
+
+
+def worker_start(*, queue: str, database_url: str, concurrency: int, port: int | None = None) -> Worker:
+    """A worker on `queue`; with `port`, it sends email to the SMTP server there."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "helpdesk.settings.dev"),
@@ -97,8 +130,9 @@ def worker_start(*, queue: str, database_url: str, port: int, concurrency: int) 
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
-        "EMAIL_URL": f"smtp://{HOST}:{port}",  # → OUTBOX_DELIVERY_BACKEND is Django's SMTP backend
     }
+    if port is not None:
+        env["EMAIL_URL"] = f"smtp://{HOST}:{port}"  # → OUTBOX_DELIVERY_BACKEND is Django's SMTP backend
     cmd = [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "--pool=prefork"]
     cmd += [f"--concurrency={concurrency}", "--loglevel=INFO"]
     cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname={queue}@%h"]

@@ -208,7 +208,7 @@ def inbound_route(*, email_id: int) -> str:
     """Route one stored email (the Celery task, and the admin's retry). A row routed already is left alone, so a
     duplicate task delivery changes nothing. Returns the row's status."""
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().select_related("queue").filter(pk=email_id).first()
+        row = InboundEmail.objects.select_for_update(of=("self",)).select_related("queue").filter(pk=email_id).first()
         if row is None or row.status != RowStatus.RECEIVED:
             return row.status if row else "missing"
         row.attempts += 1

@@ -394,4 +394,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # aiosmtpd (the mail gateway) logs every SMTP command at INFO: only its warnings.
+    "loggers": {"mail.log": {"level": "WARNING"}},
 }

@@ -1,10 +1,11 @@
 """`make run`'s processes stop as honcho stops them: on Ctrl-C it sends SIGTERM to each process group and SIGKILLs
 what is left 5 s later. The worker of the Procfile, on the filesystem broker of `make run`, must be gone by then
-(a warm shutdown: it finishes what it runs), or its running task dies with it."""
+(a warm shutdown: it finishes what it runs), or its running task dies with it; so must the mail gateway."""
 
 import os
 import shlex
 import signal
+import smtplib
 import subprocess
 import sys
 import threading
@@ -13,6 +14,8 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+
+from conftest import free_port
 
 HONCHO_KILL_AFTER = 5.0
 
@@ -60,5 +63,47 @@ def test_the_procfile_worker_stops_within_honchos_grace_period(tmp_path):
             process.wait()
 
     # then it is gone before honcho's SIGKILL would come, by a warm shutdown
+    assert took < HONCHO_KILL_AFTER, f"took {took:.1f} s:\n{''.join(log)[-2000:]}"
+    assert process.returncode == 0, "".join(log)[-2000:]
+
+
+def test_the_procfile_gateway_listens_and_stops_within_honchos_grace_period(tmp_path):
+    # given the Procfile's mail gateway, on a free port
+    command = procfile_command("gateway")
+    assert command[:2] == ["python", "manage.py"]
+    port = free_port()
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "helpdesk.settings.dev"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and the Procfile's arguments
+        [sys.executable, *command[1:], "--port", str(port)],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    log: list[str] = []
+    assert process.stdout is not None
+    threading.Thread(target=lambda: log.extend(iter(process.stdout.readline, "")), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while f"Mail gateway (SMTP) listening on 127.0.0.1:{port}" not in "".join(log):
+            assert process.poll() is None and time.monotonic() < deadline, "".join(log)
+            time.sleep(0.1)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            assert client.ehlo()[0] == 250 and client.has_extn("size")
+
+        # when honcho stops it
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=HONCHO_KILL_AFTER * 3)
+        took = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    # then it is gone at once, and cleanly
     assert took < HONCHO_KILL_AFTER, f"took {took:.1f} s:\n{''.join(log)[-2000:]}"
     assert process.returncode == 0, "".join(log)[-2000:]

@@ -1,0 +1,277 @@
+"""The mail gateway over a real socket: inbound.gateway started in this process, a real SMTP/LMTP client, the test
+database committed (transactional_db: the gateway's threads use connections of their own)."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import time
+
+import pytest
+
+from conftest import free_port
+from inbound import store
+from inbound.gateway import Gateway
+from inbound.models import InboundEmail
+from inbound.routing import inbound_route
+from tickets.mailthread import reply_address
+from tickets.models import Message, Ticket
+from tickets.tests.factories import QueueFactory
+
+from .mail import email_bytes
+
+SENDER = "jo@customer.example"
+
+
+def wire(**kwargs) -> bytes:
+    """A test email with the CRLF line ends of SMTP (smtplib sends bytes as they are)."""
+    return email_bytes(**kwargs).replace(b"\n", b"\r\n")
+
+
+@pytest.fixture
+def routed_later(monkeypatch) -> list[int]:
+    """The ids the store asked to have routed (instead of sending the Celery task); route them with `route_all`."""
+    ids: list[int] = []
+    monkeypatch.setattr(store, "route_later", ids.append)
+    return ids
+
+
+def route_all(ids: list[int]) -> None:
+    while ids:
+        inbound_route(email_id=ids.pop(0))
+
+
+@pytest.fixture
+def start_gateway(transactional_db, routed_later):
+    """`start_gateway(lmtp=False)`: a gateway on a free port of 127.0.0.1, stopped after the test."""
+    gateways: list[Gateway] = []
+
+    def start(*, lmtp: bool = False) -> Gateway:
+        gateway = Gateway(host="127.0.0.1", port=free_port(), lmtp=lmtp, store_threads=2)
+        gateway.start()
+        gateways.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in gateways:
+        gateway.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway) -> Gateway:
+    return start_gateway()
+
+
+def smtp(gateway: Gateway) -> smtplib.SMTP:
+    return smtplib.SMTP(gateway.host, gateway.port, timeout=10)
+
+
+def test_an_email_becomes_a_ticket_and_a_reply_to_its_reply_address_joins_it(gateway, queue, routed_later):
+    other = QueueFactory()
+    raw = wire(sender=f"Jo <{SENDER}>", to=other.reply_from_email)  # To: names another queue
+    with smtp(gateway) as client:
+        assert client.sendmail(SENDER, [queue.reply_from_email], raw) == {}
+    row = InboundEmail.objects.get()
+    assert (row.queue, row.channel, row.recipient, row.envelope_sender) == (
+        queue,
+        "smtp",
+        queue.reply_from_email,
+        SENDER,
+    )
+    assert row.raw_bytes() == raw  # as received
+    assert routed_later == [row.pk]
+    route_all(routed_later)
+    ticket = Ticket.objects.get()
+    assert (ticket.queue, ticket.customer.email, ticket.subject) == (queue, SENDER, "Printer on fire")
+
+    reply = wire(sender=SENDER, to="someone@else.example", subject="Re: Printer on fire", body="Still burning")
+    with smtp(gateway) as client:
+        assert client.sendmail(SENDER, [reply_address(ticket)], reply) == {}
+    route_all(routed_later)
+    assert ticket.messages.order_by("pk").last().body == "Still burning"
+    assert Ticket.objects.count() == 1
+
+
+def test_the_same_email_delivered_twice_is_stored_and_added_once(gateway, queue, routed_later):
+    raw = wire(sender=SENDER, to=queue.reply_from_email)
+    for _ in range(2):
+        with smtp(gateway) as client:
+            assert client.sendmail(SENDER, [queue.reply_from_email], raw) == {}
+        route_all(routed_later)
+    assert InboundEmail.objects.count() == 1
+    assert Ticket.objects.count() == 1
+    assert Message.objects.filter(ticket__queue=queue).count() == 1
+
+
+def test_an_unknown_recipient_is_refused_at_rcpt(gateway, queue):
+    with smtp(gateway) as client:
+        client.ehlo()
+        assert client.mail(SENDER)[0] == 250
+        assert client.rcpt("nobody@support.example.com") == (550, b"5.1.1 No such mailbox here")
+        client.rset()
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail(SENDER, ["queue-x@elsewhere.example"], wire())
+    assert not InboundEmail.objects.exists()
+
+
+def test_the_queue_of_an_address_is_looked_up_again_after_the_cache_time(gateway, queue, monkeypatch):
+    lookups: list[str] = []
+
+    def counted(address):
+        lookups.append(address)
+        return store.queue_for_recipient(address)
+
+    monkeypatch.setattr("inbound.gateway.queue_for_recipient", counted)
+    monkeypatch.setattr("inbound.gateway.RECIPIENT_CACHE_SECONDS", 0.5)
+    with smtp(gateway) as client:
+        for subject in ("One", "Two"):
+            assert client.sendmail(SENDER, [queue.reply_from_email], wire(subject=subject)) == {}
+        assert lookups == [queue.reply_from_email]  # the second RCPT did not ask the database
+        queue.reply_from_email = "renamed@support.example.com"
+        queue.save()
+        time.sleep(0.5)
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail(SENDER, [lookups[0]], wire(subject="Three"))
+    assert InboundEmail.objects.count() == 2
+
+
+def test_a_declared_size_over_the_limit_is_refused_at_mail_from(settings, start_gateway, queue):
+    settings.INBOUND_MAX_MESSAGE_BYTES = 5000
+    gateway = start_gateway()
+    with smtp(gateway) as client:
+        client.ehlo()
+        assert client.esmtp_features["size"] == "5000"
+        code, _ = client.mail(SENDER, options=["SIZE=5001"])
+        assert code == 552
+        client.rset()
+        assert client.mail(SENDER, options=["SIZE=5000"])[0] == 250
+
+
+def test_a_message_over_the_limit_is_refused_after_data(settings, start_gateway, queue):
+    settings.INBOUND_MAX_MESSAGE_BYTES = 5000
+    gateway = start_gateway()
+    with smtp(gateway) as client:
+        client.ehlo()
+        assert client.mail(SENDER)[0] == 250  # no SIZE declared
+        assert client.rcpt(queue.reply_from_email)[0] == 250
+        code, _ = client.data(wire(body=("x" * 70 + "\n") * 100))
+        assert code == 552
+        # the session goes on: a message within the limit is taken
+        assert client.sendmail(SENDER, [queue.reply_from_email], wire()) == {}
+    assert InboundEmail.objects.count() == 1
+
+
+def test_a_store_failure_answers_451_so_the_mta_retries(gateway, queue, monkeypatch, routed_later):
+    def broken(**kwargs):
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr("inbound.gateway.inbound_store", broken)
+    with smtp(gateway) as client, pytest.raises(smtplib.SMTPDataError) as refused:
+        client.sendmail(SENDER, [queue.reply_from_email], wire())
+    assert refused.value.smtp_code == 451
+    assert refused.value.smtp_error == b"4.3.0 Could not store the message, try again later"
+    assert not InboundEmail.objects.exists() and not routed_later
+
+
+def test_smtp_with_two_recipients_answers_250_only_when_both_are_stored(gateway, queue, monkeypatch):
+    other = QueueFactory()
+    raw = wire(sender=SENDER)
+
+    def failing_for_other(**kwargs):
+        if kwargs["queue"] == other:
+            raise RuntimeError("disk full")
+        return store.inbound_store(**kwargs)
+
+    monkeypatch.setattr("inbound.gateway.inbound_store", failing_for_other)
+    with smtp(gateway) as client, pytest.raises(smtplib.SMTPDataError) as refused:
+        client.sendmail(SENDER, [queue.reply_from_email, other.reply_from_email], raw)
+    assert refused.value.smtp_code == 451
+    assert list(InboundEmail.objects.values_list("queue", flat=True)) == [queue.pk]
+
+    monkeypatch.undo()  # the MTA tries again: the copy stored already is not stored twice
+    with smtp(gateway) as client:
+        assert client.sendmail(SENDER, [queue.reply_from_email, other.reply_from_email], raw) == {}
+    assert sorted(InboundEmail.objects.values_list("queue", flat=True)) == sorted([queue.pk, other.pk])
+
+
+def test_a_bounce_has_an_empty_envelope_sender(gateway, queue):
+    with smtp(gateway) as client:
+        assert client.sendmail("<>", [queue.reply_from_email], wire(sender="MAILER-DAEMON@mx.example")) == {}
+    assert InboundEmail.objects.get().envelope_sender == ""
+
+
+# --- LMTP: one reply per accepted recipient after DATA (RFC 2033) ------------------------------------------------
+
+
+class LineClient:
+    """A raw LMTP client that reads every reply line (smtplib.LMTP reads one reply after DATA, whatever the number
+    of recipients)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.sock = socket.create_connection((gateway.host, gateway.port), timeout=10)
+        self.file = self.sock.makefile("rb")
+
+    def reply(self) -> str:
+        """One reply (the last line of a multi-line one), e.g. "250 2.0.0 Stored"."""
+        while True:
+            line = self.file.readline().decode().rstrip("\r\n")
+            assert line, "connection closed"
+            if line[3:4] != "-":
+                return line
+
+    def command(self, line: str) -> str:
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.reply()
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+def lmtp_deliver(gateway: Gateway, recipients: list[str], raw: bytes) -> tuple[list[str], list[str]]:
+    """(RCPT replies, replies after the final "."): every line the server sent, then QUIT answered 221 proves that
+    no further reply was pending."""
+    client = LineClient(gateway)
+    try:
+        assert client.reply().startswith("220")
+        assert client.command("LHLO client.example").startswith("250")
+        assert client.command(f"MAIL FROM:<{SENDER}>").startswith("250")
+        rcpt_replies = [client.command(f"RCPT TO:<{address}>") for address in recipients]
+        assert client.command("DATA").startswith("354")
+        client.sock.sendall(raw + b".\r\n")
+        data_replies = [client.reply() for reply in rcpt_replies if reply.startswith("250")]
+        assert client.command("QUIT").startswith("221")
+        return rcpt_replies, data_replies
+    finally:
+        client.close()
+
+
+def test_lmtp_refuses_an_unknown_recipient_and_answers_once_for_the_other(start_gateway, queue):
+    gateway = start_gateway(lmtp=True)
+    rcpt, data = lmtp_deliver(gateway, [queue.reply_from_email, "nobody@support.example.com"], wire())
+    assert rcpt == ["250 2.1.5 OK", "550 5.1.1 No such mailbox here"]
+    assert data == ["250 2.0.0 Stored"]
+    row = InboundEmail.objects.get()
+    assert (row.queue, row.channel) == (queue, "lmtp")
+
+
+def test_lmtp_answers_once_per_recipient_in_rcpt_order(start_gateway, queue, monkeypatch):
+    gateway = start_gateway(lmtp=True)
+    other, third = QueueFactory(), QueueFactory()
+    rcpt, data = lmtp_deliver(gateway, [queue.reply_from_email, other.reply_from_email], wire())
+    assert rcpt == ["250 2.1.5 OK"] * 2
+    assert data == ["250 2.0.0 Stored"] * 2
+    assert sorted(InboundEmail.objects.values_list("queue", "recipient")) == sorted(
+        [(queue.pk, queue.reply_from_email), (other.pk, other.reply_from_email)]
+    )
+
+    def failing_for_other(**kwargs):
+        if kwargs["queue"] == other:
+            raise RuntimeError("disk full")
+        return store.inbound_store(**kwargs)
+
+    monkeypatch.setattr("inbound.gateway.inbound_store", failing_for_other)
+    _, data = lmtp_deliver(gateway, [other.reply_from_email, third.reply_from_email], wire())
+    assert data == ["451 4.3.0 Could not store the message, try again later", "250 2.0.0 Stored"]
+    assert InboundEmail.objects.filter(queue=third).count() == 1
+    assert InboundEmail.objects.filter(queue=other).count() == 1  # the first email only
