@@ -244,7 +244,11 @@ def inbound_retry(*, email_id: int) -> bool:
 def held_decide(*, email_id: int, accept: bool, by: User) -> InboundEmail:
     """An agent accepts a held email (its sender is copied on the ticket if not the customer, and the email is added
     as theirs) or rejects it (it stays stored, marked rejected)."""
-    row = InboundEmail.objects.select_for_update(of=("self",)).select_related("queue", "ticket__customer").get(pk=email_id)
+    row = (
+        InboundEmail.objects.select_for_update(of=("self",))
+        .select_related("queue", "ticket__customer")
+        .get(pk=email_id)
+    )
     if row.status != RowStatus.HELD or row.ticket is None:
         return row
     ticket = row.ticket
