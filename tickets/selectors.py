@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from common.users import UserLike, is_active_user
@@ -18,6 +18,7 @@ from common.users import UserLike, is_active_user
 from .extensions import list_columns, list_filters, list_view, list_views
 from .models import (
     OPEN_STATUSES,
+    Attachment,
     Customer,
     Message,
     Priority,
@@ -242,7 +243,8 @@ def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadIt
     if public_only:
         messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
         return [ThreadItem(at=m.created_at, message=m) for m in messages]
-    messages = messages.prefetch_related("attachments")  # shown to agents only (they alone may download them)
+    # Attachments are shown to agents only (they alone may download them); ordered by id, not joining the messages.
+    messages = messages.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     # "Message added" events repeat the messages themselves; the thread shows the message instead.
     events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.MESSAGE).select_related("actor")
     items = [ThreadItem(at=m.created_at, message=m) for m in messages]

@@ -234,7 +234,7 @@ def render_detail(
     context.update(bound or {})
     user = signed_in_user(request)
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
-    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": list(ticket.ccs.all())})
+    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": list(ticket.ccs.order_by("email"))})
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
     ]
