@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 
 from conftest import SmtpSink, free_port
+from helpdesk import urls as site_urls
 from inbound.models import InboundEmail
 from inbound.routing import inbound_route
 from inbound.store import inbound_store
@@ -194,3 +195,23 @@ def test_the_reply_threads_onto_the_ticket_with_its_quote_stripped(desk_reply, g
     last = ticket.messages.last()
     assert (last.author_customer, last.body) == (ticket.customer, "That worked, thanks!")
     assert "> Unplug it." in last.full_body
+
+
+# The site's URLs without inbound's (as when it is not installed): the dev mailbox pages still render, without links.
+urlpatterns = [
+    pattern
+    for pattern in site_urls.urlpatterns
+    if getattr(getattr(pattern, "urlconf_module", None), "__name__", "") != "inbound.urls"
+]
+
+
+def test_the_dev_mailbox_pages_render_without_inbound(desk_reply, settings):
+    _, name, _ = desk_reply
+    settings.ROOT_URLCONF = __name__
+    with pytest.raises(NoReverseMatch):
+        reverse("inbound:dev-write")
+
+    listing, email = Client().get(reverse("devmail")), Client().get(reverse("devmail-detail", args=[name]))
+
+    assert listing.status_code == email.status_code == 200
+    assert "Write as a customer" not in listing.text and "Reply as the customer" not in email.text
