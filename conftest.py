@@ -59,6 +59,13 @@ def plain_user(db):
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """Stored files (attachments, large raw emails) go to a temporary directory for the test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def fresh_rate_limits():
     """No rate-limit counters before and after the test: they live in the cache, which the whole process shares."""
     cache.clear()

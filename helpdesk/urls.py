@@ -22,10 +22,11 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
-    path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     # surveys only when installed: without it the site is a plain ticket desk (tickets never links to surveys)
     *([path("", include("surveys.urls"))] if apps.is_installed("surveys") else []),
+    # before the dev mailbox's email pages, so /dev/mail/write/ is not taken for an email's name
     *([path("", include("inbound.urls"))] if apps.is_installed("inbound") else []),
+    path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
+    path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     path("", include("tickets.urls")),
 ]

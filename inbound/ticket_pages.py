@@ -8,11 +8,25 @@ from tickets.extensions import TicketPanel, ticket_panel_register
 from tickets.models import Ticket
 
 from .models import InboundEmail
+from .parsing import ParseError, parse
+
+# Larger held emails (big attachments) are not parsed on every view of the page: their text is in the admin.
+SHOW_TEXT_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _text(held: InboundEmail) -> str | None:
+    """The email's text for the agent to judge it by; None when it is too large (or unreadable) to show here."""
+    if held.size > SHOW_TEXT_MAX_BYTES:
+        return None
+    try:
+        return parse(held.raw_bytes()).text.strip()
+    except ParseError:
+        return None
 
 
 def held_panel_context(ticket: Ticket) -> dict[str, Any]:
     held = InboundEmail.objects.filter(ticket=ticket, status=InboundEmail.Status.HELD).order_by("received_at")
-    return {"held_emails": list(held)}
+    return {"held_emails": [{"row": row, "text": _text(row)} for row in held]}
 
 
 def register() -> None:

@@ -49,13 +49,14 @@ def body_of(message: ParsedEmail, subtype: str) -> str:
     return str(part.get_content()) if part is not None and part.get_content_subtype() == subtype else ""
 
 
-def _require_debug() -> None:
+def require_debug() -> None:
+    """The dev mailbox's pages (and inbound's "write as a customer") exist only with DEBUG: 404 otherwise."""
     if not settings.DEBUG:
         raise Http404
 
 
 def mailbox(request: HttpRequest) -> HttpResponse:
-    _require_debug()
+    require_debug()
     names = sorted((p.name for p in mail_dir().glob("*.eml")), reverse=True) if mail_dir().is_dir() else []
     page = Paginator(names, 50).get_page(request.GET.get("page"))
     rows = []
@@ -66,7 +67,7 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 
 
 def mail_detail(request: HttpRequest, name: str) -> HttpResponse:
-    _require_debug()
+    require_debug()
     message = read_mail(name)
     headers = [(key, str(value)) for key, value in message.items()]
     context = {"name": name, "headers": headers, "text": body_of(message, "plain"), "html": body_of(message, "html")}

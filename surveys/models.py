@@ -32,6 +32,9 @@ CES_CHOICES = [
 # outlives the survey). One token of each per email.
 SURVEY_LINK_PURPOSE = "survey"
 SURVEY_UNSUBSCRIBE_PURPOSE = "survey_unsubscribe"
+# The purpose the Message-IDs of survey emails are recorded with (tickets.mailthread): a customer's email answering
+# one is kept with the ticket as a customer message with this reply_to_purpose, without reopening it.
+SURVEY_MAIL_PURPOSE = "survey"
 UNSUBSCRIBE_LINK_MIN_DAYS = 60
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."

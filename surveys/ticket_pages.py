@@ -25,10 +25,10 @@ from tickets.extensions import (
     nav_entry_register,
     ticket_panel_register,
 )
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 from tickets.selectors import queue_ids_visible_to
 
-from .models import SurveyInvitation, TicketRating
+from .models import SURVEY_MAIL_PURPOSE, SurveyInvitation, TicketRating
 from .selectors import user_is_lead
 
 RATING_CHOICES = [
@@ -84,14 +84,26 @@ def poor_ratings(tickets: QuerySet[Ticket], user: UserLike) -> QuerySet[Ticket]:
 
 
 def survey_panel_context(ticket: Ticket) -> dict[str, Any]:
-    """Each close round's invitation, its answer and the follow-up it opened (the view has checked the ticket is
-    visible). One query."""
-    invitations = (
+    """Each close round's invitation, its answer, the customer's emails answering its survey email and the follow-up
+    it opened, newest round first (the view has checked the ticket is visible). Two queries (one without a survey).
+
+    A reply goes with the newest round emailed before it came (one that came before any was emailed, e.g. to an
+    email the outbox had not marked sent yet, with the oldest round)."""
+    invitations = list(
         SurveyInvitation.objects.filter(ticket=ticket)
         .select_related("response", "followup", "agent")
         .order_by("-round")
     )
-    return {"invitations": list(invitations)}
+    rounds: list[dict[str, Any]] = [{"invitation": invitation, "replies": []} for invitation in invitations]
+    if not rounds:  # no survey email, so no reply to one
+        return {"rounds": rounds}
+    replies = Message.objects.filter(
+        ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE, reply_to_purpose=SURVEY_MAIL_PURPOSE
+    ).order_by("created_at", "id")
+    for reply in replies:
+        emailed_before = (r for r in rounds if r["invitation"].sent_at and r["invitation"].sent_at <= reply.created_at)
+        next(emailed_before, rounds[-1])["replies"].append(reply)
+    return {"rounds": rounds}
 
 
 def is_team_lead(user: User | AnonymousUser) -> bool:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from common.users import UserLike, display_name
 
 from .extensions import list_filters
-from .models import CloseReason, Priority, Queue, Status, Ticket
+from .models import CloseReason, Priority, Queue, Status, Ticket, TicketCC
 from .selectors import (
     TicketListFilters,
     assignable_agents,
@@ -161,6 +161,22 @@ class CloseForm(TicketForm):
 
 class ReopenForm(TicketForm):
     pass
+
+
+class CcAddForm(TicketForm):
+    email = forms.EmailField(label="Copy an address", max_length=254)
+
+
+class CcRemoveForm(TicketForm):
+    cc = forms.ModelChoiceField(
+        queryset=TicketCC.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That address is not copied on this ticket (any more)."},
+    )
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        super().__init__(*args, ticket=ticket, **kwargs)
+        self.fields["cc"].queryset = ticket.ccs.all()  # type: ignore[attr-defined]
 
 
 # --- new ticket (agent) ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from common.users import UserLike, is_active_user
@@ -18,6 +18,7 @@ from common.users import UserLike, is_active_user
 from .extensions import list_columns, list_filters, list_view, list_views
 from .models import (
     OPEN_STATUSES,
+    Attachment,
     Customer,
     Message,
     Priority,
@@ -26,6 +27,7 @@ from .models import (
     Status,
     Ticket,
     TicketEvent,
+    format_reference,
     parse_reference,
 )
 
@@ -241,9 +243,39 @@ def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadIt
     if public_only:
         messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
         return [ThreadItem(at=m.created_at, message=m) for m in messages]
+    # Attachments are shown to agents only (they alone may download them); ordered by id, not joining the messages.
+    messages = messages.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     # "Message added" events repeat the messages themselves; the thread shows the message instead.
     events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.MESSAGE).select_related("actor")
     items = [ThreadItem(at=m.created_at, message=m) for m in messages]
     items += [ThreadItem(at=e.at, event=e) for e in events]
     # Stable: at the same instant the event (e.g. "created") comes before the message it accompanies.
     return sorted(items, key=lambda item: (item.at, 0 if item.event else 1))
+
+
+@dataclass(frozen=True)
+class RelatedTickets:
+    follows_reference: str  # of the closed ticket this one continues ("" if none)
+    follows: Ticket | None  # that ticket, if the user can see it
+    followed_by: list[Ticket]  # the tickets continuing this one that the user can see, oldest first
+
+
+def with_followed_flag(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotates `is_followed` (a later ticket continues it): read with the ticket, so related_tickets needs no query
+    for the many tickets without links."""
+    return tickets.annotate(is_followed=Exists(Ticket.objects.filter(follows_id=OuterRef("pk"))))
+
+
+def related_tickets(*, ticket: Ticket, user: UserLike) -> RelatedTickets:
+    """The tickets a customer's late email linked to this one (Ticket.follows), only those the user can see (a link to
+    a ticket they cannot open would only lead to a 404). One query, none for a ticket read with_followed_flag that
+    has no links."""
+    if not ticket.follows_id and not getattr(ticket, "is_followed", True):
+        return RelatedTickets(follows_reference="", follows=None, followed_by=[])
+    linked = Q(follows_id=ticket.pk) | (Q(pk=ticket.follows_id) if ticket.follows_id else Q(pk__in=[]))
+    rows = list(tickets_visible_to(user).filter(linked).only("id", "status", "follows").order_by("created_at", "id"))
+    return RelatedTickets(
+        follows_reference=format_reference(ticket.follows_id) if ticket.follows_id else "",
+        follows=next((row for row in rows if row.pk == ticket.follows_id), None),
+        followed_by=[row for row in rows if row.follows_id == ticket.pk],
+    )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import actions, agent, public
+from .views import actions, agent, attachments, public
 
 agent_patterns = [
     path("", agent.ticket_list, name="list"),
@@ -13,6 +13,9 @@ agent_patterns = [
     path("<int:pk>/priority/", actions.set_priority, name="priority"),
     path("<int:pk>/close/", actions.close, name="close"),
     path("<int:pk>/reopen/", actions.reopen, name="reopen"),
+    path("<int:pk>/cc/", actions.cc_add, name="cc-add"),
+    path("<int:pk>/cc/remove/", actions.cc_remove, name="cc-remove"),
+    path("<int:pk>/attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),
 ]
 public_patterns = [
     path("new/", public.request_new, name="new"),

@@ -15,7 +15,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue_many, email_spec_build, outbox_cancel_related
 from tickets.mailthread import mail_refs_record
 
-from ..models import SurveyInvitation, SurveyPolicy
+from ..models import SURVEY_MAIL_PURPOSE, SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
 
 Status = SurveyInvitation.Status
@@ -36,11 +36,11 @@ def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> Ou
 
 def _emails_queue(invitations: list[SurveyInvitation], *, kind: OutgoingEmail.Kind) -> None:
     """Queue the survey emails (or reminders) of these invitations, their Message-IDs recorded with their tickets:
-    a customer's reply to one joins the ticket without reopening it (purpose "survey")."""
+    a customer's reply to one joins the ticket without reopening it (SURVEY_MAIL_PURPOSE)."""
     emails = email_enqueue_many([_email_spec(invitation=invitation, kind=kind) for invitation in invitations])
     mail_refs_record(
         emails=[(email, invitation.ticket_id) for email, invitation in zip(emails, invitations, strict=True)],
-        purpose="survey",
+        purpose=SURVEY_MAIL_PURPOSE,
     )
 
 

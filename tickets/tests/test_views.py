@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from outbox.models import OutgoingEmail
 from tickets import services
+from tickets.email_in import EmailDetails, IncomingFile
 from tickets.models import CloseReason, Customer, Message, Priority, Status, Ticket, TicketEvent
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
 
@@ -286,10 +287,19 @@ def test_admin_sees_any_ticket(client, admin_user, queue):
 
 @pytest.mark.parametrize("messages", [5, 50])
 def test_detail_query_count_does_not_grow_with_thread(
-    agent_client, agent, queue, messages, django_assert_max_num_queries
+    agent_client, agent, queue, messages, media_root, django_assert_max_num_queries
 ):
     ticket = make_ticket(queue, assignee=agent)
     for n in range(messages):
+        if n % 5 == 4:  # the customer's emails, each with two files, and the ticket's CCs
+            files = tuple(IncomingFile(f"file{n}-{i}.pdf", "application/pdf", b"%PDF-1.4") for i in range(2))
+            email = EmailDetails(message_id=f"<m{n}@example.org>", full_body=f"email {n}\n> quoted", files=files)
+            services.message_add(
+                ticket_id=ticket.pk, kind=Message.Kind.CUSTOMER_MESSAGE, body=f"email {n}", customer=ticket.customer,
+                email=email,
+            )  # fmt: skip
+            services.ticket_cc_add(ticket_id=ticket.pk, email=f"cc{n}@example.org", by=agent)
+            continue
         kind = Message.Kind.PUBLIC_REPLY if n % 2 else Message.Kind.INTERNAL_NOTE
         services.message_add(ticket_id=ticket.pk, kind=kind, body=f"message {n}", by=agent)
 
@@ -297,6 +307,8 @@ def test_detail_query_count_does_not_grow_with_thread(
         page = agent_client.get(detail_url(ticket))
 
     assert page.text.count('class="msg ') == messages + 1
+    assert page.text.count("/attachments/") == 2 * (messages // 5)
+    assert page.text.count("Show the full email") == messages // 5
 
 
 def test_detail_escapes_user_content(agent_client, agent, queue):

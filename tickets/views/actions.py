@@ -21,6 +21,8 @@ from ..models import Message, Ticket
 from ..services import (
     message_add,
     ticket_assign,
+    ticket_cc_add,
+    ticket_cc_remove,
     ticket_close,
     ticket_reopen,
     ticket_set_priority,
@@ -85,6 +87,16 @@ def _reopen(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     return "Ticket reopened."
 
 
+def _cc_add(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    cc = ticket_cc_add(ticket_id=ticket.pk, email=data["email"], by=by)
+    return f"{cc.email} is copied on the ticket."
+
+
+def _cc_remove(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    ticket_cc_remove(ticket_id=ticket.pk, cc_id=data["cc"].pk, by=by)
+    return f"{data['cc'].email} is no longer copied on the ticket."
+
+
 @login_required
 @require_POST
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
@@ -125,3 +137,15 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "reopen_form", _reopen)
+
+
+@login_required
+@require_POST
+def cc_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "cc_add_form", _cc_add)
+
+
+@login_required
+@require_POST
+def cc_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "cc_remove_form", _cc_remove)

@@ -23,6 +23,8 @@ from common.users import display_name, signed_in_user
 from ..extensions import list_columns, list_view, ticket_panels
 from ..forms import (
     AssignForm,
+    CcAddForm,
+    CcRemoveForm,
     CloseForm,
     NewTicketForm,
     NoteForm,
@@ -39,9 +41,11 @@ from ..selectors import (
     list_sorts,
     list_view_choices,
     queues_visible_to,
+    related_tickets,
     ticket_thread,
     tickets_for_list,
     tickets_visible_to,
+    with_followed_flag,
 )
 from ..services import ticket_create_for_email
 
@@ -211,13 +215,15 @@ DETAIL_FORMS = {
     "priority_form": PriorityForm,
     "close_form": CloseForm,
     "reopen_form": ReopenForm,
+    "cc_add_form": CcAddForm,
+    "cc_remove_form": CcRemoveForm,
 }
 
 
 def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (another queue's ticket does not exist for them)."""
     tickets = tickets_visible_to(request.user).select_related("queue", "customer", "assignee")
-    return get_object_or_404(tickets, pk=pk)
+    return get_object_or_404(with_followed_flag(tickets), pk=pk)
 
 
 def render_detail(
@@ -228,6 +234,7 @@ def render_detail(
     context.update(bound or {})
     user = signed_in_user(request)
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
+    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": list(ticket.ccs.order_by("email"))})
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
     ]
