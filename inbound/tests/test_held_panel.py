@@ -1,7 +1,6 @@
 """The ticket page's unverified (held) emails: shown to the ticket's agents, accepted or rejected by POST."""
 
 import pytest
-from django.db import NotSupportedError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -16,15 +15,6 @@ from .mail import email_bytes
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"
-# inbound.routing.held_decide locks the row with select_related("ticket__customer"), a nullable join, which Postgres
-# refuses to lock (FOR UPDATE cannot be applied to the nullable side of an outer join): it needs
-# select_for_update(of=("self",)). Strict: once fixed, these pass and the marker must go.
-held_decide_lock_bug = pytest.mark.xfail(
-    condition=connection.vendor == "postgresql",
-    reason="held_decide: FOR UPDATE on an outer join (inbound/routing.py)",
-    raises=NotSupportedError,
-    strict=True,
-)
 
 
 @pytest.fixture
@@ -64,7 +54,6 @@ def test_the_ticket_page_shows_the_held_email_with_its_text_escaped(agent_client
     assert 'name="decision" value="accept"' in page and 'name="decision" value="reject"' in page
 
 
-@held_decide_lock_bug
 def test_accepting_adds_the_customers_email_to_the_ticket(agent_client, agent, ticket):
     row = held_email(ticket)
 
@@ -85,7 +74,6 @@ def test_accepting_adds_the_customers_email_to_the_ticket(agent_client, agent, t
     assert "Unverified email" not in page and "Accepted by" in page
 
 
-@held_decide_lock_bug
 def test_accepting_another_senders_email_copies_them_on_the_ticket(agent_client, ticket):
     row = held_email(ticket, sender="Sam <sam@customer.example>")
 
@@ -95,7 +83,6 @@ def test_accepting_another_senders_email_copies_them_on_the_ticket(agent_client,
     assert ticket.messages.last().author_customer.email == "sam@customer.example"
 
 
-@held_decide_lock_bug
 def test_rejecting_marks_it_rejected_and_adds_nothing(agent_client, agent, ticket):
     row = held_email(ticket)
 
@@ -117,7 +104,6 @@ def test_neither_accept_nor_reject_changes_nothing(agent_client, ticket):
     assert row.status == InboundEmail.Status.HELD
 
 
-@held_decide_lock_bug
 def test_a_decided_email_cannot_be_decided_again(agent_client, ticket):
     row = held_email(ticket)
     decide(agent_client, row, "reject")
