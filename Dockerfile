@@ -8,7 +8,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # The static files and their manifest are part of the image (the base settings need no secret to collect them).
 RUN python manage.py collectstatic --noinput --settings=helpdesk.settings.base
-RUN useradd --create-home app && mkdir -p var && chown -R app /app
+RUN useradd --create-home app && mkdir -p var/media && chown -R app /app
 USER app
 # 8000: gunicorn; 2525: the mail gateway (manage.py mail_gateway), when the container runs it.
 EXPOSE 8000 2525
