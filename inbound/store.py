@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from email import message_from_bytes, policy
 from email.charset import Charset
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import NamedTuple
 
 from celery import current_app
 from django.conf import settings
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 REDACTED = "[link removed]"
 ROUTE_TASK = "inbound.tasks.route_inbound_email"
+ROUTE_MANY_TASK = "inbound.tasks.route_inbound_emails"
 
 
 def _our_link() -> re.Pattern[str]:
@@ -81,26 +84,43 @@ def queue_for_recipient(address: str) -> Queue | None:
     )
 
 
-def inbound_store(
-    *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
-) -> tuple[InboundEmail, bool]:
-    """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
-    redelivery of the same bytes returns the stored row, created False."""
-    digest = hashlib.sha256(raw).hexdigest()
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+class Delivery(NamedTuple):
+    """One received email for one queue (the gateway makes one per accepted recipient)."""
+
+    raw: bytes
+    queue: Queue
+    channel: str
+    recipient: str = ""
+    envelope_sender: str = ""
+
+
+class _Received(NamedTuple):
+    delivery: Delivery
+    key: tuple[int, str, str]  # (queue id, Message-ID, SHA-256): what makes a delivery unique
+    headers: Message
+
+
+def _received(delivery: Delivery) -> _Received:
+    # Parsed as compat32, then read as the default policy reads (the same values: both split header lines alike), so
+    # the parser skips the default policy's parsing of Content-Type, which cost more than the rest of the store.
+    headers = BytesHeaderParser(policy=compat32).parsebytes(delivery.raw)
+    headers.policy = policy.default
     message_id = header_text(headers, "Message-ID")[:998]
-    existing = InboundEmail.objects.filter(queue=queue, message_id=message_id, sha256=digest).first()
-    if existing is not None:
-        return existing, False
-    stored = links_redact(raw)
+    return _Received(delivery, (delivery.queue.pk, message_id, hashlib.sha256(delivery.raw).hexdigest()), headers)
+
+
+def _new_row(received: _Received) -> InboundEmail:
+    """The row to insert (not saved; a large message's file is written already)."""
+    delivery, (_, message_id, digest), headers = received
+    stored = links_redact(delivery.raw)
     row = InboundEmail(
-        queue=queue,
-        channel=channel,
-        recipient=recipient[:998],
-        envelope_sender=envelope_sender[:998],
+        queue=delivery.queue,
+        channel=delivery.channel,
+        recipient=delivery.recipient[:998],
+        envelope_sender=delivery.envelope_sender[:998],
         message_id=message_id,
         sha256=digest,
-        size=len(raw),
+        size=len(delivery.raw),
         from_address=header_text(headers, "From")[:998],
         subject=header_text(headers, "Subject")[:998],
     )
@@ -108,18 +128,72 @@ def inbound_store(
         row.raw_file.save(f"{digest}.eml", ContentFile(stored), save=False)
     else:
         row.raw = stored
+    return row
+
+
+def _stored_already(keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], InboundEmail]:
+    """The rows of these deliveries already stored, in one query (the unique index serves the three IN lists)."""
+    queue_ids, message_ids, digests = (set(column) for column in zip(*keys, strict=True))
+    rows = InboundEmail.objects.filter(queue_id__in=queue_ids, message_id__in=message_ids, sha256__in=digests)
+    found = {(row.queue_id, row.message_id, row.sha256): row for row in rows}
+    return {key: row for key, row in found.items() if key in keys}
+
+
+def inbound_store(
+    *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
+) -> tuple[InboundEmail, bool]:
+    """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
+    redelivery of the same bytes returns the stored row, created False."""
+    received = _received(Delivery(raw, queue, channel, recipient, envelope_sender))
+    existing = _stored_already({received.key}).get(received.key)
+    if existing is not None:
+        return existing, False
+    row = _new_row(received)
     try:
         with transaction.atomic():
             row.save(force_insert=True)
     except IntegrityError:  # the same email stored by a concurrent delivery
+        _, message_id, digest = received.key
         return InboundEmail.objects.get(queue=queue, message_id=message_id, sha256=digest), False
     transaction.on_commit(lambda: route_later(row.pk))
     return row, True
 
 
-def route_later(email_id: int) -> None:
-    """Send the routing task; if the broker is down the row stays received and the beat sweep sends it later."""
+def inbound_store_many(deliveries: Sequence[Delivery]) -> list[tuple[InboundEmail, bool]]:
+    """Store a batch of received emails in one transaction (the gateway's group commit: one SELECT, one INSERT, one
+    COMMIT and one routing task for the batch) — committed when this returns. Returns (row, created) per delivery,
+    in order, as inbound_store does; the same email twice in the batch is one row (created for the first only).
+    If another process stored one of them meanwhile (a unique violation), the batch is stored one by one instead."""
+    if not deliveries:
+        return []
+    received = [_received(delivery) for delivery in deliveries]
+    existing = _stored_already({item.key for item in received})
+    new: dict[tuple[int, str, str], InboundEmail] = {}
+    for item in received:
+        if item.key not in existing and item.key not in new:
+            new[item.key] = _new_row(item)
+    if new:
+        try:
+            with transaction.atomic():
+                InboundEmail.objects.bulk_create(new.values())
+        except IntegrityError:
+            return [inbound_store(**delivery._asdict()) for delivery in deliveries]
+        ids = [row.pk for row in new.values()]
+        transaction.on_commit(lambda: route_later(*ids))
+    results = []
+    for item in received:
+        row = new.pop(item.key, None)  # popped: a second copy in the batch finds the row in `existing`
+        if row is not None:
+            existing[item.key] = row
+        results.append((row or existing[item.key], row is not None))
+    return results
+
+
+def route_later(*email_ids: int) -> None:
+    """Send the routing task: route_inbound_email for one email, route_inbound_emails for a batch (stored in one
+    transaction). If the broker is down the rows stay received and the beat sweep sends the task later."""
+    single = len(email_ids) == 1
     try:
-        current_app.send_task(ROUTE_TASK, args=[email_id])
+        current_app.send_task(ROUTE_TASK if single else ROUTE_MANY_TASK, args=[email_ids[0] if single else email_ids])
     except Exception:
-        logger.warning("inbound email %s stored, routing task not sent (the sweep will)", email_id, exc_info=True)
+        logger.warning("inbound emails %s stored, routing task not sent (the sweep will)", email_ids, exc_info=True)

@@ -1,0 +1,83 @@
+"""inbound_store_many (the gateway's group commit) and route_inbound_emails (one routing task for a stored batch)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbound import store, tasks
+from inbound.models import InboundEmail
+from inbound.store import Delivery, inbound_store, inbound_store_many
+from tickets.models import Ticket
+from tickets.tests.factories import QueueFactory
+
+from .mail import email_bytes
+
+pytestmark = pytest.mark.django_db
+Row = InboundEmail.Status
+
+
+@pytest.fixture
+def route_calls(monkeypatch) -> list[tuple[int, ...]]:
+    """The ids of each route_later call (instead of sending the Celery task)."""
+    calls: list[tuple[int, ...]] = []
+    monkeypatch.setattr(store, "route_later", lambda *ids: calls.append(ids))
+    return calls
+
+
+def delivery(queue, raw: bytes) -> Delivery:
+    return Delivery(raw, queue, "smtp", queue.reply_from_email, "jo@customer.example")
+
+
+def test_a_batch_is_stored_with_one_routing_task_and_a_duplicate_in_it_is_one_row(
+    queue, route_calls, django_capture_on_commit_callbacks
+):
+    other = QueueFactory()
+    first, second = email_bytes(subject="First"), email_bytes(subject="Second")
+    batch = [delivery(queue, first), delivery(queue, second), delivery(queue, first), delivery(other, first)]
+    with django_capture_on_commit_callbacks(execute=True):
+        results = inbound_store_many(batch)
+    rows = [row for row, _ in results]
+    assert [created for _, created in results] == [True, True, False, True]
+    assert rows[0].pk == rows[2].pk  # the same email twice in the batch: one row
+    assert rows[3].pk != rows[0].pk  # the same email for another queue: its own row
+    assert InboundEmail.objects.count() == 3
+    assert route_calls == [(rows[0].pk, rows[1].pk, rows[3].pk)]  # one task for the batch
+    stored = InboundEmail.objects.get(pk=rows[1].pk)
+    assert (stored.subject, stored.queue, stored.raw_bytes()) == ("Second", queue, second)
+
+
+def test_a_batch_with_an_email_stored_before_stores_only_the_new_one(
+    queue, route_calls, django_capture_on_commit_callbacks
+):
+    old, new = email_bytes(subject="Old"), email_bytes(subject="New")
+    with django_capture_on_commit_callbacks(execute=True):
+        before, _ = inbound_store(raw=old, queue=queue, channel="imap")
+        results = inbound_store_many([delivery(queue, old), delivery(queue, new)])
+    assert results[0] == (before, False)
+    assert results[1][1] and InboundEmail.objects.count() == 2
+    assert route_calls == [(before.pk,), (results[1][0].pk,)]  # a single new row: the single task
+
+
+def test_a_batch_racing_another_process_is_stored_one_by_one(queue, route_calls, monkeypatch):
+    raced, new = email_bytes(subject="Raced"), email_bytes(subject="New")
+    theirs, _ = inbound_store(raw=raced, queue=queue, channel="smtp")
+    monkeypatch.setattr(store, "_stored_already", lambda keys: {})  # as if it was committed after our SELECT
+    results = inbound_store_many([delivery(queue, raced), delivery(queue, new)])
+    assert results[0] == (theirs, False)
+    assert results[1][1] and InboundEmail.objects.count() == 2
+
+
+def test_route_inbound_emails_routes_every_id_and_one_failing_stops_none(queue, monkeypatch):
+    ids = [inbound_store(raw=email_bytes(subject=f"Email {i}"), queue=queue, channel="smtp")[0].pk for i in range(3)]
+    route = tasks.inbound_route
+
+    def failing_for_second(*, email_id):
+        if email_id == ids[1]:
+            raise RuntimeError("database went away")
+        return route(email_id=email_id)
+
+    monkeypatch.setattr(tasks, "inbound_route", failing_for_second)
+    assert tasks.route_inbound_emails(ids) == [Row.ROUTED, "error", Row.ROUTED]
+    statuses = dict(InboundEmail.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == [Row.ROUTED, Row.RECEIVED, Row.ROUTED]  # the sweep sends it again
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Email 0", "Email 2"]
