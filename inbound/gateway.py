@@ -50,6 +50,7 @@ T = TypeVar("T")
 
 LOOKUP_THREADS = 2  # database connections for recipient lookups (and one for the store thread)
 BATCH_MAX = 50  # copies stored in one transaction at most
+BATCH_WAIT = 0.002  # seconds the store thread waits for more copies after the first (larger batches, cheaper copies)
 RECIPIENT_CACHE_SECONDS = 10.0
 RECIPIENT_CACHE_SIZE = 1000  # addresses; emptied when full (a sender trying many addresses cannot grow it)
 RCPT_OK = "250 2.1.5 OK"
@@ -92,9 +93,10 @@ class StoreThread:
         try:
             while (first := self._waiting.get()) is not None:
                 batch, stopping = [first], False
+                deadline = time.monotonic() + BATCH_WAIT
                 while len(batch) < BATCH_MAX:
                     try:
-                        item = self._waiting.get_nowait()
+                        item = self._waiting.get(timeout=max(0.0, deadline - time.monotonic()))
                     except queue.Empty:
                         break
                     if item is None:

@@ -131,21 +131,15 @@ def _new_row(received: _Received) -> InboundEmail:
     return row
 
 
-def _stored_already(keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], InboundEmail]:
-    """The rows of these deliveries already stored, in one query (the unique index serves the three IN lists)."""
-    queue_ids, message_ids, digests = (set(column) for column in zip(*keys, strict=True))
-    rows = InboundEmail.objects.filter(queue_id__in=queue_ids, message_id__in=message_ids, sha256__in=digests)
-    found = {(row.queue_id, row.message_id, row.sha256): row for row in rows}
-    return {key: row for key, row in found.items() if key in keys}
-
-
 def inbound_store(
     *, raw: bytes, queue: Queue, channel: str, recipient: str = "", envelope_sender: str = ""
 ) -> tuple[InboundEmail, bool]:
     """Store one received email (committed when this returns) and have it routed. Returns (row, created): a
     redelivery of the same bytes returns the stored row, created False."""
     received = _received(Delivery(raw, queue, channel, recipient, envelope_sender))
-    existing = _stored_already({received.key}).get(received.key)
+    _, message_id, digest = received.key
+    stored = InboundEmail.objects.filter(queue=queue, message_id=message_id, sha256=digest)
+    existing = stored.first()
     if existing is not None:
         return existing, False
     row = _new_row(received)
@@ -153,39 +147,39 @@ def inbound_store(
         with transaction.atomic():
             row.save(force_insert=True)
     except IntegrityError:  # the same email stored by a concurrent delivery
-        _, message_id, digest = received.key
-        return InboundEmail.objects.get(queue=queue, message_id=message_id, sha256=digest), False
+        return stored.get(), False
     transaction.on_commit(lambda: route_later(row.pk))
     return row, True
 
 
 def inbound_store_many(deliveries: Sequence[Delivery]) -> list[tuple[InboundEmail, bool]]:
-    """Store a batch of received emails in one transaction (the gateway's group commit: one SELECT, one INSERT, one
-    COMMIT and one routing task for the batch) — committed when this returns. Returns (row, created) per delivery,
-    in order, as inbound_store does; the same email twice in the batch is one row (created for the first only).
-    If another process stored one of them meanwhile (a unique violation), the batch is stored one by one instead."""
-    if not deliveries:
-        return []
+    """Store a batch of received emails in one transaction (the gateway's group commit: one INSERT, one COMMIT and
+    one routing task for the batch) — committed when this returns. Returns (row, created) per delivery, in order, as
+    inbound_store does; the same email twice in the batch is one row (created for the first only).
+    No SELECT first: a redelivery of a stored email is rare (a 250 lost on its way), so the batch is inserted as it
+    is, and if that violates the uniqueness (a redelivery, or a concurrent store by another process) it is rolled back
+    and stored one by one with inbound_store instead."""
     received = [_received(delivery) for delivery in deliveries]
-    existing = _stored_already({item.key for item in received})
     new: dict[tuple[int, str, str], InboundEmail] = {}
     for item in received:
-        if item.key not in existing and item.key not in new:
+        if item.key not in new:
             new[item.key] = _new_row(item)
+    try:
+        with transaction.atomic():
+            InboundEmail.objects.bulk_create(new.values())
+    except IntegrityError:
+        for row in new.values():
+            if row.raw_file:
+                row.raw_file.delete(save=False)  # inbound_store writes its own
+        return [inbound_store(**delivery._asdict()) for delivery in deliveries]
     if new:
-        try:
-            with transaction.atomic():
-                InboundEmail.objects.bulk_create(new.values())
-        except IntegrityError:
-            return [inbound_store(**delivery._asdict()) for delivery in deliveries]
         ids = [row.pk for row in new.values()]
         transaction.on_commit(lambda: route_later(*ids))
+    seen: set[tuple[int, str, str]] = set()
     results = []
     for item in received:
-        row = new.pop(item.key, None)  # popped: a second copy in the batch finds the row in `existing`
-        if row is not None:
-            existing[item.key] = row
-        results.append((row or existing[item.key], row is not None))
+        results.append((new[item.key], item.key not in seen))
+        seen.add(item.key)
     return results
 
 
