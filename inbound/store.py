@@ -100,12 +100,33 @@ class _Received(NamedTuple):
     headers: Message
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
+# Plain ASCII values that the default policy's parse gives back as they are, but for white space (header_text folds
+# it): a Message-ID "<left@right>"; a From "name words <address>" or "address"; any Subject (an encoded word "=?"
+# is never plain). Most emails' are; the others are parsed.
+_PLAIN = {
+    "message-id": re.compile(rf"<{_ADDR_SPEC}>"),
+    "from": re.compile(rf"{_ADDR_SPEC}|{_ATOM}(?:[ \t]+{_ATOM})*[ \t]+<{_ADDR_SPEC}>"),
+    "subject": re.compile(r"[\x20-\x7e\t\r\n]*"),
+}
+
+
+def _header(headers: Message, name: str) -> str:
+    """header_text(headers, name)[:998], without the default policy's parse of a plain value (that parse was the
+    larger part of storing an email)."""
+    raw = next((value for key, value in headers.raw_items() if key.lower() == name), None)
+    if raw is not None and "=?" not in raw and _PLAIN[name].fullmatch(raw.strip()):
+        return " ".join(raw.split())[:998]
+    return header_text(headers, name)[:998]
+
+
 def _received(delivery: Delivery) -> _Received:
     # Parsed as compat32, then read as the default policy reads (the same values: both split header lines alike), so
     # the parser skips the default policy's parsing of Content-Type, which cost more than the rest of the store.
     headers = BytesHeaderParser(policy=compat32).parsebytes(delivery.raw)
     headers.policy = policy.default
-    message_id = header_text(headers, "Message-ID")[:998]
+    message_id = _header(headers, "message-id")
     return _Received(delivery, (delivery.queue.pk, message_id, hashlib.sha256(delivery.raw).hexdigest()), headers)
 
 
@@ -121,8 +142,8 @@ def _new_row(received: _Received) -> InboundEmail:
         message_id=message_id,
         sha256=digest,
         size=len(delivery.raw),
-        from_address=header_text(headers, "From")[:998],
-        subject=header_text(headers, "Subject")[:998],
+        from_address=_header(headers, "from"),
+        subject=_header(headers, "subject"),
     )
     if len(stored) > settings.INBOUND_RAW_INLINE_MAX_BYTES:
         row.raw_file.save(f"{digest}.eml", ContentFile(stored), save=False)

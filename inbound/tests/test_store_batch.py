@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from email import policy
+from email.parser import BytesHeaderParser
+
 import pytest
 
 from inbound import store, tasks
 from inbound.models import InboundEmail
+from inbound.parsing import header_text
 from inbound.store import Delivery, inbound_store, inbound_store_many
 from tickets.models import Ticket
 from tickets.tests.factories import QueueFactory
@@ -77,3 +81,30 @@ def test_route_inbound_emails_routes_every_id_and_one_failing_stops_none(queue, 
     statuses = dict(InboundEmail.objects.values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == [Row.ROUTED, Row.RECEIVED, Row.ROUTED]  # the sweep sends it again
     assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Email 0", "Email 2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Message-ID", "<1.abc+x@bench.example.org>"),
+        ("Message-ID", "<no-right-side>"),
+        ("Message-ID", "<a@b> (comment)"),
+        ("Message-ID", "a@b"),
+        ("From", "Customer 1  <customer1@example.org>"),
+        ("From", "customer1@example.org"),
+        ("From", "Jo Q. Public <jo@example.org>"),
+        ("From", '"Public, Jo" <jo@example.org>'),
+        ("From", "Jo<jo@example.org>"),
+        ("From", "<jo@example.org>"),
+        ("From", "=?utf-8?q?J=C3=B6?= <jo@example.org>"),
+        ("Subject", "Re:  Printer\r\n on fire (again) [#12] <urgent>"),
+        ("Subject", "=?utf-8?b?w4RyZ2Vy?="),
+        ("Subject", "Caf\udcc3\udca9"),  # 8-bit bytes, as the parser keeps them
+    ],
+)
+def test_a_header_is_read_as_the_default_policy_reads_it(name, value):
+    """The store reads plain values without the default policy's parse: the same text either way."""
+    raw = f"{name}: {value}\r\nTo: desk@example.org\r\n\r\nHello\r\n".encode("utf-8", "surrogateescape")
+    parsed = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    headers = store._received(delivery(QueueFactory.build(pk=1), raw)).headers
+    assert store._header(headers, name.lower()) == header_text(parsed, name)

@@ -136,7 +136,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"server CPU per email: aiosmtpd bare {bare.cpu_ms:.2f} ms, gateway {stored.cpu_ms:.2f} ms "
-            f"(the store: per batch one SELECT, INSERT, COMMIT and Celery publish of the routing task)"
+            f"(the store: per email the header parse and row; per batch one INSERT, COMMIT and routing task publish)"
         )
 
     # --- the three measurements ---------------------------------------------------------------------------------
