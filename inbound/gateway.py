@@ -10,11 +10,11 @@ It answers for an email only once it is stored, so an email is either in the dat
   comes once the copy is committed; if storing fails the answer is 451, so the MTA keeps the email and tries again
   later (a redelivery of what was stored already is a no-op: the store is idempotent). LMTP answers once per
   recipient (RFC 2033); SMTP answers 250 only when every recipient's copy is stored.
-- Group commit (as databases and MTAs do): the one store thread takes every copy waiting (up to BATCH_MAX; it never
-  waits for more) and stores them in one transaction with inbound.store.inbound_store_many — one SELECT, one INSERT,
-  one COMMIT and one routing task for the batch instead of each per email: under concurrent deliveries that is most
-  of a copy's cost. If the batch fails, each copy is stored alone, so one email the database refuses does not turn
-  its neighbours away; unless the database is unreachable (then each alone would fail alike: 451 for all of them).
+- Group commit (as databases and MTAs do): the one store thread takes every copy waiting (up to BATCH_MAX, and what
+  comes within BATCH_WAIT of the first) and stores them in one transaction with inbound.store.inbound_store_many: one
+  INSERT, one COMMIT and one routing task a batch instead of each per email, which under concurrent deliveries were
+  most of a copy's cost. If the batch fails, each copy is stored alone, so an email the database refuses does not
+  turn its neighbours away; unless the database is unreachable (each alone would fail alike: 451 for all of them).
 The ORM is synchronous: stores run on the store thread, and recipient lookups on a small pool of threads (each with
 its own database connection, checked and replaced when stale before each use, closed when the gateway stops), never
 on the event loop that serves the sessions. Which queue an address names is remembered for RECIPIENT_CACHE_SECONDS
@@ -24,6 +24,7 @@ on the event loop that serves the sessions. Which queue an address names is reme
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -105,7 +106,8 @@ class StoreThread:
                     batch.append(item)
                 outcomes = self._store([delivery for delivery, _ in batch])
                 futures = [future for _, future in batch]
-                futures[0].get_loop().call_soon_threadsafe(_settle, futures, outcomes)
+                with contextlib.suppress(RuntimeError):  # the gateway stopped, its loop closed: nobody to answer
+                    futures[0].get_loop().call_soon_threadsafe(_settle, futures, outcomes)
                 if stopping:
                     break
         finally:

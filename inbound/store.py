@@ -8,6 +8,8 @@ moves past its UID, then routed by a Celery task.
   A message too broken to walk (e.g. MIME nested past the recursion limit) is redacted as bytes and stored anyway.
 - Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
 - The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
+- inbound_store stores one email (IMAP, tests); inbound_store_many a batch in one transaction (the gateway's group
+  commit), with one routing task for the batch.
 """
 
 from __future__ import annotations

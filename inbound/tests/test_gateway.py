@@ -297,6 +297,40 @@ def test_an_email_the_database_refuses_does_not_turn_its_batch_away(gateway, que
     assert sorted(InboundEmail.objects.values_list("subject", flat=True)) == ["Held", "One", "Three", "Two"]
 
 
+def test_stopping_with_a_store_under_way_finishes_it_and_answers_nobody(transactional_db, queue, monkeypatch):
+    """The sessions end unanswered (the MTA keeps the email: a redelivery is a no-op); the store thread finishes its
+    batch and ends without an error although the event loop is closed."""
+    monkeypatch.setattr(store, "route_later", lambda *ids: None)
+    gate, held = threading.Event(), threading.Event()
+
+    def held_store(deliveries):
+        held.set()
+        gate.wait(timeout=10)
+        return store.inbound_store_many(deliveries)
+
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", held_store)
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    gateway = Gateway(host="127.0.0.1", port=free_port(), lookup_threads=2)
+    gateway.start()
+
+    def send() -> None:
+        with smtp(gateway) as client, pytest.raises(smtplib.SMTPServerDisconnected):
+            client.sendmail(SENDER, [queue.reply_from_email], wire())
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert held.wait(timeout=10)
+    stopping = threading.Thread(target=gateway.stop)
+    stopping.start()
+    sender.join(timeout=10)  # the session ended, unanswered
+    gate.set()
+    stopping.join(timeout=20)
+    assert not stopping.is_alive() and not gateway.store_thread._thread.is_alive()
+    assert not errors
+    assert InboundEmail.objects.count() == 1
+
+
 # --- LMTP: one reply per accepted recipient after DATA (RFC 2033) ------------------------------------------------
 
 

@@ -1,15 +1,17 @@
 """`manage.py bench_inbound --n 1000`: email in, through the mail gateway (a report, not a test).
 
 Three figures of one run, each with the same client load: demo.smtp_load in a process of its own, --connections
-concurrent smtplib connections (one thread each, many emails per connection), N small emails with their own
-Message-ID and sender, to a fresh bench queue's address:
+concurrent smtplib connections (default 16: an MTA delivers in parallel, Postfix's default destination concurrency is
+20; one thread each, many emails per connection), N small emails with their own Message-ID and sender, to a fresh
+bench queue's address:
 (a) aiosmtpd bare: a Controller whose handler answers "250 OK" and keeps nothing — the ceiling of the server library;
-(b) the gateway (inbound.gateway, in this process): each email stored (InboundEmail committed, routing task sent to a
-    broker queue nobody reads, purged after) before it is answered: emails/s, and the ratio (b)/(a);
+(b) the gateway (inbound.gateway, in this process): each email stored (InboundEmail committed, in batches of the
+    emails waiting, a routing task a batch sent to a broker queue nobody reads, purged after) before it is
+    answered: emails/s, and the ratio (b)/(a);
 (c) end to end: the gateway again, and a `celery worker` subprocess routing what is stored; timed from the first email
     sent until every email is a ticket message (the last routed_at; this process polls the database).
 For (a) and (b) it also prints the CPU time this process (the server) spent per email: the gateway is one process
-(one interpreter lock), so its rate is bounded by that CPU time, whatever the number of store threads.
+(one interpreter lock), so its rate is bounded by that CPU time.
 The bench data (queue, inbound emails, tickets, customers, confirmation emails) is deleted afterwards unless --keep;
 a run that was killed leaves its queue, deleted by the next run.
 """
