@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -9,6 +10,8 @@ from .models import ImapMailbox, InboundEmail
 from .routing import inbound_route
 from .store import route_later
 
+logger = logging.getLogger(__name__)
+
 SWEEP_AFTER = timedelta(minutes=1)  # a row still received this long after it was stored lost its routing task
 SWEEP_BATCH = 500
 
@@ -17,6 +20,20 @@ SWEEP_BATCH = 500
 def route_inbound_email(email_id: int) -> str:
     """Route one stored email; a duplicate delivery of the task finds it routed and changes nothing."""
     return inbound_route(email_id=email_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def route_inbound_emails(email_ids: list[int]) -> list[str]:
+    """Route a batch the gateway stored in one transaction, each email in its own transaction: one that raises is
+    logged and left received (the beat sweep sends it again) and does not stop the others."""
+    statuses = []
+    for email_id in email_ids:
+        try:
+            statuses.append(inbound_route(email_id=email_id))
+        except Exception:
+            logger.exception("inbound email %s: routing raised (left for the sweep)", email_id)
+            statuses.append("error")
+    return statuses
 
 
 @shared_task

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
+from django.db import OperationalError
 
-from conftest import free_port
+from conftest import free_port, wait_until
 from inbound import store
 from inbound.gateway import Gateway
 from inbound.models import InboundEmail
 from inbound.routing import inbound_route
+from inbound.store import Delivery
 from tickets.mailthread import reply_address
 from tickets.models import Message, Ticket
 from tickets.tests.factories import QueueFactory
@@ -32,7 +36,7 @@ def wire(**kwargs) -> bytes:
 def routed_later(monkeypatch) -> list[int]:
     """The ids the store asked to have routed (instead of sending the Celery task); route them with `route_all`."""
     ids: list[int] = []
-    monkeypatch.setattr(store, "route_later", ids.append)
+    monkeypatch.setattr(store, "route_later", lambda *email_ids: ids.extend(email_ids))
     return ids
 
 
@@ -47,7 +51,7 @@ def start_gateway(transactional_db, routed_later):
     gateways: list[Gateway] = []
 
     def start(*, lmtp: bool = False) -> Gateway:
-        gateway = Gateway(host="127.0.0.1", port=free_port(), lmtp=lmtp, store_threads=2)
+        gateway = Gateway(host="127.0.0.1", port=free_port(), lmtp=lmtp, lookup_threads=2)
         gateway.start()
         gateways.append(gateway)
         return gateway
@@ -90,6 +94,17 @@ def test_an_email_becomes_a_ticket_and_a_reply_to_its_reply_address_joins_it(gat
     route_all(routed_later)
     assert ticket.messages.order_by("pk").last().body == "Still burning"
     assert Ticket.objects.count() == 1
+
+
+def failing_for(bad_queue):
+    """inbound_store_many, raising for a batch with a copy for `bad_queue` (as for an email the database refuses)."""
+
+    def store_many(deliveries):
+        if any(delivery.queue == bad_queue for delivery in deliveries):
+            raise RuntimeError("disk full")
+        return store.inbound_store_many(deliveries)
+
+    return store_many
 
 
 def test_the_same_email_delivered_twice_is_stored_and_added_once(gateway, queue, routed_later):
@@ -162,10 +177,10 @@ def test_a_message_over_the_limit_is_refused_after_data(settings, start_gateway,
 
 
 def test_a_store_failure_answers_451_so_the_mta_retries(gateway, queue, monkeypatch, routed_later):
-    def broken(**kwargs):
+    def broken(deliveries):
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr("inbound.gateway.inbound_store", broken)
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", broken)
     with smtp(gateway) as client, pytest.raises(smtplib.SMTPDataError) as refused:
         client.sendmail(SENDER, [queue.reply_from_email], wire())
     assert refused.value.smtp_code == 451
@@ -177,12 +192,7 @@ def test_smtp_with_two_recipients_answers_250_only_when_both_are_stored(gateway,
     other = QueueFactory()
     raw = wire(sender=SENDER)
 
-    def failing_for_other(**kwargs):
-        if kwargs["queue"] == other:
-            raise RuntimeError("disk full")
-        return store.inbound_store(**kwargs)
-
-    monkeypatch.setattr("inbound.gateway.inbound_store", failing_for_other)
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", failing_for(other))
     with smtp(gateway) as client, pytest.raises(smtplib.SMTPDataError) as refused:
         client.sendmail(SENDER, [queue.reply_from_email, other.reply_from_email], raw)
     assert refused.value.smtp_code == 451
@@ -198,6 +208,127 @@ def test_a_bounce_has_an_empty_envelope_sender(gateway, queue):
     with smtp(gateway) as client:
         assert client.sendmail("<>", [queue.reply_from_email], wire(sender="MAILER-DAEMON@mx.example")) == {}
     assert InboundEmail.objects.get().envelope_sender == ""
+
+
+# --- group commit: the copies waiting are stored in one transaction ----------------------------------------------
+
+
+def deliver_as_one_batch(
+    gateway: Gateway, queue, monkeypatch, subjects: list[str], fail: Callable[[list[Delivery]], None] | None = None
+) -> tuple[dict[str, int], list[int]]:
+    """Send an email per subject, each from a session of its own (a thread), while the store thread is held on a
+    first email ("Held"): they wait, then are stored as one batch (`fail` may raise for a batch after the first).
+    Returns each subject's reply to DATA, and the size of each batch inbound_store_many was given."""
+    sizes: list[int] = []
+    gate = threading.Event()
+
+    def held(deliveries):
+        sizes.append(len(deliveries))
+        if len(sizes) == 1:
+            gate.wait(timeout=10)
+        elif fail is not None:
+            fail(deliveries)
+        return store.inbound_store_many(deliveries)
+
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", held)
+    replies: dict[str, int] = {}
+
+    def send(subject: str) -> None:
+        with smtp(gateway) as client:
+            try:
+                client.sendmail(SENDER, [queue.reply_from_email], wire(subject=subject))
+                replies[subject] = 250
+            except smtplib.SMTPDataError as refused:
+                replies[subject] = refused.smtp_code
+
+    threads = [threading.Thread(target=send, args=(subject,)) for subject in ["Held", *subjects]]
+    threads[0].start()
+    wait_until(lambda: sizes, timeout=10, what="the first email in the store")
+    for thread in threads[1:]:
+        thread.start()
+    waiting = gateway.store_thread._waiting  # the copies queued for the store thread
+    wait_until(lambda: waiting.qsize() == len(subjects), timeout=10, what="every session's email waiting")
+    gate.set()
+    for thread in threads:
+        thread.join(timeout=20)
+    return replies, sizes
+
+
+def test_concurrent_sessions_are_stored_in_one_batch_and_each_answered_250(gateway, queue, monkeypatch, routed_later):
+    subjects = [f"Email {i}" for i in range(5)]
+    replies, sizes = deliver_as_one_batch(gateway, queue, monkeypatch, subjects)
+    assert replies == dict.fromkeys(["Held", *subjects], 250)
+    assert sizes == [1, 5]
+    rows = InboundEmail.objects.all()
+    assert sorted(rows.values_list("subject", flat=True)) == sorted(["Held", *subjects])
+    assert sorted(routed_later) == sorted(rows.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("error", "batches"),
+    [
+        (OperationalError("server closed the connection"), [1, 5]),  # unreachable: each alone would fail alike
+        (RuntimeError("disk full"), [1, 5, 1, 1, 1, 1, 1]),  # tried again each alone, failing alike
+    ],
+)
+def test_a_batch_whose_store_fails_answers_451_to_each_session_and_stores_nothing(
+    gateway, queue, monkeypatch, routed_later, error, batches
+):
+    def failing(deliveries):
+        raise error
+
+    subjects = [f"Email {i}" for i in range(5)]
+    replies, sizes = deliver_as_one_batch(gateway, queue, monkeypatch, subjects, fail=failing)
+    assert replies == {"Held": 250, **dict.fromkeys(subjects, 451)}
+    assert sizes == batches
+    assert list(InboundEmail.objects.values_list("subject", flat=True)) == ["Held"]
+    assert len(routed_later) == 1
+
+
+def test_an_email_the_database_refuses_does_not_turn_its_batch_away(gateway, queue, monkeypatch):
+    def refusing_poison(deliveries):
+        if any(b"Poison" in delivery.raw for delivery in deliveries):
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+
+    subjects = ["One", "Poison", "Two", "Three"]
+    replies, sizes = deliver_as_one_batch(gateway, queue, monkeypatch, subjects, fail=refusing_poison)
+    assert replies == {"Held": 250, "One": 250, "Poison": 451, "Two": 250, "Three": 250}
+    assert sizes == [1, 4, 1, 1, 1, 1]
+    assert sorted(InboundEmail.objects.values_list("subject", flat=True)) == ["Held", "One", "Three", "Two"]
+
+
+def test_stopping_with_a_store_under_way_finishes_it_and_answers_nobody(transactional_db, queue, monkeypatch):
+    """The sessions end unanswered (the MTA keeps the email: a redelivery is a no-op); the store thread finishes its
+    batch and ends without an error although the event loop is closed."""
+    monkeypatch.setattr(store, "route_later", lambda *ids: None)
+    gate, held = threading.Event(), threading.Event()
+
+    def held_store(deliveries):
+        held.set()
+        gate.wait(timeout=10)
+        return store.inbound_store_many(deliveries)
+
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", held_store)
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    gateway = Gateway(host="127.0.0.1", port=free_port(), lookup_threads=2)
+    gateway.start()
+
+    def send() -> None:
+        with smtp(gateway) as client, pytest.raises(smtplib.SMTPServerDisconnected):
+            client.sendmail(SENDER, [queue.reply_from_email], wire())
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert held.wait(timeout=10)
+    stopping = threading.Thread(target=gateway.stop)
+    stopping.start()
+    sender.join(timeout=10)  # the session ended, unanswered
+    gate.set()
+    stopping.join(timeout=20)
+    assert not stopping.is_alive() and not gateway.store_thread._thread.is_alive()
+    assert not errors
+    assert InboundEmail.objects.count() == 1
 
 
 # --- LMTP: one reply per accepted recipient after DATA (RFC 2033) ------------------------------------------------
@@ -265,12 +396,7 @@ def test_lmtp_answers_once_per_recipient_in_rcpt_order(start_gateway, queue, mon
         [(queue.pk, queue.reply_from_email), (other.pk, other.reply_from_email)]
     )
 
-    def failing_for_other(**kwargs):
-        if kwargs["queue"] == other:
-            raise RuntimeError("disk full")
-        return store.inbound_store(**kwargs)
-
-    monkeypatch.setattr("inbound.gateway.inbound_store", failing_for_other)
+    monkeypatch.setattr("inbound.gateway.inbound_store_many", failing_for(other))
     _, data = lmtp_deliver(gateway, [other.reply_from_email, third.reply_from_email], wire())
     assert data == ["451 4.3.0 Could not store the message, try again later", "250 2.0.0 Stored"]
     assert InboundEmail.objects.filter(queue=third).count() == 1
