@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from tickets.extensions import TicketPanel, ticket_panel_register
 from tickets.models import Ticket
 
@@ -24,10 +26,23 @@ def _text(held: InboundEmail) -> str | None:
         return None
 
 
+def _held(ticket: Any) -> QuerySet[InboundEmail]:
+    return InboundEmail.objects.filter(ticket=ticket, status=InboundEmail.Status.HELD)
+
+
 def held_panel_context(ticket: Ticket) -> dict[str, Any]:
-    held = InboundEmail.objects.filter(ticket=ticket, status=InboundEmail.Status.HELD).order_by("received_at")
+    """No query for a ticket read with the panel's annotation and nothing held (nearly every ticket)."""
+    if not getattr(ticket, "has_held_emails", True):
+        return {"held_emails": []}
+    held = _held(ticket).order_by("received_at")
     return {"held_emails": [{"row": row, "text": _text(row)} for row in held]}
 
 
 def register() -> None:
-    ticket_panel_register(TicketPanel(template="inbound/held_panel.html", context=held_panel_context))
+    ticket_panel_register(
+        TicketPanel(
+            template="inbound/held_panel.html",
+            context=held_panel_context,
+            annotations=lambda: {"has_held_emails": Exists(_held(OuterRef("pk")))},
+        )
+    )

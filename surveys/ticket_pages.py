@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -83,6 +83,12 @@ def poor_ratings(tickets: QuerySet[Ticket], user: UserLike) -> QuerySet[Ticket]:
     )
 
 
+def _survey_replies(ticket: Any) -> QuerySet[Message]:
+    return Message.objects.filter(
+        ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE, reply_to_purpose=SURVEY_MAIL_PURPOSE
+    )
+
+
 def survey_panel_context(ticket: Ticket) -> dict[str, Any]:
     """Each close round's invitation, its answer, the customer's emails answering its survey email and the follow-up
     it opened, newest round first (the view has checked the ticket is visible). Two queries (one without a survey).
@@ -95,11 +101,9 @@ def survey_panel_context(ticket: Ticket) -> dict[str, Any]:
         .order_by("-round")
     )
     rounds: list[dict[str, Any]] = [{"invitation": invitation, "replies": []} for invitation in invitations]
-    if not rounds:  # no survey email, so no reply to one
+    if not rounds or not getattr(ticket, "has_survey_replies", True):  # no survey email, or no reply to one
         return {"rounds": rounds}
-    replies = Message.objects.filter(
-        ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE, reply_to_purpose=SURVEY_MAIL_PURPOSE
-    ).order_by("created_at", "id")
+    replies = _survey_replies(ticket).order_by("created_at", "id")
     for reply in replies:
         emailed_before = (r for r in rounds if r["invitation"].sent_at and r["invitation"].sent_at <= reply.created_at)
         next(emailed_before, rounds[-1])["replies"].append(reply)
@@ -141,7 +145,13 @@ def register() -> None:
             narrow=_narrow_by_rating,
         )
     )
-    ticket_panel_register(TicketPanel(template="surveys/_ticket_survey.html", context=survey_panel_context))
+    ticket_panel_register(
+        TicketPanel(
+            template="surveys/_ticket_survey.html",
+            context=survey_panel_context,
+            annotations=lambda: {"has_survey_replies": Exists(_survey_replies(OuterRef("pk")))},
+        )
+    )
     nav_entry_register(NavEntry(label="My feedback", url_name="surveys:my-feedback"))
     nav_entry_register(NavEntry(label="Follow-ups", url_name="surveys:my-followups"))
     nav_entry_register(NavEntry(label="Team", url_name="surveys:team", visible=is_team_lead))

@@ -9,7 +9,9 @@ registered and never imports the registering app; with nothing registered the pa
 - ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
   narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
 - ListFilter: a field of the list's filter form and how its cleaned value narrows the tickets.
-- TicketPanel: a card in the ticket page's sidebar: its template and a context function (given the visible ticket).
+- TicketPanel: a card in the ticket page's sidebar: its template, a context function (given the visible ticket) and
+  optional annotations of the page's ticket query (e.g. an Exists() flag, so the context needs no query of its own
+  for the many tickets without what it shows).
 - NavEntry: a link of the main navigation, optionally shown only to some users.
 
 Ticket links (the tokened customer links) are registered with common.tokens.token_purpose_register; the close and
@@ -60,6 +62,7 @@ class ListFilter:
 class TicketPanel:
     template: str
     context: Callable[[Ticket], dict[str, Any]]
+    annotations: Callable[[], dict[str, Any]] | None = None  # name → expression, read with the ticket
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,13 @@ def list_views() -> list[ListView]:
 
 def list_view(key: str) -> ListView | None:
     return _views.get(key)
+
+
+def ticket_panel_annotations() -> dict[str, Any]:
+    """The annotations the registered panels read with the ticket of the detail page."""
+    return {
+        name: expression for panel in _panels if panel.annotations for name, expression in panel.annotations().items()
+    }
 
 
 def list_filters() -> list[ListFilter]:

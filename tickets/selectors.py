@@ -10,7 +10,19 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from common.users import UserLike, is_active_user
@@ -19,6 +31,7 @@ from .extensions import list_columns, list_filters, list_view, list_views
 from .models import (
     OPEN_STATUSES,
     Attachment,
+    Channel,
     Customer,
     Message,
     Priority,
@@ -244,10 +257,13 @@ def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadIt
         messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
         return [ThreadItem(at=m.created_at, message=m) for m in messages]
     # Attachments are shown to agents only (they alone may download them); ordered by id, not joining the messages.
-    messages = messages.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    # Only emails have attachments: no query for a ticket without email messages.
+    loaded = list(messages)
+    emails = [message for message in loaded if message.channel == Channel.EMAIL]
+    prefetch_related_objects(emails, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     # "Message added" events repeat the messages themselves; the thread shows the message instead.
     events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.MESSAGE).select_related("actor")
-    items = [ThreadItem(at=m.created_at, message=m) for m in messages]
+    items = [ThreadItem(at=m.created_at, message=m) for m in loaded]
     items += [ThreadItem(at=e.at, event=e) for e in events]
     # Stable: at the same instant the event (e.g. "created") comes before the message it accompanies.
     return sorted(items, key=lambda item: (item.at, 0 if item.event else 1))

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..extensions import list_columns, list_view, ticket_panels
+from ..extensions import list_columns, list_view, ticket_panel_annotations, ticket_panels
 from ..forms import (
     AssignForm,
     CcAddForm,
@@ -34,7 +34,7 @@ from ..forms import (
     StatusForm,
     TicketListForm,
 )
-from ..models import OPEN_STATUSES, Ticket
+from ..models import OPEN_STATUSES, Ticket, TicketCC
 from ..selectors import (
     DEFAULT_SORT,
     assignable_agents,
@@ -223,7 +223,13 @@ DETAIL_FORMS = {
 def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (another queue's ticket does not exist for them)."""
     tickets = tickets_visible_to(request.user).select_related("queue", "customer", "assignee")
-    return get_object_or_404(with_followed_flag(tickets), pk=pk)
+    tickets = tickets.annotate(has_ccs=Exists(TicketCC.objects.filter(ticket=OuterRef("pk"))))
+    return get_object_or_404(with_followed_flag(tickets).annotate(**ticket_panel_annotations()), pk=pk)
+
+
+def _ccs(ticket: Ticket) -> list[TicketCC]:
+    """The ticket's CCs; no query for a ticket read by visible_ticket without any."""
+    return list(ticket.ccs.order_by("email")) if getattr(ticket, "has_ccs", True) else []
 
 
 def render_detail(
@@ -234,7 +240,7 @@ def render_detail(
     context.update(bound or {})
     user = signed_in_user(request)
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
-    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": list(ticket.ccs.order_by("email"))})
+    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket)})
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
     ]
