@@ -1,7 +1,7 @@
 """Tickets domain: data and invariants only. Every write goes through tickets.services.
 
 core: queues, calendars, customers, tickets, messages and events; mail: the email side of a ticket (attachments,
-CCs, the Message-IDs of our emails).
+CCs, the Message-IDs of our emails); sla: SLA policies and the tickets' targets.
 """
 
 from .core import (
@@ -26,6 +26,7 @@ from .core import (
     validate_timezone,
 )
 from .mail import Attachment, TicketCC, TicketMailRef, attachment_path
+from .sla import SlaPolicy, SlaTarget
 
 __all__ = [
     "CONVERSATION_LINK_PURPOSE",
@@ -41,6 +42,8 @@ __all__ = [
     "Priority",
     "Queue",
     "QueueMembership",
+    "SlaPolicy",
+    "SlaTarget",
     "Status",
     "Ticket",
     "TicketCC",

@@ -211,6 +211,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     public_reply_count = models.PositiveIntegerField(default=0)
+    sla_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The nearest due time of the ticket's running SLA targets."
+    )
     follows = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -252,6 +255,8 @@ class Ticket(models.Model):
             # indexes on the open statuses are not used by SQLite when the statuses are query parameters.)
             models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_upd"),
             models.Index(fields=["queue", "-updated_at", "-id"], name="ticket_queue_upd"),
+            # The SLA column's sort and the "breaching"/"breached" views: by queue (the visibility rule) and due time.
+            models.Index(fields=["queue", "sla_due_at"], name="ticket_queue_sla_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -350,6 +355,9 @@ class TicketEvent(models.Model):
         STATUS = "status", "Status changed"
         ASSIGNEE = "assignee", "Assignee changed"
         PRIORITY = "priority", "Priority changed"
+        QUEUE = "queue", "Queue changed"
+        SLA_WARNING = "sla_warning", "SLA target nearly due"
+        SLA_BREACH = "sla_breach", "SLA target breached"
         MESSAGE = "message", "Message added"
         ERASED = "erased", "Customer's personal data erased"
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from common.errors import DomainError
 from common.models import AccessToken
 from common.tokens import token_build, token_mint, token_resolve
 from outbox.models import OutgoingEmail
@@ -266,7 +267,7 @@ def test_notes_customer_messages_and_refused_replies_send_nothing(queue, agent):
     services.message_add(ticket_id=ticket.pk, kind=Message.Kind.INTERNAL_NOTE, body="note", by=agent)
     services.message_add(ticket_id=ticket.pk, kind=Message.Kind.CUSTOMER_MESSAGE, body="hi", customer=ticket.customer)
     services.ticket_close(ticket_id=ticket.pk, reason=CloseReason.SOLVED, by=agent)
-    with pytest.raises(services.DomainError):
+    with pytest.raises(DomainError):
         services.message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body="late", by=agent)
 
     assert not OutgoingEmail.objects.exists()

@@ -11,7 +11,6 @@ Refusals raise DomainError (or PermissionDenied) before anything is written, so 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 from typing import overload
 
 from django.contrib.auth.models import User
@@ -21,11 +20,10 @@ from django.utils import timezone
 
 from common.errors import DomainError
 
-from . import transitions
-from .calendar import CalendarSpec
-from .email_in import EmailDetails, attachments_store, email_fields
-from .models import (
-    OPEN_STATUSES,
+from .. import transitions
+from ..calendar import CalendarSpec
+from ..email_in import EmailDetails, attachments_store, email_fields
+from ..models import (
     CloseReason,
     Customer,
     Message,
@@ -33,24 +31,24 @@ from .models import (
     Queue,
     Status,
     Ticket,
-    TicketCC,
     TicketEvent,
 )
-from .notifications import reply_notification_enqueue, request_confirmation_enqueue
-from .selectors import user_can_work_in_queue
-from .signals import ticket_closed, ticket_reopened
-from .transitions import Change, TicketState, UserRef
+from ..notifications import reply_notification_enqueue, request_confirmation_enqueue
+from ..selectors import user_can_work_in_queue
+from ..signals import ticket_closed, ticket_reopened
+from ..sla_services import sla_refresh
+from ..transitions import Change, TicketState, UserRef
 
 # The Ticket fields a TicketState carries under the same name (the assignee is a UserRef there).
 STATE_FIELDS = tuple(name for name in TicketState.__dataclass_fields__ if name != "assignee")
 
 
-def _ensure_can_work(*, by: User | None, queue_id: int) -> None:
+def ensure_can_work(*, by: User | None, queue_id: int) -> None:
     if by is not None and not user_can_work_in_queue(user=by, queue_id=queue_id):
         raise PermissionDenied("You are not a member of this ticket's queue.")
 
 
-def _lock(ticket_id: int) -> Ticket:
+def ticket_lock(ticket_id: int) -> Ticket:
     # Postgres: row lock (of the ticket only; the assignee is read for the state). SQLite: no-op, but the
     # IMMEDIATE transaction already holds the write lock.
     return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket_id)
@@ -94,20 +92,28 @@ def ticket_event_rows(*, ticket: Ticket, events: Iterable[transitions.Event]) ->
     ]
 
 
-def _apply(ticket: Ticket, change: Change) -> None:
-    """Save the changed row and write its events; a no-op change (no events) writes nothing."""
+# The events that move an SLA clock (an assignment alone does not).
+SLA_EVENTS = frozenset({TicketEvent.Kind.CREATED, TicketEvent.Kind.STATUS, TicketEvent.Kind.MESSAGE,
+                        TicketEvent.Kind.PRIORITY, TicketEvent.Kind.QUEUE})  # fmt: skip
+
+
+def change_apply(ticket: Ticket, change: Change) -> None:
+    """Save the changed row and write its events, then bring its SLA targets up to date; a no-op change (no events)
+    writes nothing."""
     if not change.events:
         return
     ticket_state_apply(ticket=ticket, state=change.state)
     ticket.save()
     TicketEvent.objects.bulk_create(ticket_event_rows(ticket=ticket, events=change.events))
+    if any(event.kind in SLA_EVENTS for event in change.events):
+        sla_refresh(ticket=ticket)
 
 
-def _history(ticket: Ticket) -> list[TicketEvent]:
+def ticket_history(ticket: Ticket) -> list[TicketEvent]:
     return list(ticket.events.all())
 
 
-def _calendar(ticket: Ticket) -> CalendarSpec | None:
+def ticket_calendar(ticket: Ticket) -> CalendarSpec | None:
     calendar = ticket.queue.business_calendar
     return CalendarSpec.from_calendar(calendar) if calendar else None
 
@@ -155,7 +161,7 @@ def ticket_create(
         raise DomainError("A ticket needs a subject.")
     if not body:
         raise DomainError("A ticket needs a message.")
-    _ensure_can_work(by=by, queue_id=queue.pk)
+    ensure_can_work(by=by, queue_id=queue.pk)
     if customer.erased_at is not None:
         raise DomainError("This customer's personal data was erased: open a ticket for their new address instead.")
     if assignee is not None:
@@ -163,7 +169,7 @@ def ticket_create(
     now = timezone.now()
     change = transitions.create(by=user_ref(by), at=now, priority=priority, assignee=user_ref(assignee))
     ticket = Ticket(subject=subject[:250], queue=queue, customer=customer, assignee=assignee, follows=follows)
-    _apply(ticket, change)
+    change_apply(ticket, change)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.CUSTOMER_MESSAGE,
@@ -233,7 +239,7 @@ def message_add(
     body = body.strip()
     if not body:
         raise DomainError("The message is empty.")
-    ticket = _lock(ticket_id)
+    ticket = ticket_lock(ticket_id)
     now = timezone.now()
     if kind == Message.Kind.CUSTOMER_MESSAGE:
         if customer is None or not (
@@ -244,7 +250,7 @@ def message_add(
         if ticket.customer.erased_at is not None:  # read under the ticket's lock, which an erasure takes first
             raise PermissionDenied("This customer's personal data was erased.")
         reopening = ticket.status == Status.CLOSED and reopen
-        history, calendar = (_history(ticket), _calendar(ticket)) if reopening else (None, None)
+        history, calendar = (ticket_history(ticket), ticket_calendar(ticket)) if reopening else (None, None)
         change = transitions.customer_message(
             ticket_state(ticket), at=now, history=history, calendar=calendar, reopen=reopen
         )
@@ -252,37 +258,20 @@ def message_add(
             ticket=ticket, kind=kind, author_customer=customer, body=body, created_at=now, **email_fields(email)
         )
         _email_files_store(message, email, queue=ticket.queue)
-        _apply(ticket, change)
+        change_apply(ticket, change)
         if reopening:
             ticket_reopened.send(sender=Ticket, ticket=ticket)
         return message
 
     if by is None:
         raise PermissionDenied("Replies and notes need an agent.")
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
     change = transitions.agent_message(ticket_state(ticket), kind=kind, by=user_ref(by), at=now)
     message = Message.objects.create(ticket=ticket, kind=kind, author_user=by, body=body, created_at=now)
-    _apply(ticket, change)
+    change_apply(ticket, change)
     if kind == Message.Kind.PUBLIC_REPLY:
         reply_notification_enqueue(message=message)  # same transaction: the email exists iff the reply does
     return message
-
-
-@transaction.atomic
-def ticket_cc_add(*, ticket_id: int, email: str, by: User) -> TicketCC:
-    """Copy an address on the ticket: its emails to the ticket are then trusted like the customer's."""
-    email = email.strip()
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    existing = ticket.ccs.filter(email__iexact=email).first()
-    return existing or TicketCC.objects.create(ticket=ticket, email=email, added_by=by)
-
-
-@transaction.atomic
-def ticket_cc_remove(*, ticket_id: int, cc_id: int, by: User) -> None:
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    ticket.ccs.filter(pk=cc_id).delete()
 
 
 def _ensure_assignable(*, user: User, queue_id: int) -> None:
@@ -295,23 +284,23 @@ def _ensure_assignable(*, user: User, queue_id: int) -> None:
 @transaction.atomic
 def ticket_assign(*, ticket_id: int, assignee: User | None, by: User | None) -> Ticket:
     """Assign to a member of the ticket's queue, or unassign with None. Assigning the current assignee is a no-op."""
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    ticket = ticket_lock(ticket_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
     change = transitions.assign(ticket_state(ticket), assignee=user_ref(assignee), by=user_ref(by), at=timezone.now())
     if not change.events:
         return ticket
     if assignee is not None:
         _ensure_assignable(user=assignee, queue_id=ticket.queue_id)
-    _apply(ticket, change)
+    change_apply(ticket, change)
     return ticket
 
 
 @transaction.atomic
 def ticket_set_priority(*, ticket_id: int, priority: Priority, by: User | None) -> Ticket:
     transitions.check_priority(priority)
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    _apply(
+    ticket = ticket_lock(ticket_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
+    change_apply(
         ticket, transitions.set_priority(ticket_state(ticket), priority=priority, by=user_ref(by), at=timezone.now())
     )
     return ticket
@@ -321,9 +310,11 @@ def ticket_set_priority(*, ticket_id: int, priority: Priority, by: User | None) 
 def ticket_set_status(*, ticket_id: int, status: Status, by: User | None) -> Ticket:
     """Move an open ticket between open, pending and on hold. Closing and reopening have their own services."""
     transitions.check_settable_status(status)
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
-    _apply(ticket, transitions.set_status(ticket_state(ticket), status=status, by=user_ref(by), at=timezone.now()))
+    ticket = ticket_lock(ticket_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
+    change_apply(
+        ticket, transitions.set_status(ticket_state(ticket), status=status, by=user_ref(by), at=timezone.now())
+    )
     return ticket
 
 
@@ -331,19 +322,19 @@ def ticket_set_status(*, ticket_id: int, status: Status, by: User | None) -> Tic
 def ticket_close(*, ticket_id: int, reason: CloseReason, by: User | None) -> Ticket:
     """Close with a reason and store the metrics. Closing a closed ticket changes nothing (double submit)."""
     transitions.check_close_reason(reason)
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    ticket = ticket_lock(ticket_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
     change = transitions.close(
         ticket_state(ticket),
         reason=reason,
         by=user_ref(by),
         at=timezone.now(),
-        history=_history(ticket),
-        calendar=_calendar(ticket),
+        history=ticket_history(ticket),
+        calendar=ticket_calendar(ticket),
     )
     if not change.events:  # closed already (a double submit)
         return ticket
-    _apply(ticket, change)
+    change_apply(ticket, change)
     ticket_closed.send(sender=Ticket, ticket=ticket)
     return ticket
 
@@ -351,50 +342,17 @@ def ticket_close(*, ticket_id: int, reason: CloseReason, by: User | None) -> Tic
 @transaction.atomic
 def ticket_reopen(*, ticket_id: int, by: User | None) -> Ticket:
     """Reopen a closed ticket (status open). Reopening a ticket that is not closed changes nothing."""
-    ticket = _lock(ticket_id)
-    _ensure_can_work(by=by, queue_id=ticket.queue_id)
+    ticket = ticket_lock(ticket_id)
+    ensure_can_work(by=by, queue_id=ticket.queue_id)
     change = transitions.reopen(
-        ticket_state(ticket), by=user_ref(by), at=timezone.now(), history=_history(ticket), calendar=_calendar(ticket)
+        ticket_state(ticket),
+        by=user_ref(by),
+        at=timezone.now(),
+        history=ticket_history(ticket),
+        calendar=ticket_calendar(ticket),
     )
     if not change.events:  # not closed
         return ticket
-    _apply(ticket, change)
+    change_apply(ticket, change)
     ticket_reopened.send(sender=Ticket, ticket=ticket)
     return ticket
-
-
-def tickets_close_stale_pending(*, now: datetime | None = None) -> list[int]:
-    """Close, as no_response, tickets pending longer than their queue's limit. Returns the closed ticket ids."""
-    now = now or timezone.now()
-    closed = []
-    for queue in Queue.objects.filter(pending_autoclose_days__gt=0):
-        cutoff = now - timedelta(days=queue.pending_autoclose_days)
-        stale = Ticket.objects.filter(queue=queue, status=Status.PENDING, status_changed_at__lte=cutoff)
-        for ticket_id in stale.values_list("pk", flat=True):
-            # Each in its own transaction, re-checked under the lock: a customer may have replied meanwhile.
-            with transaction.atomic():
-                ticket = _lock(ticket_id)
-                if ticket.status == Status.PENDING and ticket.status_changed_at <= cutoff:
-                    ticket_close(ticket_id=ticket_id, reason=CloseReason.NO_RESPONSE, by=None)
-                    closed.append(ticket_id)
-    return closed
-
-
-@transaction.atomic
-def agent_deactivate(*, user_id: int, by: User | None) -> int:
-    """Deactivate an agent (no login) and unassign their open tickets, with events. Returns how many were unassigned."""
-    user = User.objects.select_for_update().get(pk=user_id)
-    if by is not None and not by.is_superuser:
-        raise PermissionDenied("Only admins can deactivate agents.")
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    now = timezone.now()
-    open_ticket_ids = Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES).values_list("pk", flat=True)
-    count = 0
-    for ticket_id in list(open_ticket_ids):
-        ticket = _lock(ticket_id)
-        change = transitions.assign(ticket_state(ticket), assignee=None, by=user_ref(by), at=now)
-        if change.events:  # unassigned meanwhile: nothing to do
-            _apply(ticket, change)
-            count += 1
-    return count

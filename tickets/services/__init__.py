@@ -1,0 +1,47 @@
+"""Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
+
+core: tickets and messages (create, reply, assign, status, priority, close, reopen); ccs: addresses copied on a
+ticket; moves: a ticket to another queue; housekeeping: writes to many tickets (stale pending, agent deactivation).
+"""
+
+from .ccs import ticket_cc_add, ticket_cc_remove
+from .core import (
+    customer_get_or_create,
+    message_add,
+    request_submit,
+    ticket_assign,
+    ticket_close,
+    ticket_create,
+    ticket_create_for_email,
+    ticket_event_rows,
+    ticket_reopen,
+    ticket_set_priority,
+    ticket_set_status,
+    ticket_state,
+    ticket_state_apply,
+    user_ref,
+)
+from .housekeeping import agent_deactivate, tickets_close_stale_pending
+from .moves import ticket_move
+
+__all__ = [
+    "agent_deactivate",
+    "customer_get_or_create",
+    "message_add",
+    "request_submit",
+    "ticket_assign",
+    "ticket_cc_add",
+    "ticket_cc_remove",
+    "ticket_close",
+    "ticket_create",
+    "ticket_create_for_email",
+    "ticket_event_rows",
+    "ticket_move",
+    "ticket_reopen",
+    "ticket_set_priority",
+    "ticket_set_status",
+    "ticket_state",
+    "ticket_state_apply",
+    "tickets_close_stale_pending",
+    "user_ref",
+]

@@ -1,0 +1,159 @@
+"""SLA clocks: pure rules, from the ticket's event log (no database, no clock of their own).
+
+Three clocks per ticket (README "SLA policies"):
+- first reply: from creation to the first public reply;
+- next reply: from the first customer message that has no public reply after it (once the first reply was given) to
+  the next public reply — one clock per such wait;
+- resolution: from creation to close, paused while pending or on hold when the policy says so, and while closed;
+  a reopen resumes it (the next close settles it again).
+A reply clock still running when the ticket is closed stops there without a result. Elapsed time is counted in the
+business hours of the queue's calendar or in calendar time (the policy's choice), so a due time is the instant the
+clock's running spans reach the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .calendar import CalendarSpec, add_business_seconds, business_seconds_between
+from .metrics import EventLike
+from .models import CloseReason, Message, Status, TicketEvent
+
+FIRST_REPLY, NEXT_REPLY, RESOLUTION = "first_reply", "next_reply", "resolution"
+KINDS = (FIRST_REPLY, NEXT_REPLY, RESOLUTION)
+WAITING = frozenset({Status.PENDING.value, Status.ON_HOLD.value})
+EXCLUDED_CLOSES = frozenset({CloseReason.SPAM.value, CloseReason.DUPLICATE.value})
+
+MET, BREACHED, EXCLUDED = "met", "breached", "excluded"
+
+
+@dataclass
+class Clock:
+    """One clock of a ticket: when it started, its running spans (the last one open while it runs), and when it
+    stopped for good (None while it runs or is paused). `unanswered`: a reply clock stopped by a close."""
+
+    kind: str
+    started_at: datetime
+    spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    stopped_at: datetime | None = None
+    unanswered: bool = False
+
+    @property
+    def running(self) -> bool:
+        return bool(self.spans) and self.spans[-1][1] is None
+
+    def pause(self, at: datetime) -> None:
+        if self.running:
+            self.spans[-1] = (self.spans[-1][0], at)
+
+    def resume(self, at: datetime) -> None:
+        if not self.running:
+            self.spans.append((at, None))
+
+    def stop(self, at: datetime, *, unanswered: bool = False) -> None:
+        self.pause(at)
+        self.stopped_at, self.unanswered = at, unanswered
+
+
+def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_waiting: bool) -> list[Clock]:
+    """The ticket's clocks from its events (in the order they happened)."""
+    first = Clock(FIRST_REPLY, created_at, [(created_at, None)])
+    resolution = Clock(RESOLUTION, created_at, [(created_at, None)])
+    result = [first, resolution]
+    next_reply: Clock | None = None
+    waiting_message: datetime | None = None  # a customer message on a closed ticket: a wait only if it reopens
+    status = Status.NEW.value
+    for event in sorted(events, key=lambda e: e.at):
+        if event.kind == TicketEvent.Kind.MESSAGE and event.new_value == Message.Kind.PUBLIC_REPLY:
+            if first.stopped_at is None:
+                first.stop(event.at)
+            if next_reply is not None and next_reply.stopped_at is None:
+                next_reply.stop(event.at)
+        elif event.kind == TicketEvent.Kind.MESSAGE and event.new_value == Message.Kind.CUSTOMER_MESSAGE:
+            if status == Status.CLOSED:
+                waiting_message = event.at
+            elif first.stopped_at is not None and (next_reply is None or next_reply.stopped_at is not None):
+                next_reply = Clock(NEXT_REPLY, event.at, [(event.at, None)])
+                result.append(next_reply)
+        elif event.kind == TicketEvent.Kind.STATUS:
+            old, status = event.old_value, event.new_value
+            if status == Status.CLOSED:
+                resolution.stop(event.at)
+                for clock in (first, next_reply):
+                    if clock is not None and clock.stopped_at is None:
+                        clock.stop(event.at, unanswered=True)
+            elif old == Status.CLOSED:  # reopened: the resolution clock runs again; the message that did it waits
+                resolution.stopped_at = None
+                if not (pause_while_waiting and status in WAITING):
+                    resolution.resume(event.at)
+                if waiting_message is not None and first.stopped_at is not None and not first.unanswered:
+                    next_reply = Clock(NEXT_REPLY, waiting_message, [(waiting_message, None)])
+                    result.append(next_reply)
+            elif pause_while_waiting and status in WAITING:
+                resolution.pause(event.at)
+            elif pause_while_waiting and old in WAITING:
+                resolution.resume(event.at)
+            waiting_message = None
+    return result
+
+
+def _span_seconds(start: datetime, end: datetime, calendar: CalendarSpec | None) -> int:
+    return business_seconds_between(start, end, calendar)
+
+
+def elapsed(clock: Clock, *, now: datetime, calendar: CalendarSpec | None) -> int:
+    """Seconds the clock has run up to `now` (business seconds when a calendar is given)."""
+    return sum(_span_seconds(start, end or now, calendar) for start, end in clock.spans)
+
+
+def reached_at(clock: Clock, seconds: int, *, calendar: CalendarSpec | None) -> datetime | None:
+    """The instant the clock's running time reaches `seconds`: in a past span, or ahead in the open one; None when
+    it is paused or stopped short of it."""
+    total = 0
+    for start, end in clock.spans:
+        span = _span_seconds(start, end, calendar) if end is not None else None
+        if span is None or total + span >= seconds:
+            return add_business_seconds(start, seconds - total, calendar)
+        total += span
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A clock against its target: due and warning instants (None when paused or stopped short of them), and the
+    result once it stopped (met, breached, or excluded: closed as spam or duplicate, or a reply clock stopped by a
+    close)."""
+
+    due_at: datetime | None
+    warn_at: datetime | None
+    elapsed_seconds: int
+    result: str  # "" while it runs or is paused
+
+
+def outcome(
+    clock: Clock,
+    *,
+    target_seconds: int,
+    warn_percent: int,
+    now: datetime,
+    calendar: CalendarSpec | None,
+    close_reason: str,
+) -> Outcome:
+    spent = elapsed(clock, now=now, calendar=calendar)
+    due_at = reached_at(clock, target_seconds, calendar=calendar)
+    warn_at = reached_at(clock, target_seconds * warn_percent // 100, calendar=calendar)
+    if clock.stopped_at is None:
+        return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+    if clock.unanswered or close_reason in EXCLUDED_CLOSES:
+        result = EXCLUDED
+    else:
+        result = MET if spent <= target_seconds else BREACHED
+    return Outcome(due_at=None, warn_at=None, elapsed_seconds=spent, result=result)
+
+
+def nearest_due(outcomes: Sequence[Outcome]) -> datetime | None:
+    """The ticket's nearest due time: of its clocks still running (what the list shows and sorts by)."""
+    dues = [o.due_at for o in outcomes if o.result == "" and o.due_at is not None]
+    return min(dues, default=None)
