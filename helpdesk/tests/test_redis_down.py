@@ -172,7 +172,12 @@ def test_login_password_reset_api_and_healthz_answer_with_the_cache_dead(dead_ca
     api, seconds = timed(lambda: Client().get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {key}"))
     assert api.status_code == 200 and seconds < FAST_ENOUGH
     anonymous, seconds = timed(lambda: Client().get("/api/schema/"))  # throttled per client IP
-    assert anonymous.status_code == 200 and seconds < FAST_ENOUGH
+    # The schema's own generation takes about a second (more on a loaded machine): what the dead cache may add is
+    # compared, against the same request made with the limiters' breaker open (no cache call).
+    started = time.monotonic()
+    Client().get("/api/schema/")
+    generation = time.monotonic() - started
+    assert anonymous.status_code == 200 and seconds - generation < FAST_ENOUGH
 
     # /healthz reports the cache, and stays 200 for it: beat, worker and mail are fine
     heartbeat_record(name="beat")
