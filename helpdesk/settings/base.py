@@ -202,6 +202,9 @@ FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
 # Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
 FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
+# SLA policies: beat looks for targets past their warning share or due time this often (tickets.sla_alerts); a warning
+# or breach is recorded and mailed at most this long after it happened.
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=60.0)
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Support <support@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -238,6 +241,8 @@ OUTBOX_MAX_AGE_HOURS = {
         "confirmation": 168,
         "followup_reminder": 168,
         "followup_escalation": 168,
+        "sla_warning": 4,  # worth reading before the due time, not a day later
+        "sla_breach": 24,
     }.items()
 }
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
@@ -322,6 +327,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
         "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
         "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
+        "sweep-sla-alerts": {"task": "tickets.tasks.sweep_sla_alerts", "schedule": SLA_SWEEP_SECONDS},
         "erase-personal-data": {"task": "tickets.tasks.erase_personal_data_past_retention", "schedule": 3600.0},
         "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
         "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
