@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def desk(queue, agent, customer, admin_user):
-    """One of everything: a closed ticket with metrics and SLA targets under a policy, a survey answered 1 with a follow-up, an email, a webhook
-    endpoint with its deliveries."""
+    """One of everything: a closed ticket with metrics and SLA targets under a policy, a survey answered 1 with a
+    follow-up, an email, a webhook endpoint with its deliveries."""
     MembershipFactory(queue=queue, role="lead")
     WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/hooks", events=list(Event.values))
     CalendarFactory()

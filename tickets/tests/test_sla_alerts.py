@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from conftest import run_at_once, start_worker, stop_worker, wait_until
 from outbox.models import OutgoingEmail
 from tickets import services
-from tickets.models import Message, Priority, QueueMembership, SlaPolicy, SlaTarget, Status, TicketEvent
+from tickets.models import Message, Priority, QueueMembership, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
 from tickets.sla_alerts import sla_alerts_sweep
 from tickets.tasks import sweep_sla_alerts
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
@@ -223,3 +224,16 @@ def test_a_worker_killed_after_the_event_and_before_the_emails_leaves_one_alert(
     assert _alerts(ticket) == [("sla_breach", "first_reply")]
     assert _mail("sla_breach") == sorted([agent.email, lead.email])
     assert _mail("sla_warning") == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_costs_three_writes_per_alert(queue, agent, lead, django_assert_num_queries):
+    _policy(queue)
+    for _ in range(3):
+        _ticket(queue, assignee=agent)
+    ContentType.objects.get_for_model(Ticket)  # cached once per process
+
+    # breaches: the chunk, its transaction (its start and end), its queues' leads, per alert the claim, the event and
+    # the emails (one INSERT), then the next (empty) chunk; warnings: an empty chunk
+    with django_assert_num_queries(1 + 2 + 1 + 3 * 3 + 1 + 1):
+        assert sla_alerts_sweep(now=T0 + timedelta(minutes=61)) == 3
