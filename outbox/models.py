@@ -39,6 +39,8 @@ class OutgoingEmail(LeasedJob):
         FOLLOWUP_REMINDER = "followup_reminder", "Follow-up reminder"
         FOLLOWUP_ESCALATION = "followup_escalation", "Follow-up escalation"
         PASSWORD_RESET = "password_reset", "Password reset"
+        SLA_WARNING = "sla_warning", "SLA warning"
+        SLA_BREACH = "sla_breach", "SLA breach"
 
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.SYSTEM)
     to_email = models.CharField(max_length=254)

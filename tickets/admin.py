@@ -20,6 +20,8 @@ from common.clock import duration_text
 from common.errors import DomainError
 
 from . import erasure, services
+from .admin_inlines import MessageInline, SlaTargetInline, TicketEventInline
+from .admin_sla import SlaPolicyAdmin
 from .models import (
     METRIC_STEMS,
     BusinessCalendar,
@@ -30,22 +32,11 @@ from .models import (
     Priority,
     Queue,
     QueueMembership,
+    SlaPolicy,
     Ticket,
     TicketEvent,
     WorkingHours,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -129,28 +120,6 @@ class CustomerAdmin(admin.ModelAdmin):
         return None
 
 
-class MessageInline(ReadOnlyInline):
-    model = Message
-    readonly_fields = ("created_at", "kind", "author", "body")
-    fields = readonly_fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
-        return super().get_queryset(request).select_related("author_user", "author_customer")
-
-    @admin.display(description="author")
-    def author(self, obj: Message) -> str:
-        return obj.author_display
-
-
-class TicketEventInline(ReadOnlyInline):
-    model = TicketEvent
-    readonly_fields = ("at", "actor", "kind", "old_value", "new_value")
-    fields = readonly_fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
-        return super().get_queryset(request).select_related("actor")
-
-
 class TicketActionForm(ActionForm):
     """Extra inputs beside the actions dropdown, used by the actions that need them."""
 
@@ -202,7 +171,7 @@ class TicketAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     action_form = TicketActionForm
     actions = ["close_tickets", "reopen_tickets", "assign_tickets", "set_priority"]
-    inlines = [MessageInline, TicketEventInline]
+    inlines = [SlaTargetInline, MessageInline, TicketEventInline]
     readonly_fields = [
         "reference_display",
         "subject",
@@ -356,6 +325,7 @@ class TicketEventAdmin(admin.ModelAdmin):
         return False
 
 
+admin.site.register(SlaPolicy, SlaPolicyAdmin)
 admin.site.unregister(User)
 
 

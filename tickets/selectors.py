@@ -240,6 +240,20 @@ def assignable_agents(*, queue_ids: Iterable[int] | QuerySet[Queue]) -> QuerySet
     )
 
 
+def queue_leads(*, queue_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active leads with an email address of each of these queues (one query), for the notices leads get."""
+    leads: dict[int, list[User]] = {}
+    memberships = (
+        QueueMembership.objects.filter(queue_id__in=queue_ids, role=QueueMembership.Role.LEAD, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user_id")
+    )
+    for membership in memberships:
+        leads.setdefault(membership.queue_id, []).append(membership.user)
+    return leads
+
+
 # --- the ticket detail -------------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from outbox.services import email_enqueue
 from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
 from surveys.services import response_submit, responses_settle_due
 from tickets import services as tickets
-from tickets.models import CloseReason, Message, Status, TicketEvent
+from tickets.models import CloseReason, Message, Priority, SlaPolicy, Status, TicketEvent
 from tickets.tests.factories import CalendarFactory, MembershipFactory
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
@@ -22,11 +22,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def desk(queue, agent, customer, admin_user):
-    """One of everything: a closed ticket with metrics, a survey answered 1 with a follow-up, an email, a webhook
-    endpoint with its deliveries."""
+    """One of everything: a closed ticket with metrics and SLA targets under a policy, a survey answered 1 with a
+    follow-up, an email, a webhook endpoint with its deliveries."""
     MembershipFactory(queue=queue, role="lead")
     WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/hooks", events=list(Event.values))
     CalendarFactory()
+    SlaPolicy.objects.create(queue=queue, priority=Priority.NORMAL, first_reply_minutes=60, business_hours=False)
     ticket = tickets.ticket_create(
         queue=queue, customer=customer, subject="Login", body="Help", by=agent, assignee=agent
     )

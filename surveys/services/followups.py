@@ -20,6 +20,7 @@ from common.users import display_name
 from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 from tickets.models import QueueMembership
+from tickets.selectors import queue_leads
 
 from ..models import FollowUp, FollowUpEvent
 from ..selectors import OPEN_FOLLOWUP_STATUSES, followups_visible_to
@@ -188,18 +189,6 @@ def followup_remind(*, followup_id: int, now: datetime) -> bool:
     return True
 
 
-def _queue_leads(queue_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            queue_memberships__queue_id=queue_id,
-            queue_memberships__role=QueueMembership.Role.LEAD,
-        )
-        .exclude(email="")
-        .order_by("pk")
-    )
-
-
 @transaction.atomic
 def followup_escalate(*, followup_id: int, now: datetime) -> bool:
     """Once overdue: email the queue lead(s) and record escalated_at (never repeated)."""
@@ -210,7 +199,7 @@ def followup_escalate(*, followup_id: int, now: datetime) -> bool:
     )
     if followup.status not in OPEN_FOLLOWUP_STATUSES or followup.escalated_at is not None or followup.due_at > now:
         return False
-    leads = _queue_leads(followup.queue_id)
+    leads = queue_leads(queue_ids=[followup.queue_id]).get(followup.queue_id, [])
     followup.escalated_at = now
     followup.save(update_fields=["escalated_at"])
     for lead in leads:
