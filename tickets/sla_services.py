@@ -3,10 +3,13 @@ or messages (tickets.services calls sla_refresh in their transaction, the ticket
 
 - A new clock gets the targets of its queue's policy for the ticket's priority, if the policy existed when it
   started (a policy edit applies to clocks that start after it); the target is kept on the row.
-- A priority change or a queue move re-derives the running targets from their original start under the policy of
-  the new priority or queue (the due time may already be past: the ticket is breached at once, and says so).
+- A priority change or a queue move re-derives the targets of the clocks not stopped (running, paused, or running
+  again after a reopen) from their original start under the policy and calendar of the new priority or queue (the
+  due time may already be past: the ticket is breached at once, and says so); without a target there, they go.
 - A stopped clock is settled: met, breached (elapsed over target) or excluded (closed as spam or duplicate, or a reply
-  clock stopped by a close), with the queue and the assignee it counts for.
+  clock stopped by a close), with the queue and the assignee it counts for; it keeps the target it settled under,
+  measured in that queue's calendar (a later move does not change its result; a reopen and a new close may).
+- Only the rows that changed are written back (a settled target is not rewritten by every later write).
 - Ticket.sla_due_at is the nearest due time of the running targets: the list shows and sorts by it.
 """
 
@@ -18,7 +21,7 @@ from django.utils import timezone
 
 from . import sla
 from .calendar import CalendarSpec
-from .models import BusinessCalendar, SlaPolicy, SlaTarget, Ticket
+from .models import Queue, SlaPolicy, SlaTarget, Ticket
 
 CHANGED_FIELDS = [
     "target_seconds",
@@ -33,6 +36,11 @@ CHANGED_FIELDS = [
     "settled_at",
     "agent",
 ]
+CHANGED_ATTRS = [SlaTarget._meta.get_field(name).attname for name in CHANGED_FIELDS]
+
+
+def _values(row: SlaTarget) -> tuple[object, ...]:
+    return tuple(getattr(row, attname) for attname in CHANGED_ATTRS)
 
 
 def _take_policy(row: SlaTarget, policy: SlaPolicy, ticket: Ticket) -> None:
@@ -42,13 +50,13 @@ def _take_policy(row: SlaTarget, policy: SlaPolicy, ticket: Ticket) -> None:
     row.priority, row.queue_id = ticket.priority, ticket.queue_id
 
 
-def _calendar(ticket: Ticket) -> CalendarSpec | None:
-    if ticket.queue.business_calendar_id is None:
-        return None
-    calendar = BusinessCalendar.objects.prefetch_related("working_hours", "holidays").get(
-        pk=ticket.queue.business_calendar_id
-    )
-    return CalendarSpec.from_calendar(calendar)
+def _calendars(queue_ids: set[int]) -> dict[int, CalendarSpec | None]:
+    """The business calendars of these queues, read only when some target counts business hours."""
+    if not queue_ids:
+        return {}
+    queues = Queue.objects.filter(pk__in=queue_ids).select_related("business_calendar")
+    queues = queues.prefetch_related("business_calendar__working_hours", "business_calendar__holidays")
+    return {q.pk: CalendarSpec.from_calendar(q.business_calendar) if q.business_calendar else None for q in queues}
 
 
 def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
@@ -57,6 +65,7 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     now = now or timezone.now()
     policy = SlaPolicy.objects.filter(queue_id=ticket.queue_id, priority=ticket.priority).first()
     existing = {(row.kind, row.started_at): row for row in SlaTarget.objects.filter(ticket=ticket)}
+    loaded = {row.pk: _values(row) for row in existing.values()}  # rows are written back only if they changed
     if policy is None and not existing:
         if ticket.sla_due_at is not None:
             Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
@@ -64,17 +73,20 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
         return
     pause = policy.pause_while_waiting if policy else True
     clocks = sla.clocks(created_at=ticket.created_at, events=list(ticket.events.all()), pause_while_waiting=pause)
-    calendar = _calendar(ticket)
-    new, changed, outcomes = [], [], []
+    kept: list[tuple[sla.Clock, SlaTarget]] = []
+    new: list[SlaTarget] = []
+    dropped: list[SlaTarget] = []  # running targets the new priority or queue has none for
     for clock in clocks:
         row = existing.pop((clock.kind, clock.started_at), None)
         rederive = (
-            row is not None and not row.result and (row.priority, row.queue_id) != (ticket.priority, ticket.queue_id)
+            row is not None
+            and clock.stopped_at is None
+            and (row.priority, row.queue_id) != (ticket.priority, ticket.queue_id)
         )
         if row is None or rederive:
             if policy is None or policy.target_seconds(clock.kind) is None:
                 if row is not None:
-                    row.delete()
+                    dropped.append(row)
                 continue
             if row is None:
                 if clock.started_at < policy.updated_at:
@@ -82,12 +94,18 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
                 row = SlaTarget(ticket=ticket, kind=clock.kind, started_at=clock.started_at)
                 new.append(row)
             _take_policy(row, policy, ticket)
+        kept.append((clock, row))
+    # Each target is measured in the calendar of its queue: the ticket's for a clock not stopped (re-derived above),
+    # the one it settled in for a stopped one.
+    calendars = _calendars({row.queue_id for _, row in kept if row.business_hours})
+    outcomes = []
+    for clock, row in kept:
         outcome = sla.outcome(
             clock,
             target_seconds=row.target_seconds,
             warn_percent=row.warn_at_percent,
             now=now,
-            calendar=calendar if row.business_hours else None,
+            calendar=calendars[row.queue_id] if row.business_hours else None,
             close_reason=ticket.close_reason,
         )
         if outcome.result and not row.result:  # settles now: counted for the queue and agent of this moment
@@ -99,10 +117,10 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
             outcome.result,
         )
         row.settled_at = clock.stopped_at if outcome.result else None
-        if row not in new:
-            changed.append(row)
         outcomes.append(outcome)
-    SlaTarget.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()  # clocks that no longer exist
+    changed = [row for _, row in kept if row.pk is not None and _values(row) != loaded[row.pk]]
+    gone = [*dropped, *existing.values()]  # and clocks that no longer exist
+    SlaTarget.objects.filter(pk__in=[row.pk for row in gone]).delete()
     SlaTarget.objects.bulk_create(new)
     SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
     due = sla.nearest_due(outcomes)
