@@ -36,7 +36,7 @@ CHANGED_FIELDS = [
     "settled_at",
     "agent",
 ]
-CHANGED_ATTRS = [SlaTarget._meta.get_field(name).attname for name in CHANGED_FIELDS]
+CHANGED_ATTRS = [field.attname for field in SlaTarget._meta.concrete_fields if field.name in CHANGED_FIELDS]
 
 
 def _values(row: SlaTarget) -> tuple[object, ...]:
