@@ -145,15 +145,22 @@ def outcome(
     close_reason: str,
 ) -> Outcome:
     spent = elapsed(clock, now=now, calendar=calendar)
+    if clock.stopped_at is not None:
+        return settled(clock, elapsed_seconds=spent, target_seconds=target_seconds, close_reason=close_reason)
     due_at = reached_at(clock, target_seconds, calendar=calendar)
     warn_at = reached_at(clock, target_seconds * warn_percent // 100, calendar=calendar)
-    if clock.stopped_at is None:
-        return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+    return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+
+
+def settled(clock: Clock, *, elapsed_seconds: int, target_seconds: int, close_reason: str) -> Outcome:
+    """A stopped clock's result from its elapsed time. The services pass the time stored when it settled while it
+    stays stopped there, so a later move, policy or calendar edit does not change it; its exclusion can change (a
+    close as spam or duplicate after it, undone by a reopen)."""
     if clock.unanswered or close_reason in EXCLUDED_CLOSES:
         result = EXCLUDED
     else:
-        result = MET if spent <= target_seconds else BREACHED
-    return Outcome(due_at=None, warn_at=None, elapsed_seconds=spent, result=result)
+        result = MET if elapsed_seconds <= target_seconds else BREACHED
+    return Outcome(due_at=None, warn_at=None, elapsed_seconds=elapsed_seconds, result=result)
 
 
 def nearest_due(outcomes: Sequence[Outcome]) -> datetime | None:

@@ -7,8 +7,9 @@ or messages (tickets.services calls sla_refresh in their transaction, the ticket
   again after a reopen) from their original start under the policy and calendar of the new priority or queue (the
   due time may already be past: the ticket is breached at once, and says so); without a target there, they go.
 - A stopped clock is settled: met, breached (elapsed over target) or excluded (closed as spam or duplicate, or a reply
-  clock stopped by a close), with the queue and the assignee it counts for; it keeps the target it settled under,
-  measured in that queue's calendar (a later move does not change its result; a reopen and a new close may).
+  clock stopped by a close), with the queue and the assignee it counts for. It keeps the target and elapsed time it
+  settled with (a later move, policy or calendar edit does not change them); only a close as spam or duplicate can
+  exclude it, and a reopen re-derives it.
 - Only the rows that changed are written back (a settled target is not rewritten by every later write).
 - Ticket.sla_due_at is the nearest due time of the running targets: the list shows and sorts by it.
 """
@@ -50,13 +51,18 @@ def _take_policy(row: SlaTarget, policy: SlaPolicy, ticket: Ticket) -> None:
     row.priority, row.queue_id = ticket.priority, ticket.queue_id
 
 
-def _calendars(queue_ids: set[int]) -> dict[int, CalendarSpec | None]:
-    """The business calendars of these queues, read only when some target counts business hours."""
-    if not queue_ids:
-        return {}
-    queues = Queue.objects.filter(pk__in=queue_ids).select_related("business_calendar")
-    queues = queues.prefetch_related("business_calendar__working_hours", "business_calendar__holidays")
-    return {q.pk: CalendarSpec.from_calendar(q.business_calendar) if q.business_calendar else None for q in queues}
+def _calendar(queue_id: int) -> CalendarSpec | None:
+    queue = (
+        Queue.objects.select_related("business_calendar")
+        .prefetch_related("business_calendar__working_hours", "business_calendar__holidays")
+        .get(pk=queue_id)
+    )
+    return CalendarSpec.from_calendar(queue.business_calendar) if queue.business_calendar else None
+
+
+def _stays_settled(clock: sla.Clock, row: SlaTarget) -> bool:
+    """The target settled, and its clock is still stopped where it settled (not reopened since)."""
+    return bool(row.result) and row.settled_at == clock.stopped_at
 
 
 def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
@@ -95,19 +101,26 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
                 new.append(row)
             _take_policy(row, policy, ticket)
         kept.append((clock, row))
-    # Each target is measured in the calendar of its queue: the ticket's for a clock not stopped (re-derived above),
-    # the one it settled in for a stopped one.
-    calendars = _calendars({row.queue_id for _, row in kept if row.business_hours})
+    # A target computed now runs in the ticket's queue (re-derived above) or settles there: its calendar is the
+    # ticket's, read only if one counts business hours.
+    computed = any(row.business_hours and not _stays_settled(clock, row) for clock, row in kept)
+    calendar = _calendar(ticket.queue_id) if computed else None
     outcomes = []
     for clock, row in kept:
-        outcome = sla.outcome(
-            clock,
-            target_seconds=row.target_seconds,
-            warn_percent=row.warn_at_percent,
-            now=now,
-            calendar=calendars[row.queue_id] if row.business_hours else None,
-            close_reason=ticket.close_reason,
-        )
+        if _stays_settled(clock, row):  # its elapsed time stands (a move, policy or calendar edit leaves it alone)
+            outcome = sla.settled(
+                clock, elapsed_seconds=row.elapsed_seconds, target_seconds=row.target_seconds,
+                close_reason=ticket.close_reason,
+            )  # fmt: skip
+        else:
+            outcome = sla.outcome(
+                clock,
+                target_seconds=row.target_seconds,
+                warn_percent=row.warn_at_percent,
+                now=now,
+                calendar=calendar if row.business_hours else None,
+                close_reason=ticket.close_reason,
+            )
         if outcome.result and not row.result:  # settles now: counted for the queue and agent of this moment
             row.agent_id, row.queue_id = ticket.assignee_id, ticket.queue_id
         row.due_at, row.warn_at, row.elapsed_seconds, row.result = (

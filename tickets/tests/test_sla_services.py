@@ -410,6 +410,29 @@ def test_a_settled_target_keeps_its_result_after_a_move_to_another_calendar(berl
     assert (first.result, first.elapsed_seconds, first.queue) == (MET, 50 * MINUTE, berlin_queue)
 
 
+def test_a_settled_resolution_keeps_its_time_after_a_move_to_a_queue_that_does_not_pause(queue, agent, lead,
+                                                                                         customer):  # fmt: skip
+    # given a resolution paused 30 minutes while pending, settled at 60 minutes running (of 90)
+    policy(queue, resolution_minutes=90, business_hours=False)
+    other = QueueFactory()
+    policy(other, resolution_minutes=90, business_hours=False, pause_while_waiting=False)
+    MembershipFactory(queue=other, user=lead, role=QueueMembership.Role.LEAD)
+    t0 = berlin(6, 2, 10)
+    ticket = create(queue, customer, t0)
+    set_status(ticket, agent, t0 + timedelta(minutes=30), Status.PENDING)
+    set_status(ticket, agent, t0 + timedelta(minutes=60), Status.OPEN)
+    close(ticket, agent, t0 + timedelta(minutes=90))
+
+    # when the closed ticket moves to a queue whose policy does not pause, and gets a note
+    with clock_at(t0 + timedelta(minutes=100)):
+        services.ticket_move(ticket_id=ticket.pk, queue=other, by=lead)
+    reply(ticket, lead, t0 + timedelta(minutes=110), kind=Message.Kind.INTERNAL_NOTE)
+
+    # then it keeps its 60 minutes (not the 90 of the new rule) and stays met
+    resolution = target(ticket, RESOLUTION)
+    assert (resolution.result, resolution.elapsed_seconds, resolution.queue) == (MET, 60 * MINUTE, queue)
+
+
 def test_a_closed_ticket_moved_and_reopened_runs_under_the_new_queue_at_once(berlin_queue, agent, lead, customer):
     # given a ticket solved in Berlin (resolution met: 1 h of 8 h), then moved to a calendar-hours queue with a 2 h
     # resolution target
