@@ -2,8 +2,9 @@
 
 Three clocks per ticket (README "SLA policies"):
 - first reply: from creation to the first public reply;
-- next reply: from the first customer message that has no public reply after it (once the first reply was given) to
-  the next public reply — one clock per such wait;
+- next reply: from the first customer message that has no public reply after it (once the first-reply clock has
+  stopped: at a reply, or at a close) to the next public reply — one clock per such wait; a customer message on a
+  closed ticket starts one only if it reopens the ticket;
 - resolution: from creation to close, paused while pending or on hold when the policy says so, and while closed;
   a reopen resumes it (the next close settles it again).
 A reply clock still running when the ticket is closed stops there without a result. Elapsed time is counted in the
@@ -63,7 +64,7 @@ def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_wai
     resolution = Clock(RESOLUTION, created_at, [(created_at, None)])
     result = [first, resolution]
     next_reply: Clock | None = None
-    waiting_message: datetime | None = None  # a customer message on a closed ticket: a wait only if it reopens
+    waiting_message: datetime | None = None  # the last customer message on the closed ticket
     status = Status.NEW.value
     for event in sorted(events, key=lambda e: e.at):
         if event.kind == TicketEvent.Kind.MESSAGE and event.new_value == Message.Kind.PUBLIC_REPLY:
@@ -84,12 +85,14 @@ def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_wai
                 for clock in (first, next_reply):
                     if clock is not None and clock.stopped_at is None:
                         clock.stop(event.at, unanswered=True)
-            elif old == Status.CLOSED:  # reopened: the resolution clock runs again; the message that did it waits
+            elif old == Status.CLOSED:  # reopened: the resolution clock runs again
                 resolution.stopped_at = None
                 if not (pause_while_waiting and status in WAITING):
                     resolution.resume(event.at)
-                if waiting_message is not None and first.stopped_at is not None and not first.unanswered:
-                    next_reply = Clock(NEXT_REPLY, waiting_message, [(waiting_message, None)])
+                # The customer's message that reopened it (the same instant) waits for a reply; one kept with the
+                # closed ticket earlier (a survey reply) does not start a wait when an agent reopens it later.
+                if waiting_message == event.at:
+                    next_reply = Clock(NEXT_REPLY, event.at, [(event.at, None)])
                     result.append(next_reply)
             elif pause_while_waiting and status in WAITING:
                 resolution.pause(event.at)
@@ -142,15 +145,22 @@ def outcome(
     close_reason: str,
 ) -> Outcome:
     spent = elapsed(clock, now=now, calendar=calendar)
+    if clock.stopped_at is not None:
+        return settled(clock, elapsed_seconds=spent, target_seconds=target_seconds, close_reason=close_reason)
     due_at = reached_at(clock, target_seconds, calendar=calendar)
     warn_at = reached_at(clock, target_seconds * warn_percent // 100, calendar=calendar)
-    if clock.stopped_at is None:
-        return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+    return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+
+
+def settled(clock: Clock, *, elapsed_seconds: int, target_seconds: int, close_reason: str) -> Outcome:
+    """A stopped clock's result from its elapsed time. The services pass the time stored when it settled while it
+    stays stopped there, so a later move, policy or calendar edit does not change it; its exclusion can change (a
+    close as spam or duplicate after it, undone by a reopen)."""
     if clock.unanswered or close_reason in EXCLUDED_CLOSES:
         result = EXCLUDED
     else:
-        result = MET if spent <= target_seconds else BREACHED
-    return Outcome(due_at=None, warn_at=None, elapsed_seconds=spent, result=result)
+        result = MET if elapsed_seconds <= target_seconds else BREACHED
+    return Outcome(due_at=None, warn_at=None, elapsed_seconds=elapsed_seconds, result=result)
 
 
 def nearest_due(outcomes: Sequence[Outcome]) -> datetime | None:
