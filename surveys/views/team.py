@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from common.users import display_name
-from tickets.models import Ticket
+from tickets.models import SlaTarget, Ticket
 from tickets.selectors import tickets_visible_to
+from tickets.sla_selectors import EMPTY as NO_SLA
+from tickets.sla_selectors import KINDS as SLA_KINDS
 
 from ..charts import trend_chart
 from ..selectors import (
@@ -49,7 +53,10 @@ def team(request: HttpRequest) -> HttpResponse:
         "form": form,
         "period": period,
         "dashboard": dashboard,
-        "queue_rows": [(queue, dashboard.queue_feedback.get(queue.pk)) for queue in dashboard.queues],
+        "queue_rows": [
+            (queue, dashboard.queue_feedback.get(queue.pk), dashboard.queue_sla.get(queue.pk, NO_SLA))
+            for queue in dashboard.queues
+        ],
         "weeks": weeks,
         "trend_svg": trend_chart(
             trend,
@@ -94,6 +101,12 @@ def _iso(value: Any) -> str:
     return value.isoformat() if value is not None else ""
 
 
+# The export's SLA columns: per target kind, how many of the ticket's targets were met and breached (excluded ones —
+# spam, duplicates — in neither), whenever they settled.
+_SETTLED = (SlaTarget.Result.MET.value, SlaTarget.Result.BREACHED.value)
+_SETTLED_TARGETS = SlaTarget.objects.filter(result__in=_SETTLED).only("ticket_id", "kind", "result")
+
+
 @require_GET
 @login_required
 def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
@@ -106,6 +119,7 @@ def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
         .filter(created_at__lt=period.end)
         .exclude(closed_at__lt=period.start)
         .select_related("queue", "customer", "assignee")
+        .prefetch_related(Prefetch("sla_targets", queryset=_SETTLED_TARGETS, to_attr="settled_sla"))
         .order_by("pk")
     )
     header = [
@@ -123,11 +137,13 @@ def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
         "first_reply_seconds",
         "resolution_seconds",
         "reopen_count",
+        *(f"sla_{kind}_{result}" for kind, _ in SLA_KINDS for result in _SETTLED),
     ]
 
     def rows() -> Iterator[list[object]]:
         ticket: Ticket
-        for ticket in tickets.iterator(chunk_size=500):
+        for ticket in tickets.iterator(chunk_size=500):  # one query for the SLA targets of 500 tickets
+            settled = Counter((target.kind, target.result) for target in ticket.settled_sla)
             yield [
                 ticket.reference,
                 ticket.subject,
@@ -143,6 +159,7 @@ def export_tickets(request: HttpRequest) -> StreamingHttpResponse:
                 ticket.first_reply_seconds,
                 ticket.resolution_seconds,
                 ticket.reopen_count,
+                *(settled[kind, result] for kind, _ in SLA_KINDS for result in _SETTLED),
             ]
 
     return _csv_response("tickets.csv", header, rows())
