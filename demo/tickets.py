@@ -22,7 +22,7 @@ from django.db import transaction
 
 from tickets import transitions
 from tickets.calendar import CalendarSpec, add_business_seconds
-from tickets.models import CloseReason, Customer, Message, Priority, Status, Ticket, TicketEvent
+from tickets.models import CloseReason, Customer, Message, Priority, SlaTarget, Status, Ticket, TicketEvent
 from tickets.services import ticket_event_rows, ticket_state_apply, user_ref
 from tickets.transitions import Change, TicketState
 
@@ -38,6 +38,7 @@ from .content import (
     Topic,
 )
 from .desk import DAYS, Desk, DeskQueue
+from .sla import SlaContext, sla_targets_build
 
 
 class Timeline:
@@ -374,13 +375,18 @@ class Written:
         return Written(self.tickets + other.tickets, self.messages + other.messages, self.events + other.events)
 
 
-def tickets_create(desk: Desk, *, seed: int, indexes: range, now: datetime) -> Written:
-    """Build demo tickets `indexes` and insert them, their messages and events in one transaction."""
+def tickets_create(desk: Desk, *, seed: int, indexes: range, now: datetime, sla_context: SlaContext) -> Written:
+    """Build demo tickets `indexes` and insert them, their messages, events and SLA targets in one transaction."""
     timelines = sorted(
         (ticket_build(desk, seed=seed, index=index, now=now) for index in indexes),
         key=lambda timeline: timeline.ticket.created_at,  # references (pks) follow creation within a batch
     )
     messages = [message for timeline in timelines for message in timeline.messages]
+    targets = [
+        row
+        for tl in timelines
+        for row in sla_targets_build(ticket=tl.row(), events=tl.events, context=sla_context, now=now)
+    ]
     with transaction.atomic():
         Ticket.objects.bulk_create([timeline.row() for timeline in timelines], batch_size=INSERT_BATCH)
         if any(timeline.ticket.pk is None for timeline in timelines):
@@ -388,4 +394,5 @@ def tickets_create(desk: Desk, *, seed: int, indexes: range, now: datetime) -> W
         events = [row for tl in timelines for row in ticket_event_rows(ticket=tl.ticket, events=tl.events)]
         Message.objects.bulk_create(messages, batch_size=INSERT_BATCH)
         TicketEvent.objects.bulk_create(events, batch_size=INSERT_BATCH)
+        SlaTarget.objects.bulk_create(targets, batch_size=INSERT_BATCH)
     return Written(tickets=len(timelines), messages=len(messages), events=len(events))

@@ -58,14 +58,15 @@ v1 = [
 ]
 if apps.is_installed("surveys"):
     from surveys import api as surveys_api
+    from surveys import api_stats as surveys_api_stats
 
     router.register("survey-invitations", surveys_api.SurveyInvitationViewSet, basename="survey-invitation")
     router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
     router.register("followups", surveys_api.FollowUpViewSet, basename="followup")
     v1 += [
         # Any id text reaches the view, which answers a JSON 404 for a non-number (not Django's HTML 404).
-        re_path(r"^stats/agents/(?P<agent_id>[^/]+)/$", surveys_api.AgentStatsView.as_view(), name="stats-agent"),
-        re_path(r"^stats/queues/(?P<queue_id>[^/]+)/$", surveys_api.QueueStatsView.as_view(), name="stats-queue"),
+        re_path(r"^stats/agents/(?P<agent_id>[^/]+)/$", surveys_api_stats.AgentStatsView.as_view(), name="stats-agent"),
+        re_path(r"^stats/queues/(?P<queue_id>[^/]+)/$", surveys_api_stats.QueueStatsView.as_view(), name="stats-queue"),
     ]
 v1 += [
     path("", include(router.urls)),

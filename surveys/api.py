@@ -1,23 +1,18 @@
-"""REST API v1 of the surveys app: invitations and responses (read-only), follow-ups (actions call the services),
-and the feedback figures of an agent or a queue — computed by the same selectors as the web pages, so the numbers
-are the same. Querysets come from surveys.selectors; an object the user may not see answers 404."""
+"""REST API v1 of the surveys app: invitations and responses (read-only) and follow-ups (actions call the services);
+the feedback figures of an agent or a queue are in surveys.api_stats. Querysets come from surveys.selectors; an
+object the user may not see answers 404."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from common.api import BooleanFilter, CursorPagination, DateRangeFilter, DateTimeRangeFilter, IdFilter
 from common.api_errors import document_list_errors
@@ -25,16 +20,10 @@ from common.users import signed_in_user
 from tickets.api import ActiveUserField
 
 from . import services
-from .forms import Period, PeriodForm
 from .models import CES_CHOICES, CSAT_CHOICES, FollowUp, SurveyInvitation, SurveyResponse
 from .selectors import (
-    FeedbackStats,
-    agent_feedback_invitations,
-    feedback_for_queue,
-    feedback_stats,
     followups_visible_to,
     invitations_visible_to,
-    queues_led_by,
 )
 
 # --- serializers ----------------------------------------------------------------------------------------------------
@@ -292,105 +281,3 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
             followup_id=followup.pk, by=signed_in_user(request), owner=serializer.validated_data["owner"]
         )
         return self._respond(followup)
-
-
-# --- feedback figures -----------------------------------------------------------------------------------------------
-
-
-class StatsQuerySerializer(serializers.Serializer[Any]):
-    """The period, validated by the web pages' PeriodForm (same limits); none given: the pages' default period."""
-
-    start = serializers.DateField(required=False, help_text="First day (inclusive). Give both or neither.")
-    end = serializers.DateField(required=False, help_text="Last day (inclusive). Give both or neither.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("start"), attrs.get("end")
-        if (start is None) != (end is None):
-            raise serializers.ValidationError("Give both start and end, or neither (the default period).")
-        if start is None:
-            attrs["period"] = PeriodForm().period_or_default()  # the web pages' default period
-            return attrs
-        form = PeriodForm({"period": "custom", "from": start, "to": end})
-        if not form.is_valid():
-            raise serializers.ValidationError([str(e) for errors in form.errors.values() for e in errors])
-        attrs["period"] = form.period_or_default()
-        return attrs
-
-
-class FeedbackStatsSerializer(serializers.Serializer[Any]):
-    start = serializers.DateTimeField(help_text="Period start (inclusive).")
-    end = serializers.DateTimeField(help_text="Period end (exclusive).")
-    invitations_sent = serializers.IntegerField(help_text="Invitations emailed in the period (by sent_at).")
-    responses = serializers.IntegerField()
-    csat_responses = serializers.IntegerField()
-    csat_satisfied = serializers.IntegerField(help_text="CSAT 4–5.")
-    csat_satisfied_pct = serializers.FloatField(allow_null=True, help_text="Satisfied / CSAT responses, 0–100.")
-    csat_mean = serializers.FloatField(allow_null=True)
-    ces_responses = serializers.IntegerField()
-    ces_agree = serializers.IntegerField(help_text="CES 5–7.")
-    ces_mean = serializers.FloatField(allow_null=True)
-    ces_agree_pct = serializers.FloatField(allow_null=True, help_text="Agree / CES responses, 0–100.")
-    response_rate = serializers.FloatField(allow_null=True, help_text="Responses / invitations emailed, 0–100.")
-    min_sample = serializers.IntegerField(help_text="Below this many responses the figures are not significant.")
-    enough = serializers.BooleanField(help_text="responses >= min_sample")
-
-
-STATS_PARAMETERS = [
-    OpenApiParameter(
-        "start",
-        OpenApiTypes.DATE,
-        description="First day (inclusive); give both or neither (default: the web pages' default period).",
-    ),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (inclusive); give both or neither."),
-]
-
-
-@extend_validation_errors(["invalid"], field_name="non_field_errors")
-@extend_validation_errors(["invalid"], field_name="start")
-@extend_validation_errors(["invalid"], field_name="end")
-class _StatsView(APIView):
-    kwarg = ""
-
-    def stats(self, request: Request, pk: int, period: Period) -> FeedbackStats:
-        raise NotImplementedError
-
-    def get(self, request: Request, **kwargs: Any) -> Response:
-        value = kwargs[self.kwarg]
-        if not (value.isascii() and value.isdigit() and 0 < int(value) < 2**63):
-            raise Http404
-        query = StatsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        period: Period = query.validated_data["period"]
-        stats = self.stats(request, int(value), period)
-        data = {"start": period.start, "end": period.end, **dataclasses.asdict(stats)}
-        return Response(FeedbackStatsSerializer(data).data)
-
-
-@extend_schema(
-    summary="Feedback figures of an agent (what My feedback / the lead's agent page show)",
-    parameters=[OpenApiParameter("agent_id", OpenApiTypes.INT, OpenApiParameter.PATH), *STATS_PARAMETERS],
-    responses=FeedbackStatsSerializer,
-)
-class AgentStatsView(_StatsView):
-    kwarg = "agent_id"
-
-    def stats(self, request: Request, pk: int, period: Period) -> FeedbackStats:
-        """As the web pages: your own ratings all; a lead a team member's in the queues they lead; admins anyone's."""
-        invitations = agent_feedback_invitations(viewer=request.user, agent_id=pk)
-        if invitations is None:
-            raise Http404
-        return feedback_stats(invitations=invitations, start=period.start, end=period.end)
-
-
-@extend_schema(
-    summary="Feedback figures of a queue (leads of the queue and admins)",
-    parameters=[OpenApiParameter("queue_id", OpenApiTypes.INT, OpenApiParameter.PATH), *STATS_PARAMETERS],
-    responses=FeedbackStatsSerializer,
-)
-class QueueStatsView(_StatsView):
-    kwarg = "queue_id"
-
-    def stats(self, request: Request, pk: int, period: Period) -> FeedbackStats:
-        if not queues_led_by(request.user).filter(pk=pk).exists():
-            raise Http404
-        return feedback_for_queue(queue_id=pk, start=period.start, end=period.end)

@@ -13,18 +13,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command, get_commands
 from django.db.models import Count
+from django.utils import timezone
 
 from surveys.models import FollowUp, SurveyInvitation, SurveyPolicy, SurveyResponse, TicketRating
 from surveys.rules import answer_is_poor, invitation_answer_copy, ticket_rating_copy
 from surveys.services import survey_policy_get_or_create
 from tickets.calendar import CalendarSpec
 from tickets.metrics import DURATION_FIELDS, metrics_compute
-from tickets.models import Message, Queue, Status, Ticket, TicketEvent
+from tickets.models import Message, Queue, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
+from tickets.sla_services import sla_refresh
 from tickets.transitions import STATUS_MOVES
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +213,48 @@ def check_followups_follow_poor_answers() -> Iterator[str]:
             yield f"invitation {invitation.pk}: poor settled answer {poor}, follow-up {invitation.pk in followed}"
 
 
+SLA_FIELDS = (
+    "kind", "started_at", "target_seconds", "business_hours", "warn_at_percent", "priority", "queue_id", "due_at",
+    "warn_at", "result", "settled_at", "agent_id",
+)  # fmt: skip
+SLA_SAMPLE = 60  # tickets recomputed by sla_refresh
+
+
+def _sla_rows(ticket: Ticket) -> list[dict[str, object]]:
+    rows = SlaTarget.objects.filter(ticket=ticket).order_by("started_at", "kind")
+    return [{name: getattr(row, name) for name in SLA_FIELDS} for row in rows]
+
+
+def check_sla_targets_are_what_sla_refresh_computes() -> Iterator[str]:
+    """A sample of tickets (every scenario's first, then spread over the rest): their targets deleted and recomputed
+    by the service equal the seeded ones (the elapsed time of a running target aside: it depends on `now`)."""
+    if not SlaPolicy.objects.exists():
+        yield "no SLA policies were seeded"
+    tickets = list(Ticket.objects.select_related("queue").order_by("pk"))
+    sample = tickets[:12] + tickets[12 :: max(1, len(tickets) // SLA_SAMPLE)]
+    for ticket in sample:
+        seeded, due = _sla_rows(ticket), ticket.sla_due_at
+        SlaTarget.objects.filter(ticket=ticket).delete()
+        sla_refresh(ticket=ticket)
+        computed = _sla_rows(ticket)
+        if (seeded, due) != (computed, ticket.sla_due_at):
+            yield f"{ticket.reference}: seeded {seeded} due {due}, sla_refresh: {computed} due {ticket.sla_due_at}"
+
+
+def check_open_tickets_have_due_times_around_now() -> Iterator[str]:
+    now = timezone.now()
+    dues = list(Ticket.objects.filter(sla_due_at__isnull=False).values_list("sla_due_at", flat=True))
+    if not dues or any(ticket_due is None for ticket_due in dues):
+        yield "no open ticket has an SLA due time"
+    if not any(due < now for due in dues) or not any(due > now + timedelta(hours=1) for due in dues):
+        yield f"the due times are not spread around now: {sorted(dues)}"
+    if Ticket.objects.filter(status=Status.CLOSED, sla_due_at__isnull=False).exists():
+        yield "a closed ticket has an SLA due time"
+
+
 DATA_CHECKS: list[Callable[[], Iterator[str]]] = [
+    check_sla_targets_are_what_sla_refresh_computes,
+    check_open_tickets_have_due_times_around_now,
     check_one_invitation_per_round,
     check_invitation_answer_copies,
     check_ticket_ratings,

@@ -5,6 +5,7 @@ from .dashboard import AgentRow, TeamDashboard, team_dashboard
 from .feedback import (
     FeedbackStats,
     WeekPoint,
+    agent_sla_achievement,
     feedback_for_queue,
     feedback_stats,
     feedback_stats_with_distributions,
@@ -31,6 +32,7 @@ __all__ = [
     "TeamDashboard",
     "WeekPoint",
     "agent_feedback_invitations",
+    "agent_sla_achievement",
     "feedback_for_queue",
     "feedback_stats",
     "feedback_stats_with_distributions",

@@ -1,6 +1,6 @@
-"""The team dashboard of a lead: per agent the closed tickets, median first reply and resolution, feedback figures
-and open/overdue follow-ups. Medians in the database on Postgres (percentile_cont); on SQLite from one grouped query
-whose values come back as one text per agent."""
+"""The team dashboard of a lead: per agent the closed tickets, median first reply and resolution, feedback figures,
+SLA achievement and open/overdue follow-ups. Medians in the database on Postgres (percentile_cont); on SQLite from one
+grouped query whose values come back as one text per agent."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from django.utils import timezone
 from common.users import UserLike
 from tickets.models import CloseReason, Queue, Ticket
 from tickets.selectors import tickets_visible_to
+from tickets.sla_selectors import EMPTY as NO_SLA
+from tickets.sla_selectors import SlaAchievement, sla_achievement_rollup
 
 from ..models import FollowUp
 from .feedback import FeedbackStats, feedback_stats_rollup
@@ -48,6 +50,7 @@ class AgentRow:
     median_first_reply: float | None  # seconds
     median_resolution: float | None  # seconds
     feedback: FeedbackStats | None
+    sla: SlaAchievement  # targets settled in the period for this agent (None settled: "—")
     followups_open: int
     followups_overdue: int
 
@@ -105,14 +108,19 @@ class TeamDashboard:
     totals: AgentRow | None
     queues: list[Queue]
     queue_feedback: dict[int, FeedbackStats]  # FeedbackStats per led queue (absent: no invitation emailed)
+    queue_sla: dict[int, SlaAchievement]  # per led queue (absent: nothing settled)
 
 
-def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datetime | None = None) -> TeamDashboard:
-    """Per-agent figures of the queues the user leads (admins: all). A fixed number of queries, whatever the size."""
+def team_dashboard(
+    *, user: UserLike, start: datetime, end: datetime, now: datetime | None = None, queues: list[Queue] | None = None
+) -> TeamDashboard:
+    """Per-agent figures of the queues the user leads (admins: all; `queues`: those, by name, if the caller has read
+    them already). A fixed number of queries, whatever the size."""
     now = now or timezone.now()
     # The led queues' ids as values, not a subquery: the planners then estimate the rows of each queue and read the
-    # covering indexes (closed tickets, invitations).
-    queues = list(queues_led_by(user).order_by("name"))
+    # covering indexes (closed tickets, invitations, SLA targets).
+    if queues is None:
+        queues = list(queues_led_by(user).order_by("name"))
     led = [queue.pk for queue in queues]
     agents = list(team_agents_visible_to(user))
     invitations = invitations_visible_to(user).filter(queue_id__in=led)
@@ -122,6 +130,7 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
     metrics, overall = _ticket_metrics(tickets=tickets)
     rollup = feedback_stats_rollup(invitations=invitations, start=start, end=end)
     feedback = rollup.by_agent
+    sla = sla_achievement_rollup(user=user, start=start, end=end, queue_ids=led)
     counts = followup_counts_by_owner(followups=followups, now=now)
     rows = [
         AgentRow(
@@ -130,6 +139,7 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
             median_first_reply=metrics.get(agent.pk, {}).get("first_reply"),
             median_resolution=metrics.get(agent.pk, {}).get("resolution"),
             feedback=feedback.get(agent.pk),
+            sla=sla.by_agent.get(agent.pk, NO_SLA),
             followups_open=counts.get(agent.pk, {}).get("open", 0),
             followups_overdue=counts.get(agent.pk, {}).get("overdue", 0),
         )
@@ -146,10 +156,13 @@ def team_dashboard(*, user: UserLike, start: datetime, end: datetime, now: datet
         median_first_reply=overall["first_reply"],
         median_resolution=overall["resolution"],
         feedback=rollup.total,
+        sla=sla.total,
         followups_open=total_counts["open"],
         followups_overdue=total_counts["overdue"],
     )
-    return TeamDashboard(rows=rows, totals=totals, queues=queues, queue_feedback=rollup.by_queue)
+    return TeamDashboard(
+        rows=rows, totals=totals, queues=queues, queue_feedback=rollup.by_queue, queue_sla=sla.by_queue
+    )
 
 
 def _overall_medians(tickets: QuerySet[Ticket]) -> dict[str, float | None]:

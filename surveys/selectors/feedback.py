@@ -13,9 +13,10 @@ from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value,
 from django.utils import timezone
 
 from common.users import UserLike
+from tickets.sla_selectors import SlaAchievement, sla_achievement
 
 from ..models import SurveyInvitation, SurveyResponse
-from .permissions import invitations_visible_to
+from .permissions import invitations_visible_to, queues_led_by
 
 
 @dataclass(frozen=True)
@@ -221,3 +222,11 @@ def responses_for_export(*, user: UserLike) -> QuerySet[SurveyResponse]:
         .select_related("invitation__ticket", "invitation__customer", "invitation__agent", "invitation__queue")
         .order_by("-answered_at", "-id")
     )
+
+
+def agent_sla_achievement(*, viewer: UserLike, agent_id: int, start: datetime, end: datetime) -> SlaAchievement:
+    """The SLA achievement beside an agent's feedback, in the queues the viewer may see: your own and an admin's view
+    all of them, a lead's only the queues they lead (as agent_feedback_invitations, which the caller asked first)."""
+    own = agent_id == viewer.pk or bool(viewer.is_superuser)
+    led = None if own else queues_led_by(viewer).values("pk")
+    return sla_achievement(user=viewer, start=start, end=end, agent_id=agent_id, queue_ids=led)

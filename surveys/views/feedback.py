@@ -10,12 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from common.users import UserLike, signed_in_user
+
 from ..charts import TrendPoint, distribution_chart, trend_chart
 from ..forms import Period, PeriodForm
 from ..models import SurveyInvitation
 from ..selectors import (
     WeekPoint,
     agent_feedback_invitations,
+    agent_sla_achievement,
     feedback_stats_with_distributions,
     latest_comments,
     team_agents_visible_to,
@@ -49,13 +52,17 @@ def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
     return form, form.period_or_default()
 
 
-def feedback_context(*, invitations: QuerySet[SurveyInvitation], period: Period) -> dict[str, Any]:
-    """Every figure of a feedback page: a fixed number of queries, whatever the number of responses."""
+def feedback_context(
+    *, invitations: QuerySet[SurveyInvitation], period: Period, viewer: UserLike, agent_id: int
+) -> dict[str, Any]:
+    """Every figure of a feedback page, the agent's SLA achievement beside: a fixed number of queries, whatever the
+    number of responses and targets."""
     stats, csat, ces = feedback_stats_with_distributions(invitations=invitations, start=period.start, end=period.end)
     history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
     weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
     return {
         "stats": stats,
+        "sla": agent_sla_achievement(viewer=viewer, agent_id=agent_id, start=period.start, end=period.end),
         "period": period,
         "weeks": weeks,
         "trend_svg": trend_chart(
@@ -84,12 +91,13 @@ def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @login_required
 def my_feedback(request: HttpRequest) -> HttpResponse:
     form, period = period_from(request)
-    invitations = SurveyInvitation.objects.filter(agent_id=request.user.pk)
+    user = signed_in_user(request)
+    invitations = SurveyInvitation.objects.filter(agent_id=user.pk)
     context = {
         "form": form,
         "subject": request.user,
         "own": True,
-        **feedback_context(invitations=invitations, period=period),
+        **feedback_context(invitations=invitations, period=period, viewer=user, agent_id=user.pk),
     }
     return _render(request, context)
 
@@ -104,5 +112,5 @@ def agent_feedback(request: HttpRequest, agent_id: int) -> HttpResponse:
         raise Http404
     form, period = period_from(request)
     context = {"form": form, "subject": agent, "own": agent.pk == request.user.pk}
-    context |= feedback_context(invitations=invitations, period=period)
+    context |= feedback_context(invitations=invitations, period=period, viewer=request.user, agent_id=agent.pk)
     return _render(request, context)

@@ -27,11 +27,12 @@ from django.urls import reverse
 
 from surveys.models import SurveyInvitation, SurveyResponse
 from tickets.models import Message, Status, Ticket
-from tickets.selectors import tickets_visible_to
+from tickets.selectors import list_view_choices, tickets_visible_to
 
 from ...content import QUEUES, QueueSpec
 
 MAX_QUERIES = 10
+SLA_SOON_VIEW = "sla_soon"  # "Breaching in the next hour"
 HOST = "127.0.0.1"
 
 
@@ -81,7 +82,8 @@ def _default_queue() -> QueueSpec:
 
 class Command(BaseCommand):
     help = (
-        "Time the ticket list (incl. search and Poor ratings), ticket detail, My feedback and the team dashboard "
+        "Time the ticket list (incl. search, Poor ratings and, once the list has it, Breaching in the next hour), "
+        "ticket detail, My feedback and the team dashboard "
         "(median and p90 of --runs requests, median of --rounds rounds; query counts) against the current "
         "DATABASE_URL and print a table with the targets. Always exits 0."
     )
@@ -147,6 +149,8 @@ class Command(BaseCommand):
             raise CommandError(f"{agent.username} sees no closed, rated ticket: run `manage.py seed_demo` first.")
         self._ticket = ticket
         tickets_url = reverse("tickets:list")
+        # The SLA view (issue 12), once the list has it: open tickets due within the hour, nearest first.
+        sla_soon = [Page("Ticket list (Breaching in the next hour)", f"{tickets_url}?view={SLA_SOON_VIEW}", agent, 25)]
         return [
             Page("Ticket list (My open tickets)", tickets_url, agent, 25),
             Page(
@@ -156,6 +160,7 @@ class Command(BaseCommand):
                 25,
             ),
             Page("Ticket list (Poor ratings)", f"{tickets_url}?view=poor", agent, 25),
+            *(sla_soon if SLA_SOON_VIEW in list_view_choices() else []),
             Page(f"Ticket detail ({ticket.reference}, closed)", reverse("tickets:detail", args=[ticket.pk]), agent, 25),
             Page("My feedback (90 days)", f"{reverse('surveys:my-feedback')}?period=90", agent, 50),
             Page("Team dashboard (90 days)", f"{reverse('surveys:team')}?period=90", lead, 50),

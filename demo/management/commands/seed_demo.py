@@ -1,5 +1,5 @@
 """`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data — the desk (demo.desk), tickets
-(demo.tickets), then their surveys, responses and follow-ups (demo.surveys)."""
+(demo.tickets) with their SLA targets (demo.sla), then their surveys, responses and follow-ups (demo.surveys)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tqdm import tqdm
 from tickets.models import CloseReason, Status
 
 from ... import desk as demo_desk
+from ... import sla as demo_sla
 from ... import surveys as surveys_demo
 from ... import tickets as tickets_demo
 
@@ -44,11 +45,18 @@ class Command(BaseCommand):
         now = timezone.now().replace(microsecond=0)
         desk = demo_desk.desk_ensure(seed=seed, with_admin=settings.DEBUG)
         existing = demo_desk.demo_tickets(desk).count()
+        if demo_sla.sla_policies_ensure(desk, now=now) and existing:  # tickets seeded before the demo had SLAs
+            ids = list(demo_desk.demo_tickets(desk).filter(sla_targets__isnull=True).values_list("pk", flat=True))
+            targets = demo_sla.sla_backfill(desk, tickets=ids, now=now)
+            self.stdout.write(f"SLA policies created: {targets} targets computed for {len(ids)} existing tickets.")
+        sla_context = demo_sla.SlaContext.of(desk)
         written = tickets_demo.Written(tickets=0, messages=0, events=0)
         with tqdm(total=max(tickets - existing, 0), unit="ticket", disable=None, file=sys.stderr) as bar:
             for start in range(existing, tickets, batch):
                 indexes = range(start, min(start + batch, tickets))
-                written += tickets_demo.tickets_create(desk, seed=seed, indexes=indexes, now=now)
+                written += tickets_demo.tickets_create(
+                    desk, seed=seed, indexes=indexes, now=now, sla_context=sla_context
+                )
                 bar.update(len(indexes))
         policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now, policy=policy)

@@ -1,0 +1,150 @@
+"""REST API v1: the feedback figures of an agent or a queue, with the SLA achievement beside them — computed by the
+same selectors as the web pages (My feedback, the team dashboard), so the numbers are the same."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets.sla_selectors import SlaAchievement, sla_achievement
+
+from .forms import Period, PeriodForm
+from .selectors import (
+    FeedbackStats,
+    agent_feedback_invitations,
+    agent_sla_achievement,
+    feedback_for_queue,
+    feedback_stats,
+    queues_led_by,
+)
+
+
+class StatsQuerySerializer(serializers.Serializer[Any]):
+    """The period, validated by the web pages' PeriodForm (same limits); none given: the pages' default period."""
+
+    start = serializers.DateField(required=False, help_text="First day (inclusive). Give both or neither.")
+    end = serializers.DateField(required=False, help_text="Last day (inclusive). Give both or neither.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if (start is None) != (end is None):
+            raise serializers.ValidationError("Give both start and end, or neither (the default period).")
+        if start is None:
+            attrs["period"] = PeriodForm().period_or_default()  # the web pages' default period
+            return attrs
+        form = PeriodForm({"period": "custom", "from": start, "to": end})
+        if not form.is_valid():
+            raise serializers.ValidationError([str(e) for errors in form.errors.values() for e in errors])
+        attrs["period"] = form.period_or_default()
+        return attrs
+
+
+class SlaAchievementSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["first_reply", "next_reply", "resolution"])
+    met = serializers.IntegerField(help_text="Targets met, settled in the period.")
+    breached = serializers.IntegerField(help_text="Targets breached, settled in the period.")
+    settled = serializers.IntegerField(help_text="met + breached (spam and duplicate closes are in neither).")
+    pct = serializers.FloatField(allow_null=True, help_text="met / settled, 0–100; null when none settled.")
+
+
+def _sla_rows(sla: SlaAchievement) -> list[dict[str, Any]]:
+    return [
+        {"kind": a.kind, "met": a.met, "breached": a.breached, "settled": a.settled, "pct": a.pct} for a in sla.kinds
+    ]
+
+
+class FeedbackStatsSerializer(serializers.Serializer[Any]):
+    start = serializers.DateTimeField(help_text="Period start (inclusive).")
+    end = serializers.DateTimeField(help_text="Period end (exclusive).")
+    invitations_sent = serializers.IntegerField(help_text="Invitations emailed in the period (by sent_at).")
+    responses = serializers.IntegerField()
+    csat_responses = serializers.IntegerField()
+    csat_satisfied = serializers.IntegerField(help_text="CSAT 4–5.")
+    csat_satisfied_pct = serializers.FloatField(allow_null=True, help_text="Satisfied / CSAT responses, 0–100.")
+    csat_mean = serializers.FloatField(allow_null=True)
+    ces_responses = serializers.IntegerField()
+    ces_agree = serializers.IntegerField(help_text="CES 5–7.")
+    ces_mean = serializers.FloatField(allow_null=True)
+    ces_agree_pct = serializers.FloatField(allow_null=True, help_text="Agree / CES responses, 0–100.")
+    response_rate = serializers.FloatField(allow_null=True, help_text="Responses / invitations emailed, 0–100.")
+    min_sample = serializers.IntegerField(help_text="Below this many responses the figures are not significant.")
+    enough = serializers.BooleanField(help_text="responses >= min_sample")
+    sla = SlaAchievementSerializer(
+        many=True, help_text="SLA achievement per target kind, of targets settled in the period."
+    )
+
+
+STATS_PARAMETERS = [
+    OpenApiParameter(
+        "start",
+        OpenApiTypes.DATE,
+        description="First day (inclusive); give both or neither (default: the web pages' default period).",
+    ),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (inclusive); give both or neither."),
+]
+
+
+@extend_validation_errors(["invalid"], field_name="non_field_errors")
+@extend_validation_errors(["invalid"], field_name="start")
+@extend_validation_errors(["invalid"], field_name="end")
+class _StatsView(APIView):
+    kwarg = ""
+
+    def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
+        raise NotImplementedError
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        value = kwargs[self.kwarg]
+        if not (value.isascii() and value.isdigit() and 0 < int(value) < 2**63):
+            raise Http404
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period: Period = query.validated_data["period"]
+        stats, sla = self.stats(request, int(value), period)
+        data = {"start": period.start, "end": period.end, **dataclasses.asdict(stats), "sla": _sla_rows(sla)}
+        return Response(FeedbackStatsSerializer(data).data)
+
+
+@extend_schema(
+    summary="Feedback figures of an agent (what My feedback / the lead's agent page show)",
+    parameters=[OpenApiParameter("agent_id", OpenApiTypes.INT, OpenApiParameter.PATH), *STATS_PARAMETERS],
+    responses=FeedbackStatsSerializer,
+)
+class AgentStatsView(_StatsView):
+    kwarg = "agent_id"
+
+    def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
+        """As the web pages: your own ratings all; a lead a team member's in the queues they lead; admins anyone's."""
+        invitations = agent_feedback_invitations(viewer=request.user, agent_id=pk)
+        if invitations is None:
+            raise Http404
+        return (
+            feedback_stats(invitations=invitations, start=period.start, end=period.end),
+            agent_sla_achievement(viewer=request.user, agent_id=pk, start=period.start, end=period.end),
+        )
+
+
+@extend_schema(
+    summary="Feedback figures of a queue (leads of the queue and admins)",
+    parameters=[OpenApiParameter("queue_id", OpenApiTypes.INT, OpenApiParameter.PATH), *STATS_PARAMETERS],
+    responses=FeedbackStatsSerializer,
+)
+class QueueStatsView(_StatsView):
+    kwarg = "queue_id"
+
+    def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
+        if not queues_led_by(request.user).filter(pk=pk).exists():
+            raise Http404
+        return (
+            feedback_for_queue(queue_id=pk, start=period.start, end=period.end),
+            sla_achievement(user=request.user, start=period.start, end=period.end, queue_ids=[pk]),
+        )
