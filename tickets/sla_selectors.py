@@ -1,10 +1,11 @@
 """SLA achievement: of the targets settled in a period, the share that was met, per target kind.
 
-A target counts when it settled (settled_at) in [start, end) as met or breached; excluded ones (closed as spam or
-duplicate, or a reply clock stopped by a close) count in neither part. It counts for the queue and the agent of the
-moment it settled (SlaTarget.queue / .agent), and only in the queues the user may see. Each figure set is one
-aggregate query over the reporting indexes (sla_target_queue_settled, sla_target_agent_settled), whatever the number
-of targets.
+A target counts on the day (UTC) it settled as met or breached; excluded ones (closed as spam or duplicate, or a reply
+clock stopped by a close) count in neither part. It counts for the queue and the agent of the moment it settled
+(SlaTarget.queue / .agent), and only in the queues the user may see. The figures add up the daily counts
+(SlaDailyCount, kept with the targets by tickets.sla_counts): a period covers the days from its start's to its end's,
+whole days. Each figure set is one aggregate query over a few rows per agent and day, whatever the number of
+targets (adding up the targets themselves cost ~90 ms for the 84k targets of a demo queue's 90 days).
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from common.users import UserLike
 
-from .models import SlaTarget
+from .models import SlaDailyCount, SlaTarget
 from .selectors import queue_ids_visible_to
 
 KINDS = [(kind.value, kind.label) for kind in SlaTarget.Kind]
-_MET, _BREACHED = SlaTarget.Result.MET, SlaTarget.Result.BREACHED
 
 
 @dataclass(frozen=True)
@@ -75,27 +75,25 @@ class SlaAchievement:
         )
 
 
-def _aggregates() -> dict[str, Count]:
-    """Met and breached per kind: counts of a NOT NULL column of the reporting indexes, filtered."""
+def _aggregates() -> dict[str, Sum]:
+    """Met and breached per kind, added up over the daily counts."""
     counts = {}
     for kind, _ in KINDS:
-        counts[f"{kind}_met"] = Count("kind", filter=Q(kind=kind, result=_MET))
-        counts[f"{kind}_breached"] = Count("kind", filter=Q(kind=kind, result=_BREACHED))
+        counts[f"{kind}_met"] = Sum("met", filter=Q(kind=kind))
+        counts[f"{kind}_breached"] = Sum("breached", filter=Q(kind=kind))
     return counts
 
 
 def _settled(
     *, user: UserLike, start: datetime, end: datetime, queue_ids: Iterable[int] | QuerySet[Any] | None
-) -> QuerySet[SlaTarget]:
-    targets = SlaTarget.objects.filter(
-        queue_id__in=queue_ids_visible_to(user),
-        settled_at__gte=start,
-        settled_at__lt=end,
-        result__in=[_MET, _BREACHED],
+) -> QuerySet[SlaDailyCount]:
+    last_day = (end - timedelta(microseconds=1)).astimezone(UTC).date()
+    counts = SlaDailyCount.objects.filter(
+        queue_id__in=queue_ids_visible_to(user), day__gte=start.astimezone(UTC).date(), day__lte=last_day
     )
     if queue_ids is not None:
-        targets = targets.filter(queue_id__in=queue_ids)
-    return targets.order_by()
+        counts = counts.filter(queue_id__in=queue_ids)
+    return counts.order_by()
 
 
 def sla_achievement(
@@ -108,10 +106,10 @@ def sla_achievement(
 ) -> SlaAchievement:
     """Achievement of the targets settled in [start, end) in the user's queues (narrowed to `queue_ids` if given),
     of one agent if `agent_id` is given — one aggregate query."""
-    targets = _settled(user=user, start=start, end=end, queue_ids=queue_ids)
+    counts = _settled(user=user, start=start, end=end, queue_ids=queue_ids)
     if agent_id is not None:
-        targets = targets.filter(agent_id=agent_id)
-    return SlaAchievement.from_counts([targets.aggregate(**_aggregates())])
+        counts = counts.filter(agent_key=agent_id)
+    return SlaAchievement.from_counts([counts.aggregate(**_aggregates())])
 
 
 @dataclass(frozen=True)
@@ -126,12 +124,12 @@ def sla_achievement_rollup(
 ) -> SlaRollup:
     """Achievement in total, per agent and per queue of `queue_ids` (as far as the user may see them) — one query
     grouped by (queue, agent), added up here."""
-    targets = _settled(user=user, start=start, end=end, queue_ids=queue_ids)
-    rows = list(targets.values("queue_id", "agent_id").annotate(**_aggregates()))
+    counts = _settled(user=user, start=start, end=end, queue_ids=queue_ids)
+    rows = list(counts.values("queue_id", "agent_key").annotate(**_aggregates()))
     by_agent: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     by_queue: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_agent[row["agent_id"]].append(row)
+        by_agent[row["agent_key"] or None].append(row)
         by_queue[row["queue_id"]].append(row)
     return SlaRollup(
         total=SlaAchievement.from_counts(rows),

@@ -10,7 +10,8 @@ or messages (tickets.services calls sla_refresh in their transaction, the ticket
   clock stopped by a close), with the queue and the assignee it counts for. It keeps the target and elapsed time it
   settled with (a later move, policy or calendar edit does not change them); only a close as spam or duplicate can
   exclude it, and a reopen re-derives it.
-- Only the rows that changed are written back (a settled target is not rewritten by every later write).
+- Only the rows that changed are written back (a settled target is not rewritten by every later write), and the
+  daily counts the reports read follow them (tickets.sla_counts).
 - Ticket.sla_due_at is the nearest due time of the running targets: the list shows and sorts by it.
 """
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from . import sla
 from .calendar import CalendarSpec
 from .models import Queue, SlaPolicy, SlaTarget, Ticket
+from .sla_counts import counted, sla_counts_move
 
 CHANGED_FIELDS = [
     "target_seconds",
@@ -72,6 +74,7 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     policy = SlaPolicy.objects.filter(queue_id=ticket.queue_id, priority=ticket.priority).first()
     existing = {(row.kind, row.started_at): row for row in SlaTarget.objects.filter(ticket=ticket)}
     loaded = {row.pk: _values(row) for row in existing.values()}  # rows are written back only if they changed
+    counted_before = [counted(row) for row in existing.values()]
     if policy is None and not existing:
         if ticket.sla_due_at is not None:
             Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
@@ -136,6 +139,7 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     SlaTarget.objects.filter(pk__in=[row.pk for row in gone]).delete()
     SlaTarget.objects.bulk_create(new)
     SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
+    sla_counts_move(before=counted_before, after=[counted(row) for _, row in kept])
     due = sla.nearest_due(outcomes)
     if due != ticket.sla_due_at:
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)

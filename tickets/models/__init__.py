@@ -26,7 +26,7 @@ from .core import (
     validate_timezone,
 )
 from .mail import Attachment, TicketCC, TicketMailRef, attachment_path
-from .sla import SlaPolicy, SlaTarget
+from .sla import SlaDailyCount, SlaPolicy, SlaTarget
 
 __all__ = [
     "CONVERSATION_LINK_PURPOSE",
@@ -42,6 +42,7 @@ __all__ = [
     "Priority",
     "Queue",
     "QueueMembership",
+    "SlaDailyCount",
     "SlaPolicy",
     "SlaTarget",
     "Status",

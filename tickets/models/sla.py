@@ -111,3 +111,27 @@ class SlaTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.ticket_id}"
+
+
+class SlaDailyCount(models.Model):
+    """Settled SLA targets counted per day (UTC), queue, agent and kind: what the reports add up, a few rows per
+    agent and day instead of every target of the period. Kept by tickets.sla_counts with the targets (in the same
+    transaction), rebuilt from them by sla_counts_rebuild."""
+
+    day = models.DateField()
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    agent_key = models.PositiveIntegerField(help_text="The agent's user id; 0 for targets that settled unassigned.")
+    kind = models.CharField(max_length=20, choices=SlaTarget.Kind.choices)
+    met = models.PositiveIntegerField(default=0)
+    breached = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["queue", "day", "agent_key", "kind"]
+        verbose_name = "SLA daily count"
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "day", "agent_key", "kind"], name="unique_sla_daily_count")
+        ]
+        indexes = [models.Index(fields=["agent_key", "day"], name="sla_daily_agent_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.met} met, {self.breached} breached"

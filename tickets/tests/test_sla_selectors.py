@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.models import CloseReason, Message, Priority, SlaPolicy, SlaTarget
+from tickets.sla_counts import counted, sla_counts_move
 from tickets.sla_selectors import sla_achievement, sla_achievement_rollup
 from tickets.tests.factories import MembershipFactory, TicketFactory
 
@@ -19,18 +20,20 @@ START, END = NOW - timedelta(days=7), NOW
 
 def target(queue, *, kind="first_reply", result="met", agent=None, settled_at=NOW - timedelta(days=1)):
     ticket = TicketFactory(queue=queue)
-    return SlaTarget.objects.create(
+    row = SlaTarget.objects.create(
         ticket=ticket, kind=kind, started_at=ticket.created_at, target_seconds=3600, business_hours=False,
         warn_at_percent=80, priority=Priority.NORMAL, queue=queue, result=result,
         settled_at=settled_at if result else None, agent=agent,
     )  # fmt: skip
+    sla_counts_move(before=[], after=[counted(row)])  # as sla_refresh does when a target settles
+    return row
 
 
 def figures(achievement):
     return {a.kind: (a.met, a.breached, a.pct) for a in achievement.kinds}
 
 
-def test_met_over_settled_per_kind_excluded_running_and_outside_the_period_left_out(
+def test_met_over_settled_per_kind_excluded_running_and_outside_the_period_days_left_out(
     queue, agent, django_assert_num_queries
 ):
     for result in ("met", "met", "met", "breached"):
@@ -38,8 +41,9 @@ def test_met_over_settled_per_kind_excluded_running_and_outside_the_period_left_
     target(queue, kind="resolution", result="breached", agent=agent)
     target(queue, result="excluded", agent=agent)  # spam / duplicate close
     target(queue, result="", agent=agent)  # still running
-    target(queue, result="met", agent=agent, settled_at=START - timedelta(seconds=1))
-    target(queue, result="breached", agent=agent, settled_at=END)  # the end is exclusive
+    # a period is whole days (UTC): from its start's day to its end's
+    target(queue, result="met", agent=agent, settled_at=START - timedelta(days=1))
+    target(queue, result="breached", agent=agent, settled_at=END + timedelta(days=1))
 
     with django_assert_num_queries(1):
         achievement = sla_achievement(user=agent, start=START, end=END)

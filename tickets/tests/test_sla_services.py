@@ -552,8 +552,9 @@ def test_a_later_write_does_not_rewrite_settled_targets(berlin_queue, agent, cus
 # targets, the update of changed ones, the ticket's sla_due_at; deleting targets (a priority or queue change) is one
 # more. It does not grow with the ticket's history.
 REFRESH_BUDGET = 9
-# The writes with a policy present: without one they take 10, 12 and 8 (sla_refresh reads the policy and targets).
-BUDGETS = {"customer message": 17, "public reply": 18, "set status": 14}
+# The writes with a policy present: without one they take 10, 12 and 8 (sla_refresh reads the policy and targets;
+# a reply that settles a target also moves it into the reports' daily counts: one UPDATE).
+BUDGETS = {"customer message": 17, "public reply": 19, "set status": 14}
 
 
 def test_sla_refresh_adds_a_bounded_number_of_queries_to_a_write(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tickets.models import CloseReason, Status
+from tickets.sla_counts import sla_counts_rebuild
 
 from ... import desk as demo_desk
 from ... import sla as demo_sla
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         if demo_sla.sla_policies_ensure(desk, now=now) and existing:  # tickets seeded before the demo had SLAs
             ids = list(demo_desk.demo_tickets(desk).filter(sla_targets__isnull=True).values_list("pk", flat=True))
             targets = demo_sla.sla_backfill(desk, tickets=ids, now=now)
+            sla_counts_rebuild()
             self.stdout.write(f"SLA policies created: {targets} targets computed for {len(ids)} existing tickets.")
         sla_context = demo_sla.SlaContext.of(desk)
         written = tickets_demo.Written(tickets=0, messages=0, events=0)
@@ -58,6 +60,8 @@ class Command(BaseCommand):
                     desk, seed=seed, indexes=indexes, now=now, sla_context=sla_context
                 )
                 bar.update(len(indexes))
+        if written.tickets:  # the reports' daily SLA counts, from the targets just written in bulk
+            sla_counts_rebuild()
         policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now, policy=policy)
         if (written.tickets or surveys.invitations) and connection.vendor == "postgresql":
