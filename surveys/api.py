@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from common.api import BooleanFilter, CursorPagination, DateRangeFilter, DateTimeRangeFilter, IdFilter
 from common.api_errors import document_list_errors
 from common.users import signed_in_user
-from tickets.api import ActiveUserField
+from tickets.api_serializers import ActiveUserField
 
 from . import services
 from .forms import Period, PeriodForm

@@ -108,9 +108,9 @@ class TicketListForm(Form):
 
 
 class TicketForm(Form):
-    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket: Ticket, user: UserLike | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ticket = ticket
+        self.ticket, self.user = ticket, user
 
 
 class ReplyForm(TicketForm):
@@ -149,6 +149,18 @@ class PriorityForm(TicketForm):
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"priority": ticket.priority})
         super().__init__(*args, ticket=ticket, **kwargs)
+
+
+class MoveForm(TicketForm):
+    """Another queue for the ticket, among the queues the user works in (the service checks both queues again)."""
+
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, ticket: Ticket, user: UserLike | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"queue": ticket.queue_id})
+        super().__init__(*args, ticket=ticket, user=user, **kwargs)
+        queues = queues_visible_to(user) if user is not None else Queue.objects.none()
+        self.fields["queue"].queryset = queues.order_by("name")  # type: ignore[attr-defined]
 
 
 class CloseForm(TicketForm):
