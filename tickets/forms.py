@@ -36,6 +36,14 @@ class AgentChoiceField(forms.ModelChoiceField):
         return display_name(obj)
 
 
+class ChoiceSelect(forms.Select):
+    """A select without an empty choice: it always has a value, so it is never marked required (asking would read a
+    model choice field's rows a second time: Select.use_required_attribute looks at the first choice)."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -154,7 +162,7 @@ class PriorityForm(TicketForm):
 class MoveForm(TicketForm):
     """Another queue for the ticket, among the queues the user works in (the service checks both queues again)."""
 
-    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), empty_label=None)
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), empty_label=None, widget=ChoiceSelect)
 
     def __init__(self, *args: Any, ticket: Ticket, user: UserLike | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"queue": ticket.queue_id})
