@@ -49,10 +49,17 @@ def agent_client(client, agent):
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(-7200, ("breached 2 h ago", "breached")), (-10, ("breached 1 min ago", "breached")),
-     (35 * 60, ("due in 35 min", "soon")), (59, ("due in 1 min", "soon")), (3 * 3600 + 50, ("due in 3 h", "ok")),
-     (3 * 86400, ("due in 3 d", "ok"))],
-)  # fmt: skip
+    [
+        (-7200, ("breached 2 h ago", "breached")),
+        (-10, ("breached 1 min ago", "breached")),
+        (-119, ("breached 1 min ago", "breached")),
+        (35 * 60, ("due in 35 min", "soon")),
+        (59, ("due in 1 min", "soon")),
+        (61, ("due in 2 min", "soon")),
+        (3 * 3600 + 50, ("due in 3 h", "ok")),
+        (3 * 86400, ("due in 3 d", "ok")),
+    ],
+)
 def test_due_in_words(seconds, expected):
     due = sla_due(NOW + timedelta(seconds=seconds), now=NOW)
 

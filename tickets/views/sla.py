@@ -24,9 +24,10 @@ class SlaDue:
     title: str
 
 
-def duration_text(seconds: float) -> str:
-    """Rounded up to whole minutes below an hour, then whole hours below two days, then days: "35 min", "3 h"."""
-    minutes = max(1, math.ceil(seconds / 60))
+def duration_text(seconds: float, *, round_up: bool = False) -> str:
+    """Whole minutes below an hour (at least 1), then whole hours below two days, then days: "35 min", "3 h". A time
+    left is rounded up (50 s left is "1 min", not "0 min"), a time past down ("breached 1 min ago" at 1:50)."""
+    minutes = max(1, math.ceil(seconds / 60) if round_up else math.floor(seconds / 60))
     if minutes < 60:
         return f"{minutes} min"
     hours = minutes // 60
@@ -42,7 +43,7 @@ def sla_due(due_at: datetime | None, *, now: datetime) -> SlaDue | None:
     if left < 0:
         return SlaDue(text=f"breached {duration_text(-left)} ago", state="breached", iso=iso, title=title)
     state = "soon" if left < SLA_SOON.total_seconds() else "ok"
-    return SlaDue(text=f"due in {duration_text(left)}", state=state, iso=iso, title=title)
+    return SlaDue(text=f"due in {duration_text(left, round_up=True)}", state=state, iso=iso, title=title)
 
 
 @dataclass(frozen=True)
