@@ -1,10 +1,12 @@
 """SLA in a real browser: a queue with a calendar-hours policy (first reply in 10 minutes, warning at 80 %); a ticket
 created 9 minutes ago has crossed its warning and shows in the list's "Breaching in the next hour" view and on its
-page as due in a minute; one created 11 minutes ago shows as breached in the "Breached" view. Then the SLA sweep
-records the breach and the queue's lead finds the breach email in the dev mailbox."""
+page as due in a minute; one created 11 minutes ago shows as breached in the "Breached" view. Then the SLA sweep (the
+beat task's function, in-process) records the warning and the breach and the queue's lead finds the breach email in
+the dev mailbox."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,8 +14,10 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from outbox.tests.sending import outbox_deliver
 from tickets import services
 from tickets.models import Priority, QueueMembership, SlaPolicy, Ticket
+from tickets.tasks import sweep_sla_alerts
 from tickets.tests.factories import CustomerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,6 +74,18 @@ def test_a_ticket_crosses_its_warning_then_breaches_and_the_lead_gets_the_mail(
     expect(page.locator("section.sla-card li", has_text="First reply")).to_contain_text("breached 1 min ago")
     screenshot("sla-ticket-page-breached")
 
-    # TODO(h-slaui → lead, after merging h-slabeat): run the SLA sweep task function in-process (tickets.tasks …),
-    # deliver the outbox (outbox.tests.sending.outbox_deliver), then as the lead open /dev/mail/ and expect the breach
-    # email of "Server down" (and a warning email of "Printer smoking"); screenshot("sla-breach-mail").
+    # the sweep records the warning and the breach (once each) and mails them; the lead reads the breach mail
+    assert sweep_sla_alerts() == 2  # the beat task, run in-process
+    assert outbox_deliver() >= 2  # unassigned: the warning to the queue's leads, the breach to the leads
+    page.goto(f"{live_server.url}/dev/mail/")
+    mail = page.get_by_role("link", name=re.compile(r"SLA breached: first reply overdue by .*Server down"))
+    expect(mail).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"SLA warning: first reply due in .*Printer smoking"))
+    ).to_be_visible()
+    mail.first.click()
+    expect(page.get_by_text(lead.user.email).first).to_be_visible()
+    screenshot("sla-breach-mail")
+
+    page.goto(f"{live_server.url}/tickets/{breached.pk}/")
+    expect(page.locator("li.event", has_text="SLA")).to_have_count(1)  # the breach, recorded on the ticket

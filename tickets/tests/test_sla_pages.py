@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from tickets import services
 from tickets.models import CloseReason, Message, Priority, QueueMembership, SlaPolicy, Ticket, TicketEvent
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
-from tickets.views.sla import duration_text, sla_due
+from tickets.views.sla import coarse_duration_text, sla_due
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_due_in_words(seconds, expected):
 
     assert due is not None and (due.text, due.state) == expected
     assert sla_due(None, now=NOW) is None
-    assert duration_text(0) == "1 min"
+    assert coarse_duration_text(0) == "1 min" and coarse_duration_text(3 * 3600 + 1800) == "3 h"
 
 
 # --- the list -----------------------------------------------------------------------------------------------------

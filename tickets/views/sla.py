@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from common.clock import duration_text
+
 from ..models import SlaTarget
 from ..selectors import SLA_SOON
 
@@ -24,14 +26,13 @@ class SlaDue:
     title: str
 
 
-def duration_text(seconds: float, *, round_up: bool = False) -> str:
-    """Whole minutes below an hour (at least 1), then whole hours below two days, then days: "35 min", "3 h". A time
-    left is rounded up (50 s left is "1 min", not "0 min"), a time past down ("breached 1 min ago" at 1:50)."""
+def coarse_duration_text(seconds: float, *, round_up: bool = False) -> str:
+    """A due time's distance at a glance: whole minutes below an hour (at least 1), whole hours below two days, then
+    whole days ("35 min", "3 h", "2 d"). A time left is rounded up (50 s left is "1 min", not "0 min"), a time past
+    down ("breached 1 min ago" at 1:50)."""
     minutes = max(1, math.ceil(seconds / 60) if round_up else math.floor(seconds / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    return f"{hours} h" if hours < 48 else f"{hours // 24} d"
+    unit = 1 if minutes < 60 else 60 if minutes < 48 * 60 else 24 * 60
+    return duration_text(minutes // unit * unit * 60)
 
 
 def sla_due(due_at: datetime | None, *, now: datetime) -> SlaDue | None:
@@ -41,9 +42,9 @@ def sla_due(due_at: datetime | None, *, now: datetime) -> SlaDue | None:
     iso, title = local.isoformat(), f"Due {local:%Y-%m-%d %H:%M}"
     left = (due_at - now).total_seconds()
     if left < 0:
-        return SlaDue(text=f"breached {duration_text(-left)} ago", state="breached", iso=iso, title=title)
+        return SlaDue(text=f"breached {coarse_duration_text(-left)} ago", state="breached", iso=iso, title=title)
     state = "soon" if left < SLA_SOON.total_seconds() else "ok"
-    return SlaDue(text=f"due in {duration_text(left, round_up=True)}", state=state, iso=iso, title=title)
+    return SlaDue(text=f"due in {coarse_duration_text(left, round_up=True)}", state=state, iso=iso, title=title)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,6 @@ def sla_target_rows(targets: list[SlaTarget], *, now: datetime) -> list[SlaTarge
         hours = "business hours" if target.business_hours else "calendar hours"
         goal = f"{duration_text(target.target_seconds)} target ({hours})"
         if state not in {"running", "breached"} or target.result:
-            spent = duration_text(target.elapsed_seconds) if target.elapsed_seconds else "0 min"
-            goal = f"{spent} of a {goal}"
+            goal = f"{duration_text(target.elapsed_seconds)} of a {goal}"
         rows.append(SlaTargetRow(kind=str(target.get_kind_display()), state=state, text=text, measure=goal, due=due))
     return rows
