@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from common.api import BooleanFilter, CursorPagination, DateRangeFilter, DateTimeRangeFilter, IdFilter
 from common.api_errors import document_list_errors
 from common.users import signed_in_user
-from tickets.api import ActiveUserField
+from tickets.api_serializers import ActiveUserField
 
 from . import services
 from .models import CES_CHOICES, CSAT_CHOICES, FollowUp, SurveyInvitation, SurveyResponse

@@ -10,7 +10,7 @@ class SurveysConfig(AppConfig):
         from outbox.models import OutgoingEmail
         from outbox.renderers import email_renderer_register
         from tickets.models import Customer
-        from tickets.signals import customer_erased, ticket_closed, ticket_reopened
+        from tickets.signals import customer_erased, ticket_closed, ticket_moved, ticket_reopened
 
         from . import receivers, ticket_pages
         from .emails import survey_email_render, survey_reminder_render
@@ -23,4 +23,5 @@ class SurveysConfig(AppConfig):
         ticket_pages.register()
         ticket_closed.connect(receivers.on_ticket_closed, dispatch_uid="surveys-on-close")
         ticket_reopened.connect(receivers.on_ticket_reopened, dispatch_uid="surveys-on-reopen")
+        ticket_moved.connect(receivers.on_ticket_moved, dispatch_uid="surveys-on-move")
         customer_erased.connect(receivers.on_customer_erased, dispatch_uid="surveys-on-customer-erased")

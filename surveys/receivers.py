@@ -5,7 +5,12 @@ from typing import Any
 
 from tickets.models import Customer, Ticket
 
-from .services import customer_survey_data_erase, invitation_cancel_unsent, invitation_schedule_for_close
+from .services import (
+    customer_survey_data_erase,
+    invitation_cancel_unsent,
+    invitation_schedule_for_close,
+    rating_queue_follow,
+)
 
 
 def on_ticket_closed(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
@@ -14,6 +19,10 @@ def on_ticket_closed(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> Non
 
 def on_ticket_reopened(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
     invitation_cancel_unsent(ticket=ticket)
+
+
+def on_ticket_moved(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
+    rating_queue_follow(ticket=ticket)
 
 
 def on_customer_erased(sender: type[Customer], customer: Customer, now: datetime, **kwargs: Any) -> None:

@@ -1,18 +1,18 @@
 """REST API v1 of the tickets app: tickets (status changes only through actions), their messages, customers.
 
 Every queryset comes from tickets.selectors (an object outside the user's queues answers 404) and every write is a
-service call (PermissionDenied → 403, DomainError → 400, mapped in common.api_errors.ExceptionHandler)."""
+service call (PermissionDenied → 403, DomainError → 400, mapped in common.api_errors.ExceptionHandler). The
+serializers are in tickets.api_serializers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -24,149 +24,20 @@ from common.api_errors import document_list_errors
 from common.users import signed_in_user
 
 from . import services
-from .models import Attachment, CloseReason, Customer, Message, Priority, Queue, Status, Ticket
-from .selectors import customers_visible_to, queues_visible_to, tickets_visible_to
-from .transitions import SETTABLE_STATUSES
-
-# --- serializers ----------------------------------------------------------------------------------------------------
-
-
-class CustomerSerializer(serializers.ModelSerializer[Customer]):
-    class Meta:
-        model = Customer
-        fields = ["id", "email", "name", "created_at"]
-        read_only_fields = fields
-
-
-class TicketSerializer(serializers.ModelSerializer[Ticket]):
-    reference = serializers.CharField(read_only=True)
-    customer = CustomerSerializer(read_only=True)
-    close_reason = serializers.ChoiceField(choices=CloseReason.choices, allow_blank=True, read_only=True)
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "id",
-            "reference",
-            "subject",
-            "queue",
-            "customer",
-            "assignee",
-            "priority",
-            "status",
-            "close_reason",
-            "created_at",
-            "updated_at",
-            "status_changed_at",
-            "first_replied_at",
-            "closed_at",
-            "reopen_count",
-            "public_reply_count",
-            "follows",
-            "first_reply_seconds",
-            "first_reply_business_seconds",
-            "resolution_seconds",
-            "resolution_business_seconds",
-            "requester_wait_seconds",
-            "requester_wait_business_seconds",
-            "agent_wait_seconds",
-            "agent_wait_business_seconds",
-            "on_hold_seconds",
-            "on_hold_business_seconds",
-        ]
-        read_only_fields = fields
-
-
-def _request_user(serializer: serializers.BaseSerializer[Any] | None) -> Any:
-    request = serializer.context.get("request") if serializer is not None else None
-    return request.user if request is not None else None
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleQueueField(serializers.PrimaryKeyRelatedField[Queue]):
-    """A queue id among the user's queues (another queue is "does not exist", as it answers 404 elsewhere)."""
-
-    def get_queryset(self) -> QuerySet[Queue]:
-        return queues_visible_to(_request_user(self.parent))
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ActiveUserField(serializers.PrimaryKeyRelatedField[User]):
-    def get_queryset(self) -> QuerySet[User]:
-        return User.objects.filter(is_active=True)
-
-
-class TicketCreateSerializer(serializers.Serializer[Any]):
-    queue = VisibleQueueField()
-    customer_email = serializers.EmailField(max_length=254)
-    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    subject = serializers.CharField(max_length=250)
-    body = serializers.CharField(max_length=50_000, help_text="The customer's first message.")
-    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    assignee = ActiveUserField(required=False, allow_null=True, default=None)
-
-
-class TicketUpdateSerializer(serializers.Serializer[Any]):
-    """PATCH changes the assignee and the priority only; the status changes through the actions."""
-
-    assignee = ActiveUserField(required=False, allow_null=True, help_text="A member of the ticket's queue, or null.")
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Only assignee and priority can be changed here, not: {', '.join(unknown)}. "
-                "The status changes through the close, reopen and set-status actions."
-            )
-        return attrs
-
-
-class TicketCloseSerializer(serializers.Serializer[Any]):
-    reason = serializers.ChoiceField(choices=CloseReason.choices)
-
-
-class TicketSetStatusSerializer(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES])
-
-
-class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
-    class Meta:
-        model = Attachment
-        fields = ["id", "filename", "content_type", "size"]
-        read_only_fields = fields
-
-
-class MessageSerializer(serializers.ModelSerializer[Message]):
-    author = serializers.CharField(source="author_display", read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Message
-        fields = [
-            "id",
-            "ticket",
-            "kind",
-            "channel",
-            "body",
-            "full_body",
-            "reply_to_purpose",
-            "attachments",
-            "author_user",
-            "author_customer",
-            "author",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class MessageCreateSerializer(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(
-        choices=[(k.value, k.label) for k in (Message.Kind.PUBLIC_REPLY, Message.Kind.INTERNAL_NOTE)],
-        help_text="A public reply (emailed to the customer) or an internal note.",
-    )
-    body = serializers.CharField(max_length=50_000)
-
+from .api_serializers import (
+    CustomerSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    TicketCloseSerializer,
+    TicketCreateSerializer,
+    TicketDetailSerializer,
+    TicketMoveSerializer,
+    TicketSerializer,
+    TicketSetStatusSerializer,
+    TicketUpdateSerializer,
+)
+from .models import Customer, Message, Priority, SlaTarget, Status, Ticket
+from .selectors import customers_visible_to, tickets_visible_to
 
 # --- filters --------------------------------------------------------------------------------------------------------
 
@@ -196,6 +67,9 @@ class CustomerFilter(filters.FilterSet):
 # --- views ----------------------------------------------------------------------------------------------------------
 
 
+SLA_TARGETS = Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("started_at", "id"))
+
+
 class TicketPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
@@ -210,6 +84,7 @@ class CustomerPagination(CursorPagination):
 
 @extend_schema_view(
     list=extend_schema(summary="Tickets in the user's queues", description="`search` matches the subject."),
+    retrieve=extend_schema(summary="One ticket, with its SLA targets", responses=TicketDetailSerializer),
     create=extend_schema(
         summary="Create a ticket with the customer's first message",
         request=TicketCreateSerializer,
@@ -237,11 +112,18 @@ class TicketViewSet(
     lookup_value_regex = "[^/]+"  # any id text reaches the view: a JSON 404, not Django's HTML one
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        return tickets_visible_to(self.request.user).select_related("customer")
+        tickets = tickets_visible_to(self.request.user).select_related("customer")
+        return tickets.prefetch_related(SLA_TARGETS) if self.action == "retrieve" else tickets  # one query, not per row
 
-    def _respond(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)  # as the service left it
-        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data, status=code)
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Ticket]]:
+        return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
+
+    def _respond(self, ticket: Ticket, code: int = status.HTTP_200_OK, *, detail: bool = False) -> Response:
+        tickets = Ticket.objects.select_related("customer")  # as the service left it
+        if detail:
+            tickets = tickets.prefetch_related(SLA_TARGETS)
+        serializer = TicketDetailSerializer if detail else TicketSerializer
+        return Response(serializer(tickets.get(pk=ticket.pk), context=self.get_serializer_context()).data, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = TicketCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -282,6 +164,21 @@ class TicketViewSet(
             ticket_id=ticket.pk, reason=serializer.validated_data["reason"], by=signed_in_user(request)
         )
         return self._respond(ticket)
+
+    @extend_schema(
+        summary="Move the ticket to another queue",
+        description="You must work in both queues. Its SLA targets follow the new queue's policy (answered with "
+        "them); an assignee who is not a member of the new queue is unassigned.",
+        request=TicketMoveSerializer,
+        responses=TicketDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        serializer = TicketMoveSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.ticket_move(ticket_id=ticket.pk, queue=serializer.validated_data["queue"], by=signed_in_user(request))
+        return self._respond(ticket, detail=True)
 
     @extend_schema(summary="Reopen a closed ticket", request=None, responses=TicketSerializer)
     @action(detail=True, methods=["post"])

@@ -36,6 +36,14 @@ class AgentChoiceField(forms.ModelChoiceField):
         return display_name(obj)
 
 
+class ChoiceSelect(forms.Select):
+    """A select without an empty choice: it always has a value, so it is never marked required (asking would read a
+    model choice field's rows a second time: Select.use_required_attribute looks at the first choice)."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -108,9 +116,9 @@ class TicketListForm(Form):
 
 
 class TicketForm(Form):
-    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket: Ticket, user: UserLike | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ticket = ticket
+        self.ticket, self.user = ticket, user
 
 
 class ReplyForm(TicketForm):
@@ -149,6 +157,18 @@ class PriorityForm(TicketForm):
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"priority": ticket.priority})
         super().__init__(*args, ticket=ticket, **kwargs)
+
+
+class MoveForm(TicketForm):
+    """Another queue for the ticket, among the queues the user works in (the service checks both queues again)."""
+
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), empty_label=None, widget=ChoiceSelect)
+
+    def __init__(self, *args: Any, ticket: Ticket, user: UserLike | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"queue": ticket.queue_id})
+        super().__init__(*args, ticket=ticket, user=user, **kwargs)
+        queues = queues_visible_to(user) if user is not None else Queue.objects.none()
+        self.fields["queue"].queryset = queues.order_by("name")  # type: ignore[attr-defined]
 
 
 class CloseForm(TicketForm):

@@ -94,9 +94,14 @@ BUILT_IN_VIEWS = {
     "pending": "Pending",
     "on_hold": "On hold",
     "closed": "Recently closed",
+    "sla_soon": "Breaching in the next hour",
+    "sla_breached": "Breached",
 }
 ALL_VIEW = ("all", "All tickets")
 RECENTLY_CLOSED_DAYS = 30
+SLA_SOON = timedelta(hours=1)
+# The SLA views read the index ticket_queue_sla_due (queue, sla_due_at) in order: nearest (most overdue) first.
+BUILT_IN_VIEW_ORDERS = {"sla_soon": (F("sla_due_at").asc(),), "sla_breached": (F("sla_due_at").asc(),)}
 
 _PRIORITY_RANK = Case(
     *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
@@ -118,10 +123,11 @@ BUILT_IN_SORTS: dict[str, Any] = {
     "assignee": F("assignee__username"),
     "age": F("created_at"),
     "updated": F("updated_at"),
+    "sla": F("sla_due_at"),
 }
 DEFAULT_SORT = "-updated"
 # Only these columns can be NULL: "NULLS LAST" elsewhere would stop the database from reading an index in order.
-NULLABLE_SORTS = {"assignee"}
+NULLABLE_SORTS = {"assignee", "sla"}
 
 
 def list_view_choices() -> dict[str, str]:
@@ -165,6 +171,10 @@ def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: dateti
         return tickets.filter(status=Status.ON_HOLD)
     if view == "closed":
         return tickets.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS))
+    if view == "sla_soon":  # sla_due_at is set only while a target runs: no status condition needed
+        return tickets.filter(sla_due_at__gte=now, sla_due_at__lt=now + SLA_SOON)
+    if view == "sla_breached":
+        return tickets.filter(sla_due_at__lt=now)
     registered = list_view(view)
     return registered.narrow(tickets, user) if registered is not None else tickets
 
@@ -186,13 +196,18 @@ def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     return tickets.filter(Q(subject__icontains=text) | Exists(matching_bodies) | by_reference)
 
 
+def view_default_order(view: str) -> tuple[Any, ...]:
+    """The order a view shows when the user chose no sort (empty: the list's DEFAULT_SORT)."""
+    registered = list_view(view)
+    return registered.default_order if registered is not None else BUILT_IN_VIEW_ORDERS.get(view, ())
+
+
 def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetime | None = None) -> QuerySet[Ticket]:
     """The agent list: visible tickets narrowed by a built-in view, filters and search, in a whitelisted order."""
     tickets = tickets_visible_to(user)
     if not is_active_user(user):
         return tickets
     tickets = _apply_view(tickets, user=user, view=filters.view, now=now or timezone.now())
-    view = list_view(filters.view)
     if filters.queue_id is not None:
         tickets = tickets.filter(queue_id=filters.queue_id)
     if filters.status:
@@ -215,8 +230,9 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetim
         if value not in (None, ""):
             tickets = registered.narrow(tickets, value)
     tickets = _apply_search(tickets, filters.search)
-    if not filters.sort and view is not None and view.default_order:
-        return tickets.select_related("queue", "customer", "assignee", *_joins()).order_by(*view.default_order, "-id")
+    default_order = view_default_order(filters.view)
+    if not filters.sort and default_order:
+        return tickets.select_related("queue", "customer", "assignee", *_joins()).order_by(*default_order, "-id")
     sorts = list_sorts()
     column = (filters.sort or DEFAULT_SORT).removeprefix("-")
     expression, nullable = sorts.get(column, sorts["updated"])

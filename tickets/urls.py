@@ -11,6 +11,7 @@ agent_patterns = [
     path("<int:pk>/assign/", actions.assign, name="assign"),
     path("<int:pk>/status/", actions.set_status, name="status"),
     path("<int:pk>/priority/", actions.set_priority, name="priority"),
+    path("<int:pk>/move/", actions.move, name="move"),
     path("<int:pk>/close/", actions.close, name="close"),
     path("<int:pk>/reopen/", actions.reopen, name="reopen"),
     path("<int:pk>/cc/", actions.cc_add, name="cc-add"),

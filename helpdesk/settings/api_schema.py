@@ -12,6 +12,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CloseReasonEnum": "tickets.models.CloseReason",
+        "TicketStatusEnum": "tickets.models.Status",  # in the ticket and the ticket-with-SLA-targets components
+        "SlaTargetResultEnum": "tickets.models.SlaTarget.Result",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

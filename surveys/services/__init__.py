@@ -4,7 +4,7 @@ optout, followups (the agents' follow-up actions, reminders, escalations), webho
 survey data, on tickets' customer_erased).
 `from surveys.services import …` works for the names below."""
 
-from .answers import answer_copies_write, response_submit
+from .answers import answer_copies_write, rating_queue_follow, response_submit
 from .erasure import customer_survey_data_erase
 from .followups import (
     followup_escalate,
@@ -48,6 +48,7 @@ __all__ = [
     "invitations_expire",
     "invitations_remind_due",
     "invitations_send_due",
+    "rating_queue_follow",
     "response_act_on",
     "response_submit",
     "responses_settle_due",

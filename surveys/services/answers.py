@@ -1,7 +1,8 @@
 """A customer's answer: record it (every submission kept), keep its copies, and act on it once a person confirmed it.
 
 An answer is copied to two places that pages read without joining the responses: the invitation's answer_* fields
-(feedback figures) and the ticket's TicketRating (the ticket list). `answer_copies_write` is their one writer.
+(feedback figures) and the ticket's TicketRating (the ticket list). `answer_copies_write` is their one writer;
+`rating_queue_follow` keeps the rating's copy of the ticket's queue when the ticket moves.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import DomainError
+from tickets.models import Ticket
 
 from ..models import SurveyInvitation, SurveyPolicy, SurveyResponse, SurveyResponseChange, TicketRating
 from ..rules import invitation_answer_copy, ticket_rating_copy
@@ -42,6 +44,13 @@ def answer_copies_write(*, invitation: SurveyInvitation, response: SurveyRespons
     rating["queue_id"] = invitation.ticket.queue_id  # the ticket's queue now (the invitation's is a snapshot)
     rating["rated_at"] = response.updated_at
     TicketRating.objects.update_or_create(ticket_id=invitation.ticket_id, defaults=rating)
+
+
+def rating_queue_follow(*, ticket: Ticket) -> None:
+    """The ticket moved to another queue (tickets' ticket_moved, in its transaction): its rating follows, so the
+    "Poor ratings" view of the new queue shows it and the old queue's no longer does. One UPDATE (none matched for
+    the many tickets without a rating)."""
+    TicketRating.objects.filter(ticket_id=ticket.pk).exclude(queue_id=ticket.queue_id).update(queue_id=ticket.queue_id)
 
 
 def _validate_score(value: int | None, *, low: int, high: int, name: str) -> None:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from surveys.models import FollowUp, FollowUpEvent, TicketRating
 from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
 from surveys.views.team import neutralise
+from tickets import services
 from tickets.models import QueueMembership
-from tickets.tests.factories import MembershipFactory
+from tickets.tests.factories import MembershipFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db
 XSS = '<script>alert("x")</script>'
@@ -427,3 +428,17 @@ def test_poor_ratings_view_pages_newest_rating_first(queue, agent):
     assert first.context["page"].paginator.count == 52
     assert list(first.context["tickets"]) == poor[::-1][:50]
     assert list(second.context["tickets"]) == poor[1::-1]
+
+
+def test_the_rating_follows_a_moved_ticket_into_the_poor_ratings_view(queue, agent):
+    response = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=1, ces=2)
+    ticket = response.invitation.ticket
+    billing = MembershipFactory(user=agent, queue=QueueFactory(name="Billing")).queue
+    lead_of_old_queue = MembershipFactory(queue=queue, role=QueueMembership.Role.LEAD).user
+
+    services.ticket_move(ticket_id=ticket.pk, queue=billing, by=agent)
+
+    assert TicketRating.objects.get(ticket=ticket).queue == billing
+    poor = {"view": "poor"}
+    assert list(client_for(agent).get(reverse("tickets:list"), poor).context["tickets"]) == [ticket]
+    assert list(client_for(lead_of_old_queue).get(reverse("tickets:list"), poor).context["tickets"]) == []

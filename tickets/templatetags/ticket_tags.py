@@ -28,6 +28,8 @@ def event_text(event: TicketEvent) -> str:
         return f"Status: {_label(event.old_value)} → {_label(event.new_value)}"
     if kind == TicketEvent.Kind.PRIORITY:
         return f"Priority: {_label(event.old_value)} → {_label(event.new_value)}"
+    if kind == TicketEvent.Kind.QUEUE:
+        return f"Queue changed: {event.old_value} → {event.new_value}"
     if kind == TicketEvent.Kind.ASSIGNEE:
         if not event.new_value:
             return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from outbox.models import OutgoingEmail
 from tickets import services
 from tickets.email_in import EmailDetails, IncomingFile
-from tickets.models import CloseReason, Customer, Message, Priority, Status, Ticket, TicketEvent
+from tickets.models import CloseReason, Customer, Message, Priority, SlaPolicy, Status, Ticket, TicketEvent
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db
@@ -208,6 +208,7 @@ def test_pagination_50_per_page(agent_client, queue):
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_list_query_count_does_not_grow_with_rows(agent_client, agent, queue, rows, django_assert_max_num_queries):
+    SlaPolicy.objects.create(queue=queue, priority=Priority.NORMAL, first_reply_minutes=60, business_hours=False)
     for n in range(rows):
         make_ticket(queue, subject=f"Printers {n}", assignee=agent if n % 2 else None)
 
@@ -215,6 +216,7 @@ def test_list_query_count_does_not_grow_with_rows(agent_client, agent, queue, ro
         page = agent_client.get(LIST, {"view": "all", "q": "printer", "sort": "customer"})
 
     assert len(page.context["tickets"]) == rows
+    assert page.text.count("due in 1 h") == rows
 
 
 def test_htmx_list_request_gets_only_the_results(agent_client, queue, agent):
@@ -289,6 +291,9 @@ def test_admin_sees_any_ticket(client, admin_user, queue):
 def test_detail_query_count_does_not_grow_with_thread(
     agent_client, agent, queue, messages, media_root, django_assert_max_num_queries
 ):
+    SlaPolicy.objects.create(
+        queue=queue, priority=Priority.NORMAL, first_reply_minutes=60, next_reply_minutes=30, business_hours=False
+    )
     ticket = make_ticket(queue, assignee=agent)
     for n in range(messages):
         if n % 5 == 4:  # the customer's emails, each with two files, and the ticket's CCs
@@ -309,6 +314,7 @@ def test_detail_query_count_does_not_grow_with_thread(
     assert page.text.count('class="msg ') == messages + 1
     assert page.text.count("/attachments/") == 2 * (messages // 5)
     assert page.text.count("Show the full email") == messages // 5
+    assert page.text.count('class="sla-target ') == ticket.sla_targets.count() >= 2
 
 
 def test_detail_escapes_user_content(agent_client, agent, queue):

@@ -12,18 +12,21 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
 from ..models import Message, Ticket
+from ..selectors import tickets_visible_to
 from ..services import (
     message_add,
     ticket_assign,
     ticket_cc_add,
     ticket_cc_remove,
     ticket_close,
+    ticket_move,
     ticket_reopen,
     ticket_set_priority,
     ticket_set_status,
@@ -34,8 +37,10 @@ Perform = Callable[[Ticket, dict[str, Any], User], str]
 
 
 def _act(request: HttpRequest, pk: int, form_name: str, perform: Perform) -> HttpResponse:
+    """Perform the form's action on the ticket; then show the ticket again, or the list when the action took the
+    ticket out of the user's sight (a move to a queue they do not see)."""
     ticket = visible_ticket(request, pk)
-    form = DETAIL_FORMS[form_name](request.POST, ticket=ticket)
+    form = DETAIL_FORMS[form_name](request.POST, ticket=ticket, user=request.user)
     if form.is_valid():
         try:
             success = perform(ticket, form.cleaned_data, signed_in_user(request))
@@ -43,10 +48,20 @@ def _act(request: HttpRequest, pk: int, form_name: str, perform: Perform) -> Htt
             form.add_error(None, str(error))
         else:
             messages.success(request, success)
+            if form_name == "move_form" and not tickets_visible_to(request.user).filter(pk=pk).exists():
+                return _to_list(request)
             if getattr(request, "htmx", None):
                 return render_detail(request, visible_ticket(request, pk))
             return redirect("tickets:detail", pk=pk)
     return render_detail(request, ticket, bound={form_name: form}, status=400)
+
+
+def _to_list(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "htmx", None):  # a full page, not a swap of the #ticket part
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("tickets:list")
+        return response
+    return redirect("tickets:list")
 
 
 def _reply(ticket: Ticket, data: dict[str, Any], by: User) -> str:
@@ -75,6 +90,14 @@ def _status(ticket: Ticket, data: dict[str, Any], by: User) -> str:
 def _priority(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     updated = ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], by=by)
     return f"Priority set to {updated.get_priority_display()}."
+
+
+def _move(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    old_queue = ticket.queue.name
+    moved = ticket_move(ticket_id=ticket.pk, queue=data["queue"], by=by)
+    if moved.queue_id == ticket.queue_id:
+        return f"The ticket is already in {old_queue}."
+    return f"Moved from {old_queue} to {moved.queue.name}."
 
 
 def _close(ticket: Ticket, data: dict[str, Any], by: User) -> str:
@@ -125,6 +148,12 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def set_priority(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "priority_form", _priority)
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "move_form", _move)
 
 
 @login_required

@@ -26,6 +26,7 @@ from ..forms import (
     CcAddForm,
     CcRemoveForm,
     CloseForm,
+    MoveForm,
     NewTicketForm,
     NoteForm,
     PriorityForm,
@@ -34,7 +35,7 @@ from ..forms import (
     StatusForm,
     TicketListForm,
 )
-from ..models import OPEN_STATUSES, Ticket, TicketCC
+from ..models import OPEN_STATUSES, SlaTarget, Ticket, TicketCC
 from ..selectors import (
     DEFAULT_SORT,
     assignable_agents,
@@ -45,9 +46,11 @@ from ..selectors import (
     ticket_thread,
     tickets_for_list,
     tickets_visible_to,
+    view_default_order,
     with_followed_flag,
 )
 from ..services import ticket_create_for_email
+from .sla import sla_due, sla_target_rows
 
 PAGE_SIZE = 50
 
@@ -58,6 +61,7 @@ SORT_COLUMNS = [
     ("customer", "Customer"),
     ("status", "Status"),
     ("priority", "Priority"),
+    ("sla", "SLA"),
     ("assignee", "Assignee"),
     ("age", "Age"),
     ("updated", "Last update"),
@@ -120,6 +124,7 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
                 "status_label": ticket.get_status_display(),
                 "priority": ticket.priority,
                 "priority_label": ticket.get_priority_display(),
+                "sla": sla_due(ticket.sla_due_at, now=now),
                 "assignee": display_name(assignee),
                 "created_iso": created.isoformat(),
                 "created_title": f"{created:%Y-%m-%d %H:%M}",
@@ -172,8 +177,7 @@ class PageByIdsPaginator(Paginator):
 
 def _default_sort(view: str) -> str:
     """The sort a list view shows when none is chosen: the list's, unless a registered view orders itself."""
-    registered = list_view(view)
-    return "" if registered is not None and registered.default_order else DEFAULT_SORT
+    return "" if view_default_order(view) else DEFAULT_SORT
 
 
 @login_required
@@ -213,6 +217,7 @@ DETAIL_FORMS = {
     "assign_form": AssignForm,
     "status_form": StatusForm,
     "priority_form": PriorityForm,
+    "move_form": MoveForm,
     "close_form": CloseForm,
     "reopen_form": ReopenForm,
     "cc_add_form": CcAddForm,
@@ -223,7 +228,10 @@ DETAIL_FORMS = {
 def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (another queue's ticket does not exist for them)."""
     tickets = tickets_visible_to(request.user).select_related("queue", "customer", "assignee")
-    tickets = tickets.annotate(has_ccs=Exists(TicketCC.objects.filter(ticket=OuterRef("pk"))))
+    tickets = tickets.annotate(
+        has_ccs=Exists(TicketCC.objects.filter(ticket=OuterRef("pk"))),
+        has_sla_targets=Exists(SlaTarget.objects.filter(ticket=OuterRef("pk"))),
+    )
     return get_object_or_404(with_followed_flag(tickets).annotate(**ticket_panel_annotations()), pk=pk)
 
 
@@ -232,15 +240,21 @@ def _ccs(ticket: Ticket) -> list[TicketCC]:
     return list(ticket.ccs.order_by("email")) if getattr(ticket, "has_ccs", True) else []
 
 
+def _sla_targets(ticket: Ticket) -> list[SlaTarget]:
+    """The ticket's SLA targets, oldest clock first; no query for a ticket read by visible_ticket without any."""
+    return list(ticket.sla_targets.order_by("started_at", "id")) if getattr(ticket, "has_sla_targets", True) else []
+
+
 def render_detail(
     request: HttpRequest, ticket: Ticket, *, bound: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
     """The detail page, or only its #ticket part for htmx (always 200 so htmx swaps errors in too)."""
-    context: dict[str, Any] = {name: form_class(ticket=ticket) for name, form_class in DETAIL_FORMS.items()}
-    context.update(bound or {})
     user = signed_in_user(request)
+    context: dict[str, Any] = {name: form_class(ticket=ticket, user=user) for name, form_class in DETAIL_FORMS.items()}
+    context.update(bound or {})
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
     context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket)})
+    context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
     ]
