@@ -13,6 +13,8 @@ START = timezone.now().replace(microsecond=0)
 
 
 def test_clocks_start_settle_and_follow_a_priority_change(queue, agent, customer):
+    traveller = time_machine.travel(START, tick=False)  # the policies exist before the ticket's clocks start
+    traveller.start()
     SlaPolicy.objects.create(
         queue=queue, priority=Priority.NORMAL, first_reply_minutes=60, next_reply_minutes=30,
         resolution_minutes=480, business_hours=False,
@@ -20,6 +22,7 @@ def test_clocks_start_settle_and_follow_a_priority_change(queue, agent, customer
     SlaPolicy.objects.create(
         queue=queue, priority=Priority.URGENT, first_reply_minutes=10, resolution_minutes=60, business_hours=False
     )
+    traveller.stop()
     with time_machine.travel(START + timedelta(minutes=1), tick=False):
         ticket = services.ticket_create(queue=queue, customer=customer, subject="S", body="B", by=None)
     targets = {t.kind: t for t in ticket.sla_targets.all()}
