@@ -58,3 +58,12 @@ def login(page, live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return sign_in
+
+
+@pytest.fixture
+def dev_desk(settings, tmp_path):
+    """DEBUG pages (the dev mailbox) on, and the outbox delivering into a dev mailbox of this test."""
+    settings.DEBUG = True
+    settings.OUTBOX_DELIVERY_BACKEND = "outbox.devmail.MailboxBackend"
+    settings.DEV_MAIL_DIR = tmp_path / "mail"
+    settings.MEDIA_ROOT = tmp_path / "media"

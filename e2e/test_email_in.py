@@ -62,15 +62,6 @@ def gateway(settings, routing):
     gateway.stop()
 
 
-@pytest.fixture
-def dev_desk(settings, tmp_path):
-    """DEBUG pages (the dev mailbox) on, and the outbox delivering into a dev mailbox of this test."""
-    settings.DEBUG = True
-    settings.OUTBOX_DELIVERY_BACKEND = "outbox.devmail.MailboxBackend"
-    settings.DEV_MAIL_DIR = tmp_path / "mail"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def test_a_customer_emails_the_agent_replies_and_the_customer_answers_by_email(
     page, live_server, login, screenshot, dev_desk, gateway
 ):

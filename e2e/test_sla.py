@@ -23,15 +23,6 @@ from tickets.tests.factories import CustomerFactory, MembershipFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def dev_desk(settings, tmp_path):
-    """DEBUG pages (the dev mailbox) on, and the outbox delivering into a dev mailbox of this test."""
-    settings.DEBUG = True
-    settings.OUTBOX_DELIVERY_BACKEND = "outbox.devmail.MailboxBackend"
-    settings.DEV_MAIL_DIR = tmp_path / "mail"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def created_ago(queue, minutes: int, subject: str) -> Ticket:
     with time_machine.travel(timezone.now() - timedelta(minutes=minutes), tick=False):
         return services.ticket_create(queue=queue, customer=CustomerFactory(), subject=subject, body="Help", by=None)
