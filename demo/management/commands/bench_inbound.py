@@ -143,39 +143,38 @@ class Command(BaseCommand):
 
     # --- the three measurements ---------------------------------------------------------------------------------
 
+    def _load(self, *, port: int, queue: Queue, n: int, connections: int, tag: str, timeout: float) -> Rate:
+        """The client load against the server on `port`: its rate, and this process's (the server's) CPU per email."""
+        cpu = time.process_time()
+        load = load_start(port=port, recipient=queue.reply_from_email, n=n, connections=connections, tag=tag)
+        seconds, _ = load.result(timeout=timeout)
+        cpu = time.process_time() - cpu
+        return Rate(n / seconds, cpu / n * 1000)
+
     def _bare(self, *, queue: Queue, n: int, connections: int, run_id: str, timeout: float) -> Rate:
         controller = Controller(
             BareHandler(), hostname=HOST, port=free_port(), data_size_limit=settings.INBOUND_MAX_MESSAGE_BYTES
         )
         controller.start()
         try:
-            cpu = time.process_time()
-            load = load_start(
-                port=controller.port, recipient=queue.reply_from_email, n=n, connections=connections, tag=f"a{run_id}"
-            )
-            seconds, _ = load.result(timeout=timeout)
-            cpu = time.process_time() - cpu
+            return self._load(port=controller.port, queue=queue, n=n, connections=connections, tag=f"a{run_id}",
+                              timeout=timeout)  # fmt: skip
         finally:
             controller.stop()
-        return Rate(n / seconds, cpu / n * 1000)
 
     def _stored(self, *, queue: Queue, n: int, connections: int, run_id: str, timeout: float) -> Rate:
         gateway = Gateway(host=HOST, port=free_port())
         gateway.start()
         try:
-            cpu = time.process_time()
-            load = load_start(
-                port=gateway.port, recipient=queue.reply_from_email, n=n, connections=connections, tag=f"b{run_id}"
-            )
-            seconds, _ = load.result(timeout=timeout)
-            cpu = time.process_time() - cpu
+            rate = self._load(port=gateway.port, queue=queue, n=n, connections=connections, tag=f"b{run_id}",
+                              timeout=timeout)  # fmt: skip
         finally:
             gateway.stop()
         rows = InboundEmail.objects.filter(queue=queue)
         if rows.count() != n:
             raise CommandError(f"The gateway answered 250 for {n} emails but stored {rows.count()}.")
         rows.delete()  # never routed: their tasks went to a broker queue nobody reads
-        return Rate(n / seconds, cpu / n * 1000)
+        return rate
 
     def _end_to_end(self, *, queue: Queue, n: int, connections: int, run_id: str, timeout: float) -> float:
         gateway = Gateway(host=HOST, port=free_port())
