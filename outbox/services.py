@@ -2,7 +2,7 @@
 
 The claim, lease, retry and cancel rules, and the guarantees they give, are those of every leased job: see
 `common.leased_jobs` (settings OUTBOX_LEASE_SECONDS, OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_MAX_SECONDS,
-OUTBOX_MAX_ATTEMPTS, OUTBOX_MAX_AGE_HOURS by kind) and `common.breakers` (the "smtp" breaker,
+OUTBOX_MAX_ATTEMPTS; the maximum age of each kind, outbox.kinds) and `common.breakers` (the "smtp" breaker,
 OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's own:
 - A row is queued in the caller's transaction, so an email exists if and only if the change that caused it committed.
   It expires (fails unsent) at its due time plus the maximum age of its kind.
@@ -17,7 +17,7 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
   duplicate window (a crash after the SMTP server accepted the message and before the row is marked sent).
 - An email with customer links is queued as a render spec (`email_spec_enqueue`) and rendered by its app's renderer
   in the send step, right before its SMTP transaction: its tokens are minted then, so no stored row ever holds a
-  link (see outbox.renderers). The rendered subject, sender and recipient are written to the row with `sent`; the
+  link (see outbox.kinds). The rendered subject, sender and recipient are written to the row with `sent`; the
   bodies never are. A renderer's EmailNotWanted cancels the row instead.
 - A row with `secret_body` (Django's own mail, queued by outbox.backends) is sent as stored, and its body and
   headers are erased once it is sent, failed or cancelled; it cannot be retried.
@@ -25,6 +25,7 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -37,23 +38,27 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
+from .kinds import EmailNotWanted, email_kind_max_age, email_kinds, email_render
 from .models import Heartbeat, OutgoingEmail, Suppression
-from .renderers import EmailNotWanted, email_render
 
 Status = OutgoingEmail.Status
-email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind")
+email_jobs = JobQueue(
+    OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind", max_age_of=email_kind_max_age
+)
 smtp_breaker = Breaker("smtp", settings_prefix="OUTBOX")
+logger = logging.getLogger(__name__)
 
 
 def email_enqueue(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     subject: str,
     text: str,
@@ -83,9 +88,7 @@ def email_enqueue(
     return email
 
 
-def email_spec_enqueue(
-    *, kind: OutgoingEmail.Kind, to: str, spec: dict[str, Any], related: models.Model
-) -> OutgoingEmail:
+def email_spec_enqueue(*, kind: str, to: str, spec: dict[str, Any], related: models.Model) -> OutgoingEmail:
     """Queue one email rendered when it is sent by the renderer registered for `kind`, which gets `spec` (ids,
     never a credential); due now. Same rule: inside the transaction of the change that causes the email."""
     email = email_spec_build(kind=kind, to=to, spec=spec, related=related)
@@ -101,7 +104,7 @@ def email_enqueue_many(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
 
 def email_build(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     subject: str,
     text: str,
@@ -113,6 +116,7 @@ def email_build(
 ) -> OutgoingEmail:
     """An unsaved outbox row, queued and due at `send_after` (now by default), with its Message-ID fixed and its
     expiry set (the due time plus the maximum age of its kind)."""
+    email_kinds.require(kind)
     due = send_after or timezone.now()
     return OutgoingEmail(
         kind=kind,
@@ -132,7 +136,7 @@ def email_build(
 
 def email_spec_build(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     spec: dict[str, Any],
     related: models.Model | None = None,
@@ -140,12 +144,16 @@ def email_spec_build(
 ) -> OutgoingEmail:
     """An unsaved outbox row holding a render spec: the recipient (for the admin), the related object, the ids its
     renderer needs and the Message-ID; subject, sender and bodies come from the renderer when it is sent."""
+    if email_kinds.require(kind).render is None:
+        raise ValueError(f"Emails of kind {kind!r} have no renderer: queue them rendered (email_build).")
+    due = send_after or timezone.now()
     return OutgoingEmail(
         kind=kind,
         to_email=to,
         render_spec=spec,
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
-        next_attempt_at=send_after or timezone.now(),
+        next_attempt_at=due,
+        expires_at=email_jobs.expires_at(kind=kind, due=due),
         related_type=ContentType.objects.get_for_model(related) if related is not None else None,
         related_id=related.pk if related is not None else None,
     )
@@ -238,8 +246,16 @@ def _send_one(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> 
 
 def outbox_claim_due(*, now: datetime | None = None) -> tuple[str, list[int]]:
     """The sweep's claim, through the "smtp" breaker: every due row while it is closed, none while it is open, one
-    (the probe) once it half-opens. Rows past their expiry or attempts are failed in any case."""
-    return email_jobs.claim_through(smtp_breaker, now=now)
+    (the probe) once it half-opens. Rows past their expiry or attempts are failed in any case. Rows of a kind no app
+    registers (its app was removed) are never claimed: they stay queued (a warning names them) until their app is
+    back, or fail as expired once past their expiry."""
+    now = now or timezone.now()
+    registered = email_kinds.keys()
+    orphans = OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).exclude(kind__in=registered)
+    unknown = sorted(orphans.order_by().values_list("kind", flat=True).distinct())
+    if unknown:
+        logger.warning("Due emails of unregistered kinds left queued, not claimed: %s", ", ".join(unknown))
+    return email_jobs.claim_through(smtp_breaker, now=now, where=Q(kind__in=registered))
 
 
 def _suppressed(addresses: Iterable[str]) -> set[str]:

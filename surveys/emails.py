@@ -17,7 +17,7 @@ from django.utils import timezone
 from common.links import absolute_url
 from common.tokens import token_mint
 from outbox.addresses import mailbox_format
-from outbox.renderers import EmailNotWanted, RenderedEmail
+from outbox.kinds import EmailNotWanted, RenderedEmail
 
 from .models import (
     CSAT_CHOICES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -35,6 +37,17 @@ SURVEY_UNSUBSCRIBE_PURPOSE = "survey_unsubscribe"
 # The purpose the Message-IDs of survey emails are recorded with (tickets.mailthread): a customer's email answering
 # one is kept with the ticket as a customer message with this reply_to_purpose, without reopening it.
 SURVEY_MAIL_PURPOSE = "survey"
+
+
+class SurveyEmail(StrEnum):
+    """The email kinds surveys sends (registered with the outbox in SurveysConfig.ready)."""
+
+    SURVEY = "survey"
+    SURVEY_REMINDER = "survey_reminder"
+    FOLLOWUP_REMINDER = "followup_reminder"
+    FOLLOWUP_ESCALATION = "followup_escalation"
+
+
 UNSUBSCRIBE_LINK_MIN_DAYS = 60
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."

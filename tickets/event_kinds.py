@@ -1,0 +1,88 @@
+"""Ticket event kinds: a registry that each app recording ticket events fills in its `AppConfig.ready()`.
+
+`TicketEvent.kind` is a plain string validated against this registry; tickets never names the kinds of the apps
+above it. A registration gives the kind's label and how the ticket's thread shows one event of it (`render(event)`
+→ one plain-text line, escaped by the template; without it, the label):
+
+    ticket_event_kind_register(app="nps", key="nps_answered", label="NPS answered", render=nps_event_text)
+
+An event whose kind no app registers any more (its app was removed) reads "unknown event (<key>)", never an error.
+tickets' own kinds are `TicketEvent.Kind`, registered by TicketsConfig.ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+
+from common.registry import Registry
+
+if TYPE_CHECKING:
+    from .models import TicketEvent
+
+EventRender = Callable[["TicketEvent"], str]
+
+
+@dataclass(frozen=True)
+class TicketEventKind:
+    key: str
+    label: str
+    app_label: str
+    render: EventRender | None = None
+
+
+ticket_event_kinds: Registry[TicketEventKind] = Registry("event")
+
+
+def ticket_event_kind_register(*, app: str, key: str, label: str, render: EventRender | None = None) -> None:
+    """Declare a ticket event kind (from the recording app's ready(); `app` is its label)."""
+    ticket_event_kinds.add(TicketEventKind(key=key, label=label, app_label=app, render=render))
+
+
+def ticket_event_kind_validate(value: str) -> None:
+    """The model field's validator: only registered kinds are recorded."""
+    if value not in ticket_event_kinds:
+        raise ValidationError(f"{value!r} is not a registered ticket event kind.")
+
+
+def ticket_event_text(event: TicketEvent) -> str:
+    """One plain-text line for the thread, e.g. "Status: Open → Pending"."""
+    kind = ticket_event_kinds.get(event.kind)
+    if kind is None:
+        return ticket_event_kinds.label(event.kind)
+    return kind.render(event) if kind.render is not None else kind.label
+
+
+def _value_label(value: str) -> str:
+    from .models import Priority, Status
+
+    return str({**dict(Status.choices), **dict(Priority.choices)}.get(value, value)) or "—"
+
+
+def _created(event: TicketEvent) -> str:
+    return "Ticket created" if event.actor_id else "Ticket submitted by the customer"
+
+
+def _assignee(event: TicketEvent) -> str:
+    if not event.new_value:
+        return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
+    return f"Assigned to {event.new_value}"
+
+
+def ticket_event_kinds_own_register(*, app: str) -> None:
+    """tickets' own kinds (TicketEvent.Kind, with their labels), and how the thread shows them."""
+    from .models import TicketEvent
+
+    Kind = TicketEvent.Kind
+    renders: dict[str, EventRender] = {
+        Kind.CREATED: _created,
+        Kind.STATUS: lambda event: f"Status: {_value_label(event.old_value)} → {_value_label(event.new_value)}",
+        Kind.PRIORITY: lambda event: f"Priority: {_value_label(event.old_value)} → {_value_label(event.new_value)}",
+        Kind.QUEUE: lambda event: f"Queue changed: {event.old_value} → {event.new_value}",
+        Kind.ASSIGNEE: _assignee,
+    }
+    for kind in Kind:
+        ticket_event_kind_register(app=app, key=kind.value, label=kind.label, render=renders.get(kind))
