@@ -138,13 +138,13 @@ def test_rows_queued_rendered_before_the_upgrade_are_still_sent_and_keep_no_link
         return email.pk
 
     queued = {
-        "survey": stored(OutgoingEmail.Kind.SURVEY, invitation),
-        "reply": stored(OutgoingEmail.Kind.REPLY_NOTIFICATION, message),
-        "system": stored(OutgoingEmail.Kind.SYSTEM),
-        "orphan": stored(OutgoingEmail.Kind.CONFIRMATION),
+        "survey": stored("survey", invitation),
+        "reply": stored("reply_notification", message),
+        "system": stored("system"),
+        "orphan": stored("confirmation"),
     }
-    sent = stored(OutgoingEmail.Kind.SURVEY_REMINDER, invitation, status=OutgoingEmail.Status.SENT)
-    sent_system = stored(OutgoingEmail.Kind.SYSTEM, status=OutgoingEmail.Status.SENT)
+    sent = stored("survey_reminder", invitation, status=OutgoingEmail.Status.SENT)
+    sent_system = stored("system", status=OutgoingEmail.Status.SENT)
 
     # when the data migration runs and the outbox sends what is queued
     import_module("outbox.migrations.0004_links_out_of_stored_emails").links_out(apps, None)

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.events import webhook_events
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_event_emit
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +42,9 @@ def test_a_non_http_url_or_no_event_is_refused(client, admin_user):
 
 
 def test_deliveries_are_searched_by_event_id_and_retried_or_cancelled_through_the_services(client, admin_user):
-    WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/in", events=list(Event.values))
-    webhook_event_emit(event=Event.SURVEY_ANSWERED, payload={"csat": 1})
-    webhook_event_emit(event=Event.FOLLOWUP_CREATED, payload={"followup_id": 1})
+    WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/in", events=list(webhook_events.keys()))
+    webhook_event_emit(event="survey.answered", payload={"csat": 1})
+    webhook_event_emit(event="followup.created", payload={"followup_id": 1})
     failed, queued = WebhookDelivery.objects.order_by("id")
     WebhookDelivery.objects.filter(pk=failed.pk).update(status=Status.FAILED, last_error="HTTP 410 Gone", attempts=1)
     client.force_login(admin_user)
