@@ -102,7 +102,7 @@ def email_kind_register(
 ) -> EmailKind:
     """Declare an email kind (from the owning app's ready(); `app` is its label)."""
     return email_kinds.add(
-        EmailKind(key=key, label=label, app_label=app, max_age=max_age, render=render, on_outcome=on_outcome)
+        EmailKind(key=str(key), label=label, app_label=app, max_age=max_age, render=render, on_outcome=on_outcome)
     )
 
 

@@ -39,7 +39,7 @@ ticket_event_kinds: Registry[TicketEventKind] = Registry("event")
 
 def ticket_event_kind_register(*, app: str, key: str, label: str, render: EventRender | None = None) -> None:
     """Declare a ticket event kind (from the recording app's ready(); `app` is its label)."""
-    ticket_event_kinds.add(TicketEventKind(key=key, label=label, app_label=app, render=render))
+    ticket_event_kinds.add(TicketEventKind(key=str(key), label=label, app_label=app, render=render))
 
 
 def ticket_event_kind_validate(value: str) -> None:

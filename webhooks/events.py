@@ -28,4 +28,4 @@ webhook_events: Registry[WebhookEvent] = Registry("webhook event")
 
 def webhook_event_register(*, app: str, key: str, label: str) -> None:
     """Declare a webhook event (from the emitting app's ready(); `app` is its label)."""
-    webhook_events.add(WebhookEvent(key=key, label=label, app_label=app))
+    webhook_events.add(WebhookEvent(key=str(key), label=label, app_label=app))

@@ -322,7 +322,7 @@ class Message(models.Model):
     email_message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID of the email it came in.")
     full_body = models.TextField(blank=True, help_text="An email's whole text, quoted history included.")
     reply_to_purpose = models.CharField(
-        max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. 'survey'), when known."
+        max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. a survey email's), when known."
     )
 
     class Meta:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django import template
 
 from common.users import UserLike, display_name
+from outbox.kinds import email_kinds
 
 from ..event_kinds import ticket_event_text
 from ..extensions import NavEntry, nav_entries_for
-from ..models import TicketEvent
+from ..models import Message, TicketEvent
 
 register = template.Library()
 
@@ -17,6 +18,14 @@ register = template.Library()
 def event_text(event: TicketEvent) -> str:
     """One plain-text line, e.g. "Status: Open → Pending" (the template escapes it): the kind's registered render."""
     return ticket_event_text(event)
+
+
+@register.filter
+def answering_text(message: Message) -> str:
+    """ ", answering the survey email" for a customer's email answering one of ours whose purpose is the key of a
+    registered email kind (the apps above name their own purposes so); else nothing."""
+    kind = email_kinds.get(message.reply_to_purpose) if message.reply_to_purpose else None
+    return f", answering the {kind.label.lower()} email" if kind is not None else ""
 
 
 @register.simple_tag
