@@ -30,14 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-
-from django.core.exceptions import ObjectDoesNotExist
+from typing import Any
 
 from common.registry import Registry
-
-if TYPE_CHECKING:
-    from .models import OutgoingEmail
 
 
 @dataclass(frozen=True)
@@ -113,23 +108,3 @@ def email_kind_max_age(key: str) -> timedelta | None:
         return timedelta(hours=int(override))
     kind = email_kinds.get(key)
     return kind.max_age if kind is not None else None
-
-
-def email_render(email: OutgoingEmail) -> RenderedEmail:
-    """What to send for this row: its renderer's email for a render spec, else the content stored in the row."""
-    if email.render_spec is None:
-        return RenderedEmail(
-            to=email.to_email,
-            subject=email.subject,
-            text=email.body_text,
-            html=email.body_html,
-            from_email=email.from_email,
-            headers=email.headers,
-        )
-    kind = email_kinds.get(email.kind)
-    if kind is None or kind.render is None:
-        raise LookupError(f"No renderer for emails of kind {email.kind!r}: is its app installed?")
-    try:
-        return kind.render(dict(email.render_spec))
-    except ObjectDoesNotExist as gone:
-        raise EmailNotWanted(f"what it is about no longer exists ({gone})") from gone

@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
@@ -45,7 +46,7 @@ from django.utils import timezone
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
-from .kinds import EmailNotWanted, email_kind_max_age, email_kinds, email_render
+from .kinds import EmailNotWanted, RenderedEmail, email_kind_max_age, email_kinds
 from .models import Heartbeat, OutgoingEmail, Suppression
 
 Status = OutgoingEmail.Status
@@ -157,6 +158,26 @@ def email_spec_build(
         related_type=ContentType.objects.get_for_model(related) if related is not None else None,
         related_id=related.pk if related is not None else None,
     )
+
+
+def email_render(email: OutgoingEmail) -> RenderedEmail:
+    """What to send for this row: its renderer's email for a render spec, else the content stored in the row."""
+    if email.render_spec is None:
+        return RenderedEmail(
+            to=email.to_email,
+            subject=email.subject,
+            text=email.body_text,
+            html=email.body_html,
+            from_email=email.from_email,
+            headers=email.headers,
+        )
+    kind = email_kinds.get(email.kind)
+    if kind is None or kind.render is None:
+        raise LookupError(f"No renderer for emails of kind {email.kind!r}: is its app installed?")
+    try:
+        return kind.render(dict(email.render_spec))
+    except ObjectDoesNotExist as gone:
+        raise EmailNotWanted(f"what it is about no longer exists ({gone})") from gone
 
 
 def build_message(email: OutgoingEmail, connection: object = None) -> EmailMultiAlternatives:

@@ -12,7 +12,7 @@ class TicketsConfig(AppConfig):
         from outbox.kinds import email_kind_register
 
         from .email_kinds import TicketEmail
-        from .event_kinds import ticket_event_kinds_own_register
+        from .event_texts import ticket_event_kinds_own_register
         from .models import CONVERSATION_LINK_PURPOSE, Ticket
         from .notifications import reply_notification_render, request_confirmation_render
 

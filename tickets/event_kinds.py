@@ -7,23 +7,34 @@ above it. A registration gives the kind's label and how the ticket's thread show
     ticket_event_kind_register(app="nps", key="nps_answered", label="NPS answered", render=nps_event_text)
 
 An event whose kind no app registers any more (its app was removed) reads "unknown event (<key>)", never an error.
-tickets' own kinds are `TicketEvent.Kind`, registered by TicketsConfig.ready.
+tickets' own kinds are `TicketEvent.Kind`, registered by TicketsConfig.ready (tickets.event_texts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 
 from common.registry import Registry
 
-if TYPE_CHECKING:
-    from .models import TicketEvent
 
-EventRender = Callable[["TicketEvent"], str]
+class EventRow(Protocol):
+    """What a render reads of a TicketEvent."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def old_value(self) -> str: ...
+    @property
+    def new_value(self) -> str: ...
+
+
+EventRender = Callable[[EventRow], str]
 
 
 @dataclass(frozen=True)
@@ -48,41 +59,9 @@ def ticket_event_kind_validate(value: str) -> None:
         raise ValidationError(f"{value!r} is not a registered ticket event kind.")
 
 
-def ticket_event_text(event: TicketEvent) -> str:
+def ticket_event_text(event: EventRow) -> str:
     """One plain-text line for the thread, e.g. "Status: Open → Pending"."""
     kind = ticket_event_kinds.get(event.kind)
     if kind is None:
         return ticket_event_kinds.label(event.kind)
     return kind.render(event) if kind.render is not None else kind.label
-
-
-def _value_label(value: str) -> str:
-    from .models import Priority, Status
-
-    return str({**dict(Status.choices), **dict(Priority.choices)}.get(value, value)) or "—"
-
-
-def _created(event: TicketEvent) -> str:
-    return "Ticket created" if event.actor_id else "Ticket submitted by the customer"
-
-
-def _assignee(event: TicketEvent) -> str:
-    if not event.new_value:
-        return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
-    return f"Assigned to {event.new_value}"
-
-
-def ticket_event_kinds_own_register(*, app: str) -> None:
-    """tickets' own kinds (TicketEvent.Kind, with their labels), and how the thread shows them."""
-    from .models import TicketEvent
-
-    Kind = TicketEvent.Kind
-    renders: dict[str, EventRender] = {
-        Kind.CREATED: _created,
-        Kind.STATUS: lambda event: f"Status: {_value_label(event.old_value)} → {_value_label(event.new_value)}",
-        Kind.PRIORITY: lambda event: f"Priority: {_value_label(event.old_value)} → {_value_label(event.new_value)}",
-        Kind.QUEUE: lambda event: f"Queue changed: {event.old_value} → {event.new_value}",
-        Kind.ASSIGNEE: _assignee,
-    }
-    for kind in Kind:
-        ticket_event_kind_register(app=app, key=kind.value, label=kind.label, render=renders.get(kind))
