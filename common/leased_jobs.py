@@ -149,6 +149,7 @@ class JobQueue(Generic[Job]):
     settings_prefix: str
     kind_field: str = ""  # the field whose value max_age_of gets
     max_age_of: Callable[[str], timedelta | None] | None = None
+    on_given_up: Callable[[list[int], str], None] | None = None  # told the ids the sweep failed, and why
 
     def __post_init__(self) -> None:
         if self.done not in self.model.Status.values:
@@ -193,23 +194,35 @@ class JobQueue(Generic[Job]):
         lease). Returns how many. claim_due calls it first."""
         now = now or timezone.now()
         max_attempts = self._setting("MAX_ATTEMPTS")
-        ended = {"status": JobStatus.FAILED, "lease_until": None, "claim_token": ""}
         claimable = self._rows.filter(self._claimable(now))
         expired = claimable.filter(expires_at__lt=now).order_by()
         kinds = list(expired.values_list(self.kind_field, flat=True).distinct()) if self.kind_field else [""]
         count = sum(
-            (expired.filter(**{self.kind_field: kind}) if self.kind_field else expired).update(
-                **ended, last_error=self._expired_error(kind)
+            self._fail_all(
+                expired.filter(**{self.kind_field: kind}) if self.kind_field else expired, self._expired_error(kind)
             )
             for kind in kinds
         )
-        count += claimable.filter(status=JobStatus.SENDING, attempts__gte=max_attempts).update(
-            **ended,
-            last_error=f"No outcome after {max_attempts} attempts: each claim ended without one (the worker died, or "
-            "the send outlived its lease).",
+        count += self._fail_all(
+            claimable.filter(status=JobStatus.SENDING, attempts__gte=max_attempts),
+            f"No outcome after {max_attempts} attempts: each claim ended without one (the worker died, or the send "
+            "outlived its lease).",
         )
         if count:
             logger.error("%s %s failed by the sweep (expired or out of attempts)", count, self.model._meta.verbose_name)
+        return count
+
+    def _fail_all(self, rows: QuerySet[Job], error: str) -> int:
+        """Fail these rows with `error`; with `on_given_up`, it is told their ids in the same transaction (the rows
+        locked first, so of two sweeps only one fails and reports a row)."""
+        ended = {"status": JobStatus.FAILED, "lease_until": None, "claim_token": "", "last_error": error}
+        if self.on_given_up is None:
+            return rows.update(**ended)
+        with transaction.atomic():
+            ids = list(rows.select_for_update().values_list("pk", flat=True))
+            count = self._rows.filter(pk__in=ids).update(**ended) if ids else 0
+            if ids:
+                self.on_given_up(ids, error)
         return count
 
     def _expired_error(self, kind: str) -> str:

@@ -35,7 +35,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
@@ -46,12 +45,25 @@ from django.utils import timezone
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
-from .kinds import EmailNotWanted, RenderedEmail, email_kind_max_age, email_kinds
+from .kinds import EmailNotWanted, email_kind_max_age, email_kinds
 from .models import Heartbeat, OutgoingEmail, Suppression
+from .outcomes import outcome_record, outcomes_report
+from .rendering import build_message
 
 Status = OutgoingEmail.Status
+
+
+def _given_up(email_ids: list[int], error: str) -> None:
+    outcomes_report(email_ids=email_ids, status=Status.FAILED, reason=error)
+
+
 email_jobs = JobQueue(
-    OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind", max_age_of=email_kind_max_age
+    OutgoingEmail,
+    done=Status.SENT,
+    settings_prefix="OUTBOX",
+    kind_field="kind",
+    max_age_of=email_kind_max_age,
+    on_given_up=_given_up,
 )
 smtp_breaker = Breaker("smtp", settings_prefix="OUTBOX")
 logger = logging.getLogger(__name__)
@@ -160,42 +172,6 @@ def email_spec_build(
     )
 
 
-def email_render(email: OutgoingEmail) -> RenderedEmail:
-    """What to send for this row: its renderer's email for a render spec, else the content stored in the row."""
-    if email.render_spec is None:
-        return RenderedEmail(
-            to=email.to_email,
-            subject=email.subject,
-            text=email.body_text,
-            html=email.body_html,
-            from_email=email.from_email,
-            headers=email.headers,
-        )
-    kind = email_kinds.get(email.kind)
-    if kind is None or kind.render is None:
-        raise LookupError(f"No renderer for emails of kind {email.kind!r}: is its app installed?")
-    try:
-        return kind.render(dict(email.render_spec))
-    except ObjectDoesNotExist as gone:
-        raise EmailNotWanted(f"what it is about no longer exists ({gone})") from gone
-
-
-def build_message(email: OutgoingEmail, connection: object = None) -> EmailMultiAlternatives:
-    """The message to send for a row: a render spec is rendered now (its links minted now)."""
-    rendered = email_render(email)
-    message = EmailMultiAlternatives(
-        subject=" ".join(rendered.subject.split()),  # no header injection through newlines
-        body=rendered.text,
-        from_email=rendered.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=[rendered.to],
-        headers={**rendered.headers, "Message-ID": email.message_id},
-        connection=connection,
-    )
-    if rendered.html:
-        message.attach_alternative(rendered.html, "text/html")
-    return message
-
-
 def _sent_fields(email: OutgoingEmail, message: EmailMultiAlternatives) -> dict[str, Any]:
     """What is written to a row with `sent`: a render spec's subject, sender and recipient as sent (no body); a
     secret body erased."""
@@ -239,8 +215,20 @@ def classify_failure(exc: Exception, *, connecting: bool = False) -> SendFailure
 
 def _failure_record(email: OutgoingEmail, failure: SendFailure) -> None:
     """Record a failure of this email (not of the transport) on its row; a secret body is erased once it failed."""
-    if email_jobs.fail(email, error=failure.error, permanent=failure.permanent) == Status.FAILED:
+    failed = outcome_record(
+        email,
+        lambda: email_jobs.fail(email, error=failure.error, permanent=failure.permanent) == Status.FAILED,
+        status=Status.FAILED,
+        reason=failure.error,
+    )
+    if failed:
         _secret_body_erase(email_ids=[email.pk])
+
+
+def _abandon(email: OutgoingEmail, reason: str) -> None:
+    """The send step cancels this row (its address bounces, or its renderer said EmailNotWanted)."""
+    outcome_record(email, lambda: email_jobs.abandon(email, reason=reason), status=Status.CANCELLED, reason=reason)
+    _secret_body_erase(email_ids=[email.pk])
 
 
 def _send_one(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> SendFailure | None:
@@ -305,14 +293,12 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
             if not email_jobs.still_ours(email):
                 continue  # our lease ran out and the sweep claimed the row again
             if email.to_email.lower() in bouncing:
-                email_jobs.abandon(email, reason=f"Not sent: {email.to_email} bounces (outbox suppression list)")
-                _secret_body_erase(email_ids=[email.pk])
+                _abandon(email, f"Not sent: {email.to_email} bounces (outbox suppression list)")
                 continue
             try:
                 message = build_message(email, connection)  # a render spec mints its links now
             except EmailNotWanted as reason:  # e.g. the survey was cancelled or the customer opted out meanwhile
-                email_jobs.abandon(email, reason=f"Not sent: {reason}")
-                _secret_body_erase(email_ids=[email.pk])
+                _abandon(email, f"Not sent: {reason}")
                 continue
             except Exception as exc:  # rendering failed: an error of ours with this email, retried after the backoff
                 _failure_record(email, classify_failure(exc))
@@ -329,7 +315,9 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
             if failure is not None:
                 _failure_record(email, failure)
                 continue
-            email_jobs.complete(email, sent_at=timezone.now(), **_sent_fields(email, message))
+            now = timezone.now()
+            done = lambda: email_jobs.complete(email, sent_at=now, **_sent_fields(email, message))  # noqa: E731, B023
+            outcome_record(email, done, status=Status.SENT, at=now)
             sent += 1
     finally:
         connection.close()
@@ -366,6 +354,8 @@ def outbox_cancel(*, email_id: int) -> bool:
     """Cancel a queued or failed row. A row being sent right now cannot be cancelled."""
     cancelled = email_jobs.cancel(pk=email_id)
     _secret_body_erase(email_ids=[email_id])
+    if cancelled:
+        outcomes_report(email_ids=[email_id], status=Status.CANCELLED, reason="Cancelled by an admin")
     return cancelled
 
 
