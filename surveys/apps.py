@@ -15,15 +15,22 @@ class SurveysConfig(AppConfig):
         from webhooks.events import webhook_event_register
 
         from . import receivers, ticket_pages
-        from .emails import survey_email_render, survey_reminder_render
+        from .emails import survey_email_outcomes, survey_email_render, survey_reminder_render
         from .models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyEmail, SurveyInvitation
         from .services.webhook_events import SurveyWebhookEvent
 
         token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
         token_purpose_register(purpose=SURVEY_UNSUBSCRIBE_PURPOSE, model=Customer)
         three_days, week = timedelta(days=3), timedelta(days=7)
+        email_kind_register(  # the outbox's outcome makes the invitation emailed, or not emailed and why
+            app=self.label,
+            key=SurveyEmail.SURVEY,
+            label="Survey",
+            max_age=three_days,
+            render=survey_email_render,
+            on_outcome=survey_email_outcomes,
+        )
         for key, label, max_age, render in [
-            (SurveyEmail.SURVEY, "Survey", three_days, survey_email_render),
             (SurveyEmail.SURVEY_REMINDER, "Survey reminder", three_days, survey_reminder_render),
             (SurveyEmail.FOLLOWUP_REMINDER, "Follow-up reminder", week, None),
             (SurveyEmail.FOLLOWUP_ESCALATION, "Follow-up escalation", week, None),

@@ -7,6 +7,7 @@ emailed (answered, cancelled, expired, its customer opted out) gets no email: Em
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 from common.links import absolute_url
 from common.tokens import token_mint
 from outbox.addresses import mailbox_format
-from outbox.kinds import EmailNotWanted, RenderedEmail
+from outbox.kinds import EmailNotWanted, EmailOutcome, RenderedEmail
+from outbox.models import OutgoingEmail
 
 from .models import (
     CSAT_CHOICES,
@@ -28,13 +30,18 @@ from .models import (
 )
 from .services.policies import survey_policy_get_or_create
 
+# The survey email goes to an invitation queued for it (or not emailed, when an admin retries its email); a reminder
+# to one that was emailed.
+EMAIL_TO = (SurveyInvitation.Status.QUEUED, SurveyInvitation.Status.NOT_EMAILED)
+REMINDER_TO = (SurveyInvitation.Status.SENT,)
 
-def _invitation(invitation_id: int) -> SurveyInvitation:
+
+def _invitation(invitation_id: int, *, reminder: bool) -> SurveyInvitation:
     """The invitation, if it is still to be emailed."""
     invitation = SurveyInvitation.objects.select_related("ticket", "customer__survey_opt_out", "agent", "queue").get(
         pk=invitation_id
     )
-    if invitation.status != SurveyInvitation.Status.SENT:
+    if invitation.status not in (REMINDER_TO if reminder else EMAIL_TO):
         raise EmailNotWanted(f"the survey is {invitation.get_status_display().lower()}")
     if invitation.reopened_at is not None:
         raise EmailNotWanted("the ticket was reopened")
@@ -46,7 +53,7 @@ def _invitation(invitation_id: int) -> SurveyInvitation:
 
 
 def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
-    invitation = _invitation(spec["invitation_id"])
+    invitation = _invitation(spec["invitation_id"], reminder=reminder)
     assert invitation.expires_at is not None  # noqa: S101 - checked by _invitation
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     raw = token_mint(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
@@ -87,3 +94,18 @@ def survey_email_render(spec: dict[str, Any]) -> RenderedEmail:
 
 def survey_reminder_render(spec: dict[str, Any]) -> RenderedEmail:
     return _render(spec, reminder=True)
+
+
+def survey_email_outcomes(outcomes: Sequence[EmailOutcome]) -> None:
+    """The outbox's word on survey emails (in its transaction): sent → the invitation is emailed, at the send time;
+    failed or cancelled → not emailed, with the reason. One UPDATE per email; an invitation withdrawn meanwhile (its
+    status changed) is left as it is."""
+    Status = SurveyInvitation.Status
+    for outcome in outcomes:
+        invitation = SurveyInvitation.objects.filter(pk=outcome.related_id)
+        if outcome.status == OutgoingEmail.Status.SENT:
+            invitation.filter(status__in=EMAIL_TO).update(status=Status.SENT, sent_at=outcome.at, not_emailed_reason="")
+        else:
+            invitation.filter(status=Status.QUEUED).update(
+                status=Status.NOT_EMAILED, not_emailed_reason=outcome.reason[:300]
+            )

@@ -57,7 +57,7 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
         .values_list("pk", flat=True)
     )
     invitations = SurveyInvitation.objects.filter(pk__in=invitation_ids)
-    invitations.filter(status=Status.SCHEDULED).update(
+    invitations.filter(status__in=[Status.SCHEDULED, Status.QUEUED]).update(
         status=Status.SUPPRESSED, suppression_reason=SurveyInvitation.SuppressionReason.ERASED
     )
     invitations.filter(status=Status.SENT).update(status=Status.EXPIRED)

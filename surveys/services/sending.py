@@ -71,7 +71,8 @@ def _invitations_locked(invitation_ids: list[int]) -> list[SurveyInvitation]:
 @transaction.atomic
 def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     """Turn due invitations into outgoing emails in one transaction: one locking read, then bulk writes. Each is
-    re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due."""
+    re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due. They are
+    `queued` until the outbox's outcome: sent (sent_at: the send time), or not emailed and why."""
     policies: dict[int, SurveyPolicy] = {}
     opted_out: list[int] = []
     due: list[SurveyInvitation] = []
@@ -83,7 +84,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
             continue
         if invitation.queue_id not in policies:
             policies[invitation.queue_id] = survey_policy_get_or_create(queue_id=invitation.queue_id)
-        invitation.status, invitation.sent_at = Status.SENT, now
+        invitation.status = Status.QUEUED  # "sent" (sent_at) once the outbox sent it: surveys.emails
         invitation.expires_at = now + timedelta(days=policies[invitation.queue_id].expiry_days)
         due.append(invitation)
     SurveyInvitation.objects.filter(pk__in=opted_out).update(
@@ -91,7 +92,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     )
     for expires_at in {invitation.expires_at for invitation in due}:  # one UPDATE per policy expiry
         SurveyInvitation.objects.filter(pk__in=[i.pk for i in due if i.expires_at == expires_at]).update(
-            status=Status.SENT, sent_at=now, expires_at=expires_at
+            status=Status.QUEUED, expires_at=expires_at
         )
     _emails_queue(due, kind=SurveyEmail.SURVEY)
     return len(due)
