@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -98,13 +99,20 @@ def survey_reminder_render(spec: dict[str, Any]) -> RenderedEmail:
 
 def survey_email_outcomes(outcomes: Sequence[EmailOutcome]) -> None:
     """The outbox's word on survey emails (in its transaction): sent → the invitation is emailed, at the send time;
-    failed or cancelled → not emailed, with the reason. One UPDATE per email; an invitation withdrawn meanwhile (its
-    status changed) is left as it is."""
+    failed or cancelled → not emailed, with the reason. One UPDATE per email. An invitation answered between the send
+    and this call (the customer clicked at once) keeps its status and gets its sent_at; one withdrawn meanwhile (its
+    status changed otherwise) is left as it is."""
     Status = SurveyInvitation.Status
     for outcome in outcomes:
+        if outcome.related_id is None:
+            continue
         invitation = SurveyInvitation.objects.filter(pk=outcome.related_id)
         if outcome.status == OutgoingEmail.Status.SENT:
-            invitation.filter(status__in=EMAIL_TO).update(status=Status.SENT, sent_at=outcome.at, not_emailed_reason="")
+            invitation.filter(sent_at__isnull=True, status__in=(*EMAIL_TO, Status.ANSWERED)).update(
+                status=Case(When(status__in=EMAIL_TO, then=Value(Status.SENT)), default=F("status")),
+                sent_at=outcome.at,
+                not_emailed_reason="",
+            )
         else:
             invitation.filter(status=Status.QUEUED).update(
                 status=Status.NOT_EMAILED, not_emailed_reason=outcome.reason[:300]

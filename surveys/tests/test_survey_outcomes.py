@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from outbox.kinds import EmailOutcome
 from outbox.models import OutgoingEmail, Suppression
 from outbox.services import outbox_cancel, outbox_retry
 from outbox.tests.sending import outbox_deliver
 from surveys import services as surveys
+from surveys.emails import survey_email_outcomes
 from surveys.models import SurveyInvitation, SurveyPolicy
 from surveys.selectors import feedback_stats
 from tickets import services as tickets
@@ -124,3 +126,19 @@ def test_a_survey_withdrawn_while_queued_stays_withdrawn_whatever_the_outbox_say
     queued.refresh_from_db()
     assert (queued.status, queued.sent_at) == (Status.CANCELLED, None)
     assert mailoutbox == []
+
+
+def test_a_survey_answered_between_its_send_and_the_outcome_still_gets_its_send_time(queued):
+    # given the customer clicked the link the moment it arrived, before the outbox recorded the send
+    SurveyInvitation.objects.filter(pk=queued.pk).update(status=Status.ANSWERED)
+    sent_at = timezone.now()
+
+    # when the outbox's outcome comes
+    survey_email_outcomes(
+        [EmailOutcome(email_id=1, related_id=queued.pk, status=OutgoingEmail.Status.SENT, reason="", at=sent_at)]
+    )
+
+    # then it stays answered and counts as emailed at the send time
+    queued.refresh_from_db()
+    assert (queued.status, queued.sent_at) == (Status.ANSWERED, sent_at)
+    assert sent_count(queued) == 1
