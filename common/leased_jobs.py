@@ -22,8 +22,9 @@ The retry rule (the same for every app; each app's send step sorts its failures 
 - Every claim is an attempt (`attempts` + 1 in the claiming UPDATE), so a job whose send kills the worker cannot be
   sent for ever: a row still `sending` past its lease after `<prefix>_MAX_ATTEMPTS` claims is failed by the sweep
   instead of claimed again, and a temporary refusal on the last allowed attempt is final.
-- A row is never claimed after `expires_at` (set when queued: due time + the maximum age of its kind,
-  `<prefix>_MAX_AGE_HOURS`, an int or a dict by kind): the sweep fails it ("expired") instead of sending it late.
+- A row is never claimed after `expires_at` (set when queued: due time + the maximum age of its kind, given by the
+  app's `max_age_of(kind)`, else the setting `<prefix>_MAX_AGE_HOURS`): the sweep fails it ("expired") instead of
+  sending it late.
 
 Guarantees:
 - Claim by conditional UPDATE with a token. The sweep (a beat task) reads due candidates, then claims them with one
@@ -58,6 +59,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
@@ -139,13 +141,15 @@ Job = TypeVar("Job", bound=LeasedJob)
 class JobQueue(Generic[Job]):
     """The leased-job mechanism for one model. `done` is the model's done state; the lease, backoff, attempts and
     maximum age come from the settings `<settings_prefix>_LEASE_SECONDS`, `_RETRY_BASE_SECONDS`,
-    `_RETRY_MAX_SECONDS`, `_MAX_ATTEMPTS` and `_MAX_AGE_HOURS` (an int, or a dict by the value of `kind_field`),
-    read at each call."""
+    `_RETRY_MAX_SECONDS`, `_MAX_ATTEMPTS` and `_MAX_AGE_HOURS` (hours or None), read at each call; with
+    `max_age_of`, the maximum age is that of the row's kind (the value of `kind_field`) instead."""
 
     model: type[Job]
     done: str
     settings_prefix: str
-    kind_field: str = ""  # the field whose value picks the maximum age when _MAX_AGE_HOURS is a dict
+    kind_field: str = ""  # the field whose value max_age_of gets
+    max_age_of: Callable[[str], timedelta | None] | None = None
+    on_given_up: Callable[[list[int], str], None] | None = None  # told the ids the sweep failed, and why
 
     def __post_init__(self) -> None:
         if self.done not in self.model.Status.values:
@@ -168,8 +172,9 @@ class JobQueue(Generic[Job]):
 
     def max_age(self, kind: str = "") -> timedelta | None:
         """The maximum age of a row of `kind` (None: no limit)."""
+        if self.max_age_of is not None:
+            return self.max_age_of(kind)
         hours = self._setting("MAX_AGE_HOURS")
-        hours = hours.get(kind) if isinstance(hours, dict) else hours
         return None if hours is None else timedelta(hours=hours)
 
     def expires_at(self, *, kind: str = "", due: datetime | None = None) -> datetime | None:
@@ -189,33 +194,42 @@ class JobQueue(Generic[Job]):
         lease). Returns how many. claim_due calls it first."""
         now = now or timezone.now()
         max_attempts = self._setting("MAX_ATTEMPTS")
-        ended = {"status": JobStatus.FAILED, "lease_until": None, "claim_token": ""}
         claimable = self._rows.filter(self._claimable(now))
         expired = claimable.filter(expires_at__lt=now).order_by()
         kinds = list(expired.values_list(self.kind_field, flat=True).distinct()) if self.kind_field else [""]
         count = sum(
-            (expired.filter(**{self.kind_field: kind}) if self.kind_field else expired).update(
-                **ended, last_error=self._expired_error(kind)
+            self._fail_all(
+                expired.filter(**{self.kind_field: kind}) if self.kind_field else expired, self._expired_error(kind)
             )
             for kind in kinds
         )
-        count += claimable.filter(status=JobStatus.SENDING, attempts__gte=max_attempts).update(
-            **ended,
-            last_error=f"No outcome after {max_attempts} attempts: each claim ended without one (the worker died, or "
-            "the send outlived its lease).",
+        count += self._fail_all(
+            claimable.filter(status=JobStatus.SENDING, attempts__gte=max_attempts),
+            f"No outcome after {max_attempts} attempts: each claim ended without one (the worker died, or the send "
+            "outlived its lease).",
         )
         if count:
             logger.error("%s %s failed by the sweep (expired or out of attempts)", count, self.model._meta.verbose_name)
+        return count
+
+    def _fail_all(self, rows: QuerySet[Job], error: str) -> int:
+        """Fail these rows with `error`; with `on_given_up`, it is told their ids in the same transaction (the rows
+        locked first, so of two sweeps only one fails and reports a row)."""
+        ended = {"status": JobStatus.FAILED, "lease_until": None, "claim_token": "", "last_error": error}
+        if self.on_given_up is None:
+            return rows.update(**ended)
+        with transaction.atomic():
+            ids = list(rows.select_for_update().values_list("pk", flat=True))
+            count = self._rows.filter(pk__in=ids).update(**ended) if ids else 0
+            if ids:
+                self.on_given_up(ids, error)
         return count
 
     def _expired_error(self, kind: str) -> str:
         age = self.max_age(kind)
         limit = f"{kind}: " if kind else ""
         limit += f"{age.total_seconds() / 3600:g} h" if age is not None else "none now"
-        return (
-            f"Expired: not sent within the maximum age of its kind ({limit}, {self.settings_prefix}_MAX_AGE_HOURS), "
-            "so it is not sent late."
-        )
+        return f"Expired: not sent within the maximum age of its kind ({limit}), so it is not sent late."
 
     def claim_due(
         self,

@@ -11,7 +11,7 @@ from django.utils import timezone
 class AccessToken(models.Model):
     """A customer link's credential. Only the SHA-256 of the random token is stored; the token itself exists only
     in the email that carried it. One row per email and purpose. `purpose` is one an app registered with
-    common.tokens.token_purpose_register (e.g. "conversation" by tickets, "survey" by surveys)."""
+    common.tokens.token_purpose_register (e.g. "conversation" by tickets, the survey link's by surveys)."""
 
     token_hash = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=20)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from outbox.models import OutgoingEmail
 from outbox.services import suppression_add
 from tickets.email_in import EmailDetails
+from tickets.email_kinds import TicketEmail
 from tickets.mailthread import reply_address_ticket_id
 from tickets.models import Customer, Message, Queue, Status, Ticket, TicketMailRef
 from tickets.notifications import request_confirmation_enqueue
@@ -112,7 +113,7 @@ def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = N
 def _may_acknowledge(customer: Customer) -> bool:
     since = timezone.now() - timedelta(days=1)
     sent = OutgoingEmail.objects.filter(
-        kind=OutgoingEmail.Kind.CONFIRMATION, to_email__iexact=customer.email, created_at__gte=since
+        kind=TicketEmail.CONFIRMATION, to_email__iexact=customer.email, created_at__gte=since
     ).count()
     return sent < settings.INBOUND_ACKS_PER_SENDER_PER_DAY
 

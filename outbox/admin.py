@@ -7,11 +7,14 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from common.registry import registry_list_filter
+
+from .kinds import email_kinds
 from .models import Heartbeat, OutgoingEmail, Suppression
 from .services import outbox_cancel, outbox_retry
 
 ROW_FIELDS = (
-    "kind",
+    "kind_label",
     "status",
     "to_email",
     "from_email",
@@ -33,8 +36,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     """Read-only. A row with customer links (a render spec) shows what it is — kind, recipient, related object — and
     never a body: it is rendered only when sent. A secret body (Django's own mail) is never shown either."""
 
-    list_display = ["created_at", "kind", "to_email", "subject_or_spec", "status", "attempts", "next_attempt_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["created_at", "kind_label", "to_email", "subject_or_spec", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", registry_list_filter(email_kinds, field="kind", title="kind")]
     search_fields = ["to_email", "subject", "message_id"]
     date_hierarchy = "created_at"
     actions = ["retry", "cancel"]
@@ -46,6 +49,10 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, obj: OutgoingEmail) -> str:
+        return obj.kind_label
 
     @admin.display(description="subject")
     def subject_or_spec(self, obj: OutgoingEmail) -> str:

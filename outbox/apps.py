@@ -8,13 +8,23 @@ class OutboxConfig(AppConfig):
     verbose_name = "Outbox"
 
     def ready(self) -> None:
+        from datetime import timedelta
+
         from celery.signals import beat_init, before_task_publish
 
-        from .models import OutgoingEmail
+        from .kinds import OutboxEmail, email_kind_register
         from .passwords import password_reset_render
-        from .renderers import email_renderer_register
 
-        email_renderer_register(kind=OutgoingEmail.Kind.PASSWORD_RESET, render=password_reset_render)
+        email_kind_register(
+            app=self.label, key=OutboxEmail.SYSTEM, label="System (Django mail)", max_age=timedelta(days=1)
+        )
+        email_kind_register(
+            app=self.label,
+            key=OutboxEmail.PASSWORD_RESET,
+            label="Password reset",
+            max_age=timedelta(hours=2),  # a reset mail that comes hours late only confuses; the person asks again
+            render=password_reset_render,
+        )
 
         def mark_beat_process(**kwargs: Any) -> None:
             before_task_publish.connect(record_beat_heartbeat, weak=False, dispatch_uid="outbox-beat-heartbeat")

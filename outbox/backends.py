@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
-from .models import OutgoingEmail
+from .kinds import OutboxEmail
 from .services import email_enqueue
 
 
@@ -31,7 +31,7 @@ class OutboxEmailBackend(BaseEmailBackend):
                 )
                 for recipient in message.recipients():
                     email_enqueue(
-                        kind=OutgoingEmail.Kind.SYSTEM,
+                        kind=OutboxEmail.SYSTEM,
                         to=recipient,
                         subject=str(message.subject),
                         text=str(message.body),

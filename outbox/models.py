@@ -7,7 +7,7 @@ longer wanted. The rule is common.leased_jobs'; README "How email works".
 
 A row holds either a rendered email (subject, bodies, headers) or, for an email that carries customer links, a
 *render spec*: its kind and the ids its renderer needs (`render_spec`), rendered only when it is sent, with links
-minted then (see outbox.renderers). A rendered row whose body may hold a credential (Django's own mail) has
+minted then (see outbox.kinds). A rendered row whose body may hold a credential (Django's own mail) has
 `secret_body`: the admin never shows it, and it is erased once the row is sent, failed or cancelled.
 """
 
@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from common.leased_jobs import LeasedJob, job_indexes
 
+from .kinds import OutboxEmail, email_kinds
+
 
 class OutgoingEmail(LeasedJob):
     class Status(models.TextChoices):  # the leased-job states (common.leased_jobs.JobStatus) plus `sent`
@@ -30,19 +32,9 @@ class OutgoingEmail(LeasedJob):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    class Kind(models.TextChoices):
-        SYSTEM = "system", "System (Django mail)"
-        SURVEY = "survey", "Survey"
-        SURVEY_REMINDER = "survey_reminder", "Survey reminder"
-        REPLY_NOTIFICATION = "reply_notification", "Reply notification"
-        CONFIRMATION = "confirmation", "Request confirmation"
-        FOLLOWUP_REMINDER = "followup_reminder", "Follow-up reminder"
-        FOLLOWUP_ESCALATION = "followup_escalation", "Follow-up escalation"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        SLA_WARNING = "sla_warning", "SLA warning"
-        SLA_BREACH = "sla_breach", "SLA breach"
-
-    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.SYSTEM)
+    kind = models.CharField(
+        max_length=30, default=OutboxEmail.SYSTEM.value, help_text="A registered email kind (outbox.kinds)."
+    )
     to_email = models.CharField(max_length=254)
     from_email = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=998, blank=True)
@@ -78,7 +70,11 @@ class OutgoingEmail(LeasedJob):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to_email}: {self.subject or '(rendered when sent)'}"
+        return f"{self.kind_label} to {self.to_email}: {self.subject or '(rendered when sent)'}"
+
+    @property
+    def kind_label(self) -> str:
+        return email_kinds.label(self.kind)
 
 
 class Heartbeat(models.Model):

@@ -19,8 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import OutgoingEmail
-from .renderers import EmailNotWanted, RenderedEmail
+from .kinds import EmailNotWanted, OutboxEmail, RenderedEmail
 from .services import email_spec_enqueue
 
 
@@ -37,7 +36,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         email_spec_enqueue(
-            kind=OutgoingEmail.Kind.PASSWORD_RESET,
+            kind=OutboxEmail.PASSWORD_RESET,
             to=to_email,
             spec={
                 "user_id": context["user"].pk,

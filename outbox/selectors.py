@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from common.clock import duration_text, seconds_since
 
+from .kinds import email_kinds
 from .models import Heartbeat, OutgoingEmail
 from .services import smtp_breaker
 
@@ -95,3 +96,36 @@ def failed_emails_recent(*, limit: int = 20) -> list[OutgoingEmail]:
     return list(
         OutgoingEmail.objects.filter(status=Status.FAILED, created_at__gte=since).order_by("-created_at")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    key: str
+    label: str  # "unknown email kind (x)" for a kind no app registers any more
+    registered: bool
+    queued: int
+    failed: int
+
+
+def email_kind_counts() -> list[KindCounts]:
+    """Every registered email kind, and any unregistered kind still in unsent rows, with its queued and failed rows."""
+    rows = (
+        OutgoingEmail.objects.filter(status__in=[Status.QUEUED, Status.FAILED])
+        .order_by()
+        .values("kind")
+        .annotate(
+            queued=Count("pk", filter=Q(status=Status.QUEUED)), failed=Count("pk", filter=Q(status=Status.FAILED))
+        )
+    )
+    counts = {row["kind"]: row for row in rows}
+    keys = [kind.key for kind in email_kinds] + sorted(set(counts) - set(email_kinds.keys()))
+    return [
+        KindCounts(
+            key=key,
+            label=email_kinds.label(key),
+            registered=key in email_kinds,
+            queued=counts.get(key, {}).get("queued", 0),
+            failed=counts.get(key, {}).get("failed", 0),
+        )
+        for key in keys
+    ]

@@ -2,7 +2,7 @@
 
 The claim, lease, retry and cancel rules, and the guarantees they give, are those of every leased job: see
 `common.leased_jobs` (settings OUTBOX_LEASE_SECONDS, OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_MAX_SECONDS,
-OUTBOX_MAX_ATTEMPTS, OUTBOX_MAX_AGE_HOURS by kind) and `common.breakers` (the "smtp" breaker,
+OUTBOX_MAX_ATTEMPTS; the maximum age of each kind, outbox.kinds) and `common.breakers` (the "smtp" breaker,
 OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's own:
 - A row is queued in the caller's transaction, so an email exists if and only if the change that caused it committed.
   It expires (fails unsent) at its due time plus the maximum age of its kind.
@@ -17,7 +17,7 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
   duplicate window (a crash after the SMTP server accepted the message and before the row is marked sent).
 - An email with customer links is queued as a render spec (`email_spec_enqueue`) and rendered by its app's renderer
   in the send step, right before its SMTP transaction: its tokens are minted then, so no stored row ever holds a
-  link (see outbox.renderers). The rendered subject, sender and recipient are written to the row with `sent`; the
+  link (see outbox.kinds). The rendered subject, sender and recipient are written to the row with `sent`; the
   bodies never are. A renderer's EmailNotWanted cancels the row instead.
 - A row with `secret_body` (Django's own mail, queued by outbox.backends) is sent as stored, and its body and
   headers are erased once it is sent, failed or cancelled; it cannot be retried.
@@ -25,6 +25,7 @@ OUTBOX_BREAKER_BASE_SECONDS, OUTBOX_BREAKER_MAX_SECONDS). What is the outbox's o
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -37,23 +38,40 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.breakers import Breaker
 from common.leased_jobs import JobQueue
 
+from .kinds import EmailNotWanted, email_kind_max_age, email_kinds
 from .models import Heartbeat, OutgoingEmail, Suppression
-from .renderers import EmailNotWanted, email_render
+from .outcomes import outcome_record, outcomes_report
+from .rendering import build_message
 
 Status = OutgoingEmail.Status
-email_jobs = JobQueue(OutgoingEmail, done=Status.SENT, settings_prefix="OUTBOX", kind_field="kind")
+
+
+def _given_up(email_ids: list[int], error: str) -> None:
+    outcomes_report(email_ids=email_ids, status=Status.FAILED, reason=error)
+
+
+email_jobs = JobQueue(
+    OutgoingEmail,
+    done=Status.SENT,
+    settings_prefix="OUTBOX",
+    kind_field="kind",
+    max_age_of=email_kind_max_age,
+    on_given_up=_given_up,
+)
 smtp_breaker = Breaker("smtp", settings_prefix="OUTBOX")
+logger = logging.getLogger(__name__)
 
 
 def email_enqueue(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     subject: str,
     text: str,
@@ -83,9 +101,7 @@ def email_enqueue(
     return email
 
 
-def email_spec_enqueue(
-    *, kind: OutgoingEmail.Kind, to: str, spec: dict[str, Any], related: models.Model
-) -> OutgoingEmail:
+def email_spec_enqueue(*, kind: str, to: str, spec: dict[str, Any], related: models.Model) -> OutgoingEmail:
     """Queue one email rendered when it is sent by the renderer registered for `kind`, which gets `spec` (ids,
     never a credential); due now. Same rule: inside the transaction of the change that causes the email."""
     email = email_spec_build(kind=kind, to=to, spec=spec, related=related)
@@ -101,7 +117,7 @@ def email_enqueue_many(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
 
 def email_build(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     subject: str,
     text: str,
@@ -113,6 +129,7 @@ def email_build(
 ) -> OutgoingEmail:
     """An unsaved outbox row, queued and due at `send_after` (now by default), with its Message-ID fixed and its
     expiry set (the due time plus the maximum age of its kind)."""
+    email_kinds.require(kind)
     due = send_after or timezone.now()
     return OutgoingEmail(
         kind=kind,
@@ -132,7 +149,7 @@ def email_build(
 
 def email_spec_build(
     *,
-    kind: OutgoingEmail.Kind,
+    kind: str,
     to: str,
     spec: dict[str, Any],
     related: models.Model | None = None,
@@ -140,31 +157,19 @@ def email_spec_build(
 ) -> OutgoingEmail:
     """An unsaved outbox row holding a render spec: the recipient (for the admin), the related object, the ids its
     renderer needs and the Message-ID; subject, sender and bodies come from the renderer when it is sent."""
+    if email_kinds.require(kind).render is None:
+        raise ValueError(f"Emails of kind {kind!r} have no renderer: queue them rendered (email_build).")
+    due = send_after or timezone.now()
     return OutgoingEmail(
         kind=kind,
         to_email=to,
         render_spec=spec,
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
-        next_attempt_at=send_after or timezone.now(),
+        next_attempt_at=due,
+        expires_at=email_jobs.expires_at(kind=kind, due=due),
         related_type=ContentType.objects.get_for_model(related) if related is not None else None,
         related_id=related.pk if related is not None else None,
     )
-
-
-def build_message(email: OutgoingEmail, connection: object = None) -> EmailMultiAlternatives:
-    """The message to send for a row: a render spec is rendered now (its links minted now)."""
-    rendered = email_render(email)
-    message = EmailMultiAlternatives(
-        subject=" ".join(rendered.subject.split()),  # no header injection through newlines
-        body=rendered.text,
-        from_email=rendered.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=[rendered.to],
-        headers={**rendered.headers, "Message-ID": email.message_id},
-        connection=connection,
-    )
-    if rendered.html:
-        message.attach_alternative(rendered.html, "text/html")
-    return message
 
 
 def _sent_fields(email: OutgoingEmail, message: EmailMultiAlternatives) -> dict[str, Any]:
@@ -210,8 +215,20 @@ def classify_failure(exc: Exception, *, connecting: bool = False) -> SendFailure
 
 def _failure_record(email: OutgoingEmail, failure: SendFailure) -> None:
     """Record a failure of this email (not of the transport) on its row; a secret body is erased once it failed."""
-    if email_jobs.fail(email, error=failure.error, permanent=failure.permanent) == Status.FAILED:
+    failed = outcome_record(
+        email,
+        lambda: email_jobs.fail(email, error=failure.error, permanent=failure.permanent) == Status.FAILED,
+        status=Status.FAILED,
+        reason=failure.error,
+    )
+    if failed:
         _secret_body_erase(email_ids=[email.pk])
+
+
+def _abandon(email: OutgoingEmail, reason: str) -> None:
+    """The send step cancels this row (its address bounces, or its renderer said EmailNotWanted)."""
+    outcome_record(email, lambda: email_jobs.abandon(email, reason=reason), status=Status.CANCELLED, reason=reason)
+    _secret_body_erase(email_ids=[email.pk])
 
 
 def _send_one(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> SendFailure | None:
@@ -238,8 +255,16 @@ def _send_one(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> 
 
 def outbox_claim_due(*, now: datetime | None = None) -> tuple[str, list[int]]:
     """The sweep's claim, through the "smtp" breaker: every due row while it is closed, none while it is open, one
-    (the probe) once it half-opens. Rows past their expiry or attempts are failed in any case."""
-    return email_jobs.claim_through(smtp_breaker, now=now)
+    (the probe) once it half-opens. Rows past their expiry or attempts are failed in any case. Rows of a kind no app
+    registers (its app was removed) are never claimed: they stay queued (a warning names them) until their app is
+    back, or fail as expired once past their expiry."""
+    now = now or timezone.now()
+    registered = email_kinds.keys()
+    orphans = OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).exclude(kind__in=registered)
+    unknown = sorted(orphans.order_by().values_list("kind", flat=True).distinct())
+    if unknown:
+        logger.warning("Due emails of unregistered kinds left queued, not claimed: %s", ", ".join(unknown))
+    return email_jobs.claim_through(smtp_breaker, now=now, where=Q(kind__in=registered))
 
 
 def _suppressed(addresses: Iterable[str]) -> set[str]:
@@ -268,14 +293,12 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
             if not email_jobs.still_ours(email):
                 continue  # our lease ran out and the sweep claimed the row again
             if email.to_email.lower() in bouncing:
-                email_jobs.abandon(email, reason=f"Not sent: {email.to_email} bounces (outbox suppression list)")
-                _secret_body_erase(email_ids=[email.pk])
+                _abandon(email, f"Not sent: {email.to_email} bounces (outbox suppression list)")
                 continue
             try:
                 message = build_message(email, connection)  # a render spec mints its links now
             except EmailNotWanted as reason:  # e.g. the survey was cancelled or the customer opted out meanwhile
-                email_jobs.abandon(email, reason=f"Not sent: {reason}")
-                _secret_body_erase(email_ids=[email.pk])
+                _abandon(email, f"Not sent: {reason}")
                 continue
             except Exception as exc:  # rendering failed: an error of ours with this email, retried after the backoff
                 _failure_record(email, classify_failure(exc))
@@ -292,7 +315,9 @@ def outbox_send(*, email_ids: list[int], claim_token: str) -> int:
             if failure is not None:
                 _failure_record(email, failure)
                 continue
-            email_jobs.complete(email, sent_at=timezone.now(), **_sent_fields(email, message))
+            now = timezone.now()
+            done = lambda: email_jobs.complete(email, sent_at=now, **_sent_fields(email, message))  # noqa: E731, B023
+            outcome_record(email, done, status=Status.SENT, at=now)
             sent += 1
     finally:
         connection.close()
@@ -329,6 +354,8 @@ def outbox_cancel(*, email_id: int) -> bool:
     """Cancel a queued or failed row. A row being sent right now cannot be cancelled."""
     cancelled = email_jobs.cancel(pk=email_id)
     _secret_body_erase(email_ids=[email_id])
+    if cancelled:
+        outcomes_report(email_ids=[email_id], status=Status.CANCELLED, reason="Cancelled by an admin")
     return cancelled
 
 

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from common.fail_open import cache_report
 
-from .selectors import failed_emails_recent, outbox_health, smtp_outage
+from .selectors import email_kind_counts, failed_emails_recent, outbox_health, smtp_outage
 
 
 @never_cache
@@ -32,6 +32,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
         "health": outbox_health(),
         "smtp_outage": smtp_outage(),
         "failed": failed_emails_recent(),
+        "kinds": email_kind_counts(),
         "site_header": "Helpdesk administration",
         "has_permission": True,
     }

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -7,19 +9,38 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from common.tokens import token_purpose_register
-        from outbox.models import OutgoingEmail
-        from outbox.renderers import email_renderer_register
+        from outbox.kinds import email_kind_register
         from tickets.models import Customer
         from tickets.signals import customer_erased, ticket_closed, ticket_moved, ticket_reopened
+        from webhooks.events import webhook_event_register
 
         from . import receivers, ticket_pages
-        from .emails import survey_email_render, survey_reminder_render
-        from .models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyInvitation
+        from .emails import survey_email_outcomes, survey_email_render, survey_reminder_render
+        from .models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyEmail, SurveyInvitation
+        from .services.webhook_events import SurveyWebhookEvent
 
         token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
         token_purpose_register(purpose=SURVEY_UNSUBSCRIBE_PURPOSE, model=Customer)
-        email_renderer_register(kind=OutgoingEmail.Kind.SURVEY, render=survey_email_render)
-        email_renderer_register(kind=OutgoingEmail.Kind.SURVEY_REMINDER, render=survey_reminder_render)
+        three_days, week = timedelta(days=3), timedelta(days=7)
+        email_kind_register(  # the outbox's outcome makes the invitation emailed, or not emailed and why
+            app=self.label,
+            key=SurveyEmail.SURVEY,
+            label="Survey",
+            max_age=three_days,
+            render=survey_email_render,
+            on_outcome=survey_email_outcomes,
+        )
+        for key, label, max_age, render in [
+            (SurveyEmail.SURVEY_REMINDER, "Survey reminder", three_days, survey_reminder_render),
+            (SurveyEmail.FOLLOWUP_REMINDER, "Follow-up reminder", week, None),
+            (SurveyEmail.FOLLOWUP_ESCALATION, "Follow-up escalation", week, None),
+        ]:
+            email_kind_register(app=self.label, key=key, label=label, max_age=max_age, render=render)
+        for event, label in [
+            (SurveyWebhookEvent.SURVEY_ANSWERED, "a customer answered (or changed) a survey"),
+            (SurveyWebhookEvent.FOLLOWUP_CREATED, "a poor rating opened a recovery follow-up"),
+        ]:
+            webhook_event_register(app=self.label, key=event, label=f"{event} — {label}")
         ticket_pages.register()
         ticket_closed.connect(receivers.on_ticket_closed, dispatch_uid="surveys-on-close")
         ticket_reopened.connect(receivers.on_ticket_reopened, dispatch_uid="surveys-on-reopen")

@@ -7,9 +7,11 @@ emailed (answered, cancelled, expired, its customer opted out) gets no email: Em
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +19,8 @@ from django.utils import timezone
 from common.links import absolute_url
 from common.tokens import token_mint
 from outbox.addresses import mailbox_format
-from outbox.renderers import EmailNotWanted, RenderedEmail
+from outbox.kinds import EmailNotWanted, EmailOutcome, RenderedEmail
+from outbox.models import OutgoingEmail
 
 from .models import (
     CSAT_CHOICES,
@@ -28,13 +31,18 @@ from .models import (
 )
 from .services.policies import survey_policy_get_or_create
 
+# The survey email goes to an invitation queued for it (or not emailed, when an admin retries its email); a reminder
+# to one that was emailed.
+EMAIL_TO = (SurveyInvitation.Status.QUEUED, SurveyInvitation.Status.NOT_EMAILED)
+REMINDER_TO = (SurveyInvitation.Status.SENT,)
 
-def _invitation(invitation_id: int) -> SurveyInvitation:
+
+def _invitation(invitation_id: int, *, reminder: bool) -> SurveyInvitation:
     """The invitation, if it is still to be emailed."""
     invitation = SurveyInvitation.objects.select_related("ticket", "customer__survey_opt_out", "agent", "queue").get(
         pk=invitation_id
     )
-    if invitation.status != SurveyInvitation.Status.SENT:
+    if invitation.status not in (REMINDER_TO if reminder else EMAIL_TO):
         raise EmailNotWanted(f"the survey is {invitation.get_status_display().lower()}")
     if invitation.reopened_at is not None:
         raise EmailNotWanted("the ticket was reopened")
@@ -46,7 +54,7 @@ def _invitation(invitation_id: int) -> SurveyInvitation:
 
 
 def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
-    invitation = _invitation(spec["invitation_id"])
+    invitation = _invitation(spec["invitation_id"], reminder=reminder)
     assert invitation.expires_at is not None  # noqa: S101 - checked by _invitation
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     raw = token_mint(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
@@ -87,3 +95,25 @@ def survey_email_render(spec: dict[str, Any]) -> RenderedEmail:
 
 def survey_reminder_render(spec: dict[str, Any]) -> RenderedEmail:
     return _render(spec, reminder=True)
+
+
+def survey_email_outcomes(outcomes: Sequence[EmailOutcome]) -> None:
+    """The outbox's word on survey emails (in its transaction): sent → the invitation is emailed, at the send time;
+    failed or cancelled → not emailed, with the reason. One UPDATE per email. An invitation answered between the send
+    and this call (the customer clicked at once) keeps its status and gets its sent_at; one withdrawn meanwhile (its
+    status changed otherwise) is left as it is."""
+    Status = SurveyInvitation.Status
+    for outcome in outcomes:
+        if outcome.related_id is None:
+            continue
+        invitation = SurveyInvitation.objects.filter(pk=outcome.related_id)
+        if outcome.status == OutgoingEmail.Status.SENT:
+            invitation.filter(sent_at__isnull=True, status__in=(*EMAIL_TO, Status.ANSWERED)).update(
+                status=Case(When(status__in=EMAIL_TO, then=Value(Status.SENT)), default=F("status")),
+                sent_at=outcome.at,
+                not_emailed_reason="",
+            )
+        else:
+            invitation.filter(status=Status.QUEUED).update(
+                status=Status.NOT_EMAILED, not_emailed_reason=outcome.reason[:300]
+            )

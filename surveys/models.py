@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -35,6 +37,17 @@ SURVEY_UNSUBSCRIBE_PURPOSE = "survey_unsubscribe"
 # The purpose the Message-IDs of survey emails are recorded with (tickets.mailthread): a customer's email answering
 # one is kept with the ticket as a customer message with this reply_to_purpose, without reopening it.
 SURVEY_MAIL_PURPOSE = "survey"
+
+
+class SurveyEmail(StrEnum):
+    """The email kinds surveys sends (registered with the outbox in SurveysConfig.ready)."""
+
+    SURVEY = "survey"
+    SURVEY_REMINDER = "survey_reminder"
+    FOLLOWUP_REMINDER = "followup_reminder"
+    FOLLOWUP_ESCALATION = "followup_escalation"
+
+
 UNSUBSCRIBE_LINK_MIN_DAYS = 60
 CSAT_QUESTION = "How satisfied are you with the support you received?"
 CES_QUESTION = "The company made it easy for me to handle my issue."
@@ -112,11 +125,13 @@ class SurveyPolicy(models.Model):
 class SurveyInvitation(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
+        QUEUED = "queued", "Queued for email"  # its email is in the outbox: "sent" once the outbox sent it
         SENT = "sent", "Sent"
         ANSWERED = "answered", "Answered"
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
         SUPPRESSED = "suppressed", "Suppressed"
+        NOT_EMAILED = "not_emailed", "Not emailed"  # the outbox did not send its email: not_emailed_reason says why
 
     class SuppressionReason(models.TextChoices):
         OPTED_OUT = "opted_out", "Customer opted out"
@@ -138,7 +153,12 @@ class SurveyInvitation(models.Model):
     suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
     closed_at = models.DateTimeField()
     send_after = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the outbox sent its survey email.")
+    not_emailed_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the outbox did not send its survey email (the address bounces, past its maximum age, …).",
+    )
     reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     reopened_at = models.DateTimeField(
@@ -181,7 +201,8 @@ class SurveyInvitation(models.Model):
     @property
     def is_open_for_answers(self) -> bool:
         return (
-            self.status in (self.Status.SENT, self.Status.ANSWERED)
+            # queued: its email is being sent, and its link works from then (the outbox marks it sent right after)
+            self.status in (self.Status.QUEUED, self.Status.SENT, self.Status.ANSWERED)
             and self.reopened_at is None
             and self.expires_at is not None
             and self.expires_at > timezone.now()

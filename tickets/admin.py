@@ -18,10 +18,12 @@ from django.template.response import TemplateResponse
 
 from common.clock import duration_text
 from common.errors import DomainError
+from common.registry import registry_list_filter
 
 from . import erasure, services
 from .admin_inlines import MessageInline, SlaTargetInline, TicketEventInline
 from .admin_sla import SlaPolicyAdmin
+from .event_kinds import ticket_event_kinds
 from .models import (
     METRIC_STEMS,
     BusinessCalendar,
@@ -309,9 +311,9 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(admin.ModelAdmin):
-    list_display = ["ticket", "kind", "old_value", "new_value", "actor", "at"]
+    list_display = ["ticket", "kind_label", "old_value", "new_value", "actor", "at"]
     list_select_related = ["ticket", "actor"]
-    list_filter = ["kind"]
+    list_filter = [registry_list_filter(ticket_event_kinds, field="kind", title="kind")]
     search_fields = ["ticket__subject", "old_value", "new_value"]
     date_hierarchy = "at"
 

@@ -39,7 +39,7 @@ class MessageInline(ReadOnlyInline):
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
-    readonly_fields = ("at", "actor", "kind", "old_value", "new_value")
+    readonly_fields = ("at", "actor", "kind_label", "old_value", "new_value")
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:

@@ -17,10 +17,11 @@ from django.utils import timezone
 from common.links import absolute_url
 from common.tokens import token_mint
 from outbox.addresses import mailbox_format
+from outbox.kinds import EmailNotWanted, RenderedEmail
 from outbox.models import OutgoingEmail
-from outbox.renderers import EmailNotWanted, RenderedEmail
 from outbox.services import email_spec_enqueue
 
+from .email_kinds import TicketEmail
 from .mailthread import mail_ref_record, thread_headers
 from .models import CONVERSATION_LINK_PURPOSE, Message, Ticket
 
@@ -71,7 +72,7 @@ def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
     if message.ticket.customer.erased_at is not None:
         return None
     email = email_spec_enqueue(
-        kind=OutgoingEmail.Kind.REPLY_NOTIFICATION,
+        kind=TicketEmail.REPLY_NOTIFICATION,
         to=message.ticket.customer.email,
         spec={"message_id": message.pk},
         related=message,
@@ -99,9 +100,7 @@ def request_confirmation_enqueue(*, ticket: Ticket, auto_reply: bool = False) ->
     Auto-Submitted: auto-replied so that the sender's own auto-responder does not answer it, RFC 3834), with the
     link to its conversation."""
     spec: dict[str, Any] = {"ticket_id": ticket.pk, "auto_reply": True} if auto_reply else {"ticket_id": ticket.pk}
-    email = email_spec_enqueue(
-        kind=OutgoingEmail.Kind.CONFIRMATION, to=ticket.customer.email, spec=spec, related=ticket
-    )
+    email = email_spec_enqueue(kind=TicketEmail.CONFIRMATION, to=ticket.customer.email, spec=spec, related=ticket)
     mail_ref_record(email=email, ticket_id=ticket.pk, purpose="confirmation")
     return email
 

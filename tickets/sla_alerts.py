@@ -33,6 +33,7 @@ from common.links import absolute_url
 from outbox.models import OutgoingEmail
 from outbox.services import email_build, email_enqueue_many
 
+from .email_kinds import TicketEmail
 from .models import SlaTarget, TicketEvent
 from .selectors import queue_leads
 
@@ -47,7 +48,7 @@ class Alert:
     claimed: str  # SlaTarget field set once
     passed: str  # SlaTarget field that must be <= now
     event_kind: TicketEvent.Kind
-    email_kind: OutgoingEmail.Kind
+    email_kind: TicketEmail
     to_leads_too: bool  # leads are told even when the ticket has an assignee
 
 
@@ -56,7 +57,7 @@ BREACH = Alert(
     claimed="breached_at",
     passed="due_at",
     event_kind=TicketEvent.Kind.SLA_BREACH,
-    email_kind=OutgoingEmail.Kind.SLA_BREACH,
+    email_kind=TicketEmail.SLA_BREACH,
     to_leads_too=True,
 )
 WARNING = Alert(
@@ -64,7 +65,7 @@ WARNING = Alert(
     claimed="warned_at",
     passed="warn_at",
     event_kind=TicketEvent.Kind.SLA_WARNING,
-    email_kind=OutgoingEmail.Kind.SLA_WARNING,
+    email_kind=TicketEmail.SLA_WARNING,
     to_leads_too=False,
 )
 

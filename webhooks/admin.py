@@ -6,13 +6,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Event, WebhookDelivery, WebhookEndpoint
+from common.registry import registry_list_filter
+
+from .events import webhook_events
+from .models import WebhookDelivery, WebhookEndpoint
 from .services import webhook_delivery_cancel, webhook_delivery_retry
 
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(label="URL", max_length=500, assume_scheme="https", help_text="http:// or https://")
-    events = forms.MultipleChoiceField(choices=Event.choices, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(choices=webhook_events.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = WebhookEndpoint
@@ -38,7 +41,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "event",
+        "event_label",
         "endpoint",
         "status",
         "attempts",
@@ -47,14 +50,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "delivered_at",
         "short_error",
     ]
-    list_filter = ["status", "event", "endpoint"]
+    list_filter = ["status", registry_list_filter(webhook_events, field="event", title="event"), "endpoint"]
     list_select_related = ["endpoint"]
     search_fields = ["event_id"]
     date_hierarchy = "created_at"
     actions = ["retry", "cancel"]
     readonly_fields = (
         "endpoint",
-        "event",
+        "event_label",
         "event_id",
         "status",
         "attempts",
@@ -74,6 +77,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="event", ordering="event")
+    def event_label(self, obj: WebhookDelivery) -> str:
+        return obj.event_label
 
     @admin.display(description="last error")
     def short_error(self, obj: WebhookDelivery) -> str:

@@ -18,10 +18,7 @@ from django.utils import timezone
 
 from common.leased_jobs import LeasedJob, job_indexes
 
-
-class Event(models.TextChoices):
-    SURVEY_ANSWERED = "survey.answered", "survey.answered — a customer answered (or changed) a survey"
-    FOLLOWUP_CREATED = "followup.created", "followup.created — a poor rating opened a recovery follow-up"
+from .events import webhook_events
 
 
 def generate_secret() -> str:
@@ -31,7 +28,7 @@ def generate_secret() -> str:
 def validate_events(value: object) -> None:
     if not isinstance(value, list) or not value:
         raise ValidationError("Choose at least one event.")
-    unknown = [event for event in value if event not in Event.values]
+    unknown = [event for event in value if event not in webhook_events]
     if unknown:
         raise ValidationError(f"Unknown event(s): {', '.join(map(str, unknown))}.")
 
@@ -67,7 +64,7 @@ class WebhookDelivery(LeasedJob):
         CANCELLED = "cancelled", "Cancelled"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=40, choices=Event.choices)
+    event = models.CharField(max_length=40, help_text="A registered webhook event (webhooks.events).")
     event_id = models.UUIDField(
         "event id",
         default=uuid.uuid4,
@@ -89,3 +86,7 @@ class WebhookDelivery(LeasedJob):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} ({self.event_id})"
+
+    @property
+    def event_label(self) -> str:
+        return webhook_events.label(self.event)

@@ -41,7 +41,8 @@ from common.breakers import Breaker
 from common.erasure import ERASED_TEXT
 from common.leased_jobs import JobQueue
 
-from .models import Event, WebhookDelivery, WebhookEndpoint
+from .events import webhook_events
+from .models import WebhookDelivery, WebhookEndpoint
 
 Status = WebhookDelivery.Status
 USER_AGENT = "helpdesk-webhooks/1"
@@ -75,8 +76,7 @@ class _PayloadEncoder(DjangoJSONEncoder):
 def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> int:
     """Queue one delivery of `event` per active endpoint subscribed to it, in the caller's transaction.
     The payload is stored JSON-safe (datetimes as ISO 8601). Returns how many deliveries were queued."""
-    if event not in Event.values:
-        raise ValueError(f"Unknown webhook event {event!r}")
+    webhook_events.require(event)
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True).only("pk", "events") if event in e.events]
     if not endpoints:
         return 0

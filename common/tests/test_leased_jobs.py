@@ -19,7 +19,8 @@ from common.leased_jobs import JobQueue, JobStatus, JobStatusField, LeasedJob
 from conftest import run_at_once
 from outbox.models import OutgoingEmail
 from outbox.services import email_jobs
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.events import webhook_events
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import delivery_jobs
 
 
@@ -46,9 +47,9 @@ def make_email() -> OutgoingEmail:
 
 def make_delivery() -> WebhookDelivery:
     endpoint, _ = WebhookEndpoint.objects.get_or_create(
-        name="CRM", defaults={"url": "https://crm.example.org/in", "events": list(Event.values)}
+        name="CRM", defaults={"url": "https://crm.example.org/in", "events": list(webhook_events.keys())}
     )
-    return WebhookDelivery.objects.create(endpoint=endpoint, event=Event.SURVEY_ANSWERED, payload={"csat": 1})
+    return WebhookDelivery.objects.create(endpoint=endpoint, event="survey.answered", payload={"csat": 1})
 
 
 CASES = {

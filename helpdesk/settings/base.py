@@ -229,23 +229,7 @@ OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_BREAKER_BASE_SECONDS = env.int("OUTBOX_BREAKER_BASE_SECONDS", default=30)
 OUTBOX_BREAKER_MAX_SECONDS = env.int("OUTBOX_BREAKER_MAX_SECONDS", default=300)
-# An email not sent within its kind's maximum age (hours from when it was due) fails instead of going out late:
-# a survey or its reminder a few days, notifications a week, system mail (password resets) a day.
-OUTBOX_MAX_AGE_HOURS = {
-    kind: env.int(f"OUTBOX_MAX_AGE_HOURS_{kind.upper()}", default=hours)
-    for kind, hours in {
-        "system": 24,
-        "password_reset": 2,  # a reset mail that comes hours late only confuses; the person asks again
-        "survey": 72,
-        "survey_reminder": 72,
-        "reply_notification": 168,
-        "confirmation": 168,
-        "followup_reminder": 168,
-        "followup_escalation": 168,
-        "sla_warning": 4,  # worth reading before the due time, not a day later
-        "sla_breach": 24,
-    }.items()
-}
+# An email kind's maximum age is in its registration (outbox.kinds); OUTBOX_MAX_AGE_HOURS_<KIND> overrides it.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 # /healthz answers 503 when beat or worker is silent longer than this, a due email waits longer than that, or SMTP has

@@ -15,7 +15,8 @@ from surveys.services import response_submit, responses_settle_due
 from tickets import services as tickets
 from tickets.models import CloseReason, Message, Priority, SlaPolicy, Status, TicketEvent
 from tickets.tests.factories import CalendarFactory, MembershipFactory
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.events import webhook_events
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def desk(queue, agent, customer, admin_user):
     """One of everything: a closed ticket with metrics and SLA targets under a policy, a survey answered 1 with a
     follow-up, an email, a webhook endpoint with its deliveries."""
     MembershipFactory(queue=queue, role="lead")
-    WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/hooks", events=list(Event.values))
+    WebhookEndpoint.objects.create(name="CRM", url="https://crm.example.org/hooks", events=list(webhook_events.keys()))
     CalendarFactory()
     SlaPolicy.objects.create(queue=queue, priority=Priority.NORMAL, first_reply_minutes=60, business_hours=False)
     ticket = tickets.ticket_create(
@@ -40,7 +41,7 @@ def desk(queue, agent, customer, admin_user):
         invitations_send_due()
         response_submit(invitation_id=invitation.pk, via="person", csat=1, ces=2, comment="Slow")
         responses_settle_due()
-    email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="x@example.org", subject="Hi", text="Hello")
+    email_enqueue(kind="system", to="x@example.org", subject="Hi", text="Hello")
     return ticket
 
 
@@ -125,7 +126,7 @@ def test_deactivate_agent_unassigns_their_open_tickets_with_events(client, admin
 
 
 def test_retry_action_requeues_a_failed_email(client, admin_user):
-    email = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="x@example.org", subject="Hi", text="Hello")
+    email = email_enqueue(kind="system", to="x@example.org", subject="Hi", text="Hello")
     OutgoingEmail.objects.filter(pk=email.pk).update(status=OutgoingEmail.Status.FAILED, last_error="550 no")
     client.force_login(admin_user)
 

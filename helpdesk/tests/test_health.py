@@ -37,9 +37,9 @@ def test_healthz_is_200_when_heartbeats_are_fresh_and_no_mail_waits(client):
 def test_healthz_reports_the_oldest_due_email_and_stuck_and_failed_counts(client):
     heartbeat_record(name="beat")
     heartbeat_record(name="worker")
-    waiting = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="a@example.org", subject="A", text="A")
-    stuck = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="b@example.org", subject="B", text="B")
-    failed = email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="c@example.org", subject="C", text="C")
+    waiting = email_enqueue(kind="system", to="a@example.org", subject="A", text="A")
+    stuck = email_enqueue(kind="system", to="b@example.org", subject="B", text="B")
+    failed = email_enqueue(kind="system", to="c@example.org", subject="C", text="C")
     OutgoingEmail.objects.filter(pk=stuck.pk).update(
         status=OutgoingEmail.Status.SENDING, lease_until=timezone.now() - timedelta(minutes=1)
     )

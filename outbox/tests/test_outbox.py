@@ -17,7 +17,7 @@ Status = OutgoingEmail.Status
 
 
 def queue_email(**kwargs) -> OutgoingEmail:
-    defaults = {"kind": OutgoingEmail.Kind.SYSTEM, "to": "ada@example.org", "subject": "Hi", "text": "Hello"}
+    defaults = {"kind": "system", "to": "ada@example.org", "subject": "Hi", "text": "Hello"}
     return services.email_enqueue(**{**defaults, **kwargs})
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from conftest import SmtpSink, free_port
 from outbox import services
+from outbox.kinds import email_kinds
 from outbox.models import OutgoingEmail
 from outbox.selectors import outbox_health
 from outbox.tasks import send_outgoing_emails, sweep_outbox
@@ -32,7 +33,7 @@ pytestmark = [
 
 
 def queue_email(**kwargs) -> OutgoingEmail:
-    defaults = {"kind": OutgoingEmail.Kind.SYSTEM, "to": "ada@example.org", "subject": "Hi", "text": "Hello"}
+    defaults = {"kind": "system", "to": "ada@example.org", "subject": "Hi", "text": "Hello"}
     return services.email_enqueue(**{**defaults, **kwargs})
 
 
@@ -241,12 +242,9 @@ def test_transport_trouble_opens_the_breaker_spends_no_attempt_and_a_probe_close
 # --- attempts and age ------------------------------------------------------------------------------------------------
 
 
-def test_an_email_past_its_kinds_maximum_age_fails_with_a_clear_error_instead_of_going_out_late(
-    settings, mailoutbox, beat_round
-):
-    settings.OUTBOX_MAX_AGE_HOURS = dict.fromkeys(OutgoingEmail.Kind.values, 168) | {"survey": 72}
-    survey = queue_email(kind=OutgoingEmail.Kind.SURVEY, subject="How did we do?")
-    reply = queue_email(kind=OutgoingEmail.Kind.REPLY_NOTIFICATION, subject="New reply")
+def test_an_email_past_its_kinds_maximum_age_fails_with_a_clear_error_instead_of_going_out_late(mailoutbox, beat_round):
+    survey = queue_email(kind="survey", subject="How did we do?")
+    reply = queue_email(kind="reply_notification", subject="New reply")
 
     with at(timezone.now() + timedelta(hours=72, minutes=1)):  # unsent so long (e.g. a long outage)
         assert beat_round() == 1
@@ -257,13 +255,23 @@ def test_an_email_past_its_kinds_maximum_age_fails_with_a_clear_error_instead_of
     assert [message.subject for message in mailoutbox] == ["New reply"]
 
 
-def test_every_kind_of_email_has_a_maximum_age(settings):
-    assert set(settings.OUTBOX_MAX_AGE_HOURS) == set(OutgoingEmail.Kind.values)
-    assert all(services.email_jobs.max_age(kind) for kind in OutgoingEmail.Kind.values)
+def test_every_registered_kind_of_email_has_a_maximum_age():
+    assert email_kinds.keys()
+    assert all(services.email_jobs.max_age(kind.key) for kind in email_kinds)
+
+
+def test_an_environment_variable_overrides_the_maximum_age_of_any_registered_kind(monkeypatch):
+    monkeypatch.setenv("OUTBOX_MAX_AGE_HOURS_REPLY_NOTIFICATION", "5")
+
+    email = queue_email(kind="reply_notification")
+
+    assert services.email_jobs.max_age("reply_notification") == timedelta(hours=5)
+    assert email.expires_at == email.next_attempt_at + timedelta(hours=5)
+    assert services.email_jobs.max_age("system") == timedelta(days=1)  # the others keep their registration's
 
 
 def test_an_admin_retry_of_an_expired_email_gives_it_a_fresh_maximum_age(mailoutbox, beat_round):
-    survey = queue_email(kind=OutgoingEmail.Kind.SURVEY)
+    survey = queue_email(kind="survey")
     later = timezone.now() + timedelta(days=10)
     with at(later):
         assert beat_round() == 0

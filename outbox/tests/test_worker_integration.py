@@ -45,7 +45,7 @@ def test_worker_killed_mid_send_then_lease_expires_and_the_sweep_sends_exactly_o
     second = None
     try:
         # given an email handed to a worker that is stuck talking to the SMTP server
-        email = services.email_enqueue(kind=OutgoingEmail.Kind.SYSTEM, to="ada@example.org", subject="Hi", text="x")
+        email = services.email_enqueue(kind="system", to="ada@example.org", subject="Hi", text="x")
         first_token, ids = services.email_jobs.claim_due()  # what the sweep does: claim, then publish the send task
         send_outgoing_emails.delay(ids, first_token)
         wait_until(sink.stalled.is_set, timeout=30, what="the worker to reach the SMTP server")

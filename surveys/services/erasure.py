@@ -24,7 +24,6 @@ from common.tokens import tokens_revoke
 from outbox.erasure import emails_erase
 from outbox.models import OutgoingEmail
 from tickets.models import Customer
-from webhooks.models import Event
 from webhooks.services import webhook_payloads_erase
 
 from ..models import (
@@ -36,6 +35,7 @@ from ..models import (
     SurveyResponse,
     SurveyResponseChange,
 )
+from .webhook_events import SurveyWebhookEvent
 
 Status = SurveyInvitation.Status
 # The follow-up events whose note is the agent's own text about the customer (others name agents only).
@@ -57,7 +57,7 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
         .values_list("pk", flat=True)
     )
     invitations = SurveyInvitation.objects.filter(pk__in=invitation_ids)
-    invitations.filter(status=Status.SCHEDULED).update(
+    invitations.filter(status__in=[Status.SCHEDULED, Status.QUEUED]).update(
         status=Status.SUPPRESSED, suppression_reason=SurveyInvitation.SuppressionReason.ERASED
     )
     invitations.filter(status=Status.SENT).update(status=Status.EXPIRED)
@@ -67,7 +67,9 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
     followup_ids = list(FollowUp.objects.filter(invitation_id__in=invitation_ids).values_list("pk", flat=True))
     _erase_text(FollowUp.objects.filter(pk__in=followup_ids), "note", "outcome")
     _erase_text(FollowUpEvent.objects.filter(followup_id__in=followup_ids, kind__in=AGENT_NOTE_EVENTS), "note")
-    webhook_payloads_erase(event=Event.SURVEY_ANSWERED, key="invitation_id", values=invitation_ids, fields=["comment"])
+    webhook_payloads_erase(
+        event=SurveyWebhookEvent.SURVEY_ANSWERED, key="invitation_id", values=invitation_ids, fields=["comment"]
+    )
     SurveyOptOut.objects.filter(customer=customer).delete()
     tokens_revoke(purpose=SURVEY_LINK_PURPOSE, target_ids=invitation_ids)
     emails_erase(emails=_emails_of(SurveyInvitation, invitation_ids), to=customer.email)

@@ -17,12 +17,11 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.links import absolute_url
 from common.users import display_name
-from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue
 from tickets.models import QueueMembership
 from tickets.selectors import queue_leads
 
-from ..models import FollowUp, FollowUpEvent
+from ..models import FollowUp, FollowUpEvent, SurveyEmail
 from ..selectors import OPEN_FOLLOWUP_STATUSES, followups_visible_to
 
 Status = FollowUp.Status
@@ -133,7 +132,7 @@ def followup_reassign(*, followup_id: int, by: User, owner: User | None) -> Foll
 # --- beat: reminder before due, escalation after -----------------------------------------------------------------
 
 
-def _followup_email(*, followup: FollowUp, to: User, kind: OutgoingEmail.Kind, template: str) -> None:
+def _followup_email(*, followup: FollowUp, to: User, kind: SurveyEmail, template: str) -> None:
     context = {
         "followup": followup,
         "ticket": followup.ticket,
@@ -176,9 +175,7 @@ def followup_remind(*, followup_id: int, now: datetime) -> bool:
         return False
     followup.reminded_at = now
     followup.save(update_fields=["reminded_at"])
-    _followup_email(
-        followup=followup, to=owner, kind=OutgoingEmail.Kind.FOLLOWUP_REMINDER, template="followup_reminder"
-    )
+    _followup_email(followup=followup, to=owner, kind=SurveyEmail.FOLLOWUP_REMINDER, template="followup_reminder")
     _event(
         followup,
         by=None,
@@ -204,7 +201,7 @@ def followup_escalate(*, followup_id: int, now: datetime) -> bool:
     followup.save(update_fields=["escalated_at"])
     for lead in leads:
         _followup_email(
-            followup=followup, to=lead, kind=OutgoingEmail.Kind.FOLLOWUP_ESCALATION, template="followup_escalation"
+            followup=followup, to=lead, kind=SurveyEmail.FOLLOWUP_ESCALATION, template="followup_escalation"
         )
     who = ", ".join(display_name(lead) for lead in leads) or "no lead (the queue has none)"
     _event(followup, by=None, kind=FollowUpEvent.Kind.ESCALATED, note=f"Escalated to {who}", at=now)

@@ -21,6 +21,8 @@ def customer_opt_out(*, customer_id: int) -> SurveyOptOut:
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     opt_out, _ = SurveyOptOut.objects.get_or_create(customer=customer)
     SurveyInvitation.objects.filter(customer=customer, status=Status.SCHEDULED).update(**OPTED_OUT)
-    emailed = SurveyInvitation.objects.filter(customer=customer, status__in=(Status.SENT, Status.ANSWERED))
+    emailed = SurveyInvitation.objects.filter(
+        customer=customer, status__in=(Status.QUEUED, Status.SENT, Status.ANSWERED)
+    )
     invitation_emails_withdraw(invitation_ids=list(emailed.values_list("pk", flat=True)), never_emailed=OPTED_OUT)
     return opt_out

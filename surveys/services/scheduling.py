@@ -31,7 +31,7 @@ def _suppression_reason(*, ticket: Ticket, policy: SurveyPolicy, now: datetime) 
     if policy.throttle_days and (
         SurveyInvitation.objects.filter(
             customer_id=ticket.customer_id,
-            status__in=(SurveyInvitation.Status.SCHEDULED, *EMAILED_STATUSES),
+            status__in=(SurveyInvitation.Status.SCHEDULED, SurveyInvitation.Status.QUEUED, *EMAILED_STATUSES),
             closed_at__gte=now - timedelta(days=policy.throttle_days),
         ).exists()
     ):
@@ -71,7 +71,7 @@ def invitation_cancel_unsent(*, ticket: Ticket) -> int:
     scheduled = SurveyInvitation.objects.filter(ticket=ticket, status=Status.SCHEDULED).update(status=Status.CANCELLED)
     emailed = set(
         SurveyInvitation.objects.filter(
-            ticket=ticket, status__in=(Status.SENT, Status.ANSWERED), reopened_at__isnull=True
+            ticket=ticket, status__in=(Status.QUEUED, Status.SENT, Status.ANSWERED), reopened_at__isnull=True
         ).values_list("pk", flat=True)
     )
     never = invitation_emails_withdraw(invitation_ids=emailed, never_emailed={"status": Status.CANCELLED})

@@ -15,7 +15,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_enqueue_many, email_spec_build, outbox_cancel_related
 from tickets.mailthread import mail_refs_record
 
-from ..models import SURVEY_MAIL_PURPOSE, SurveyInvitation, SurveyPolicy
+from ..models import SURVEY_MAIL_PURPOSE, SurveyEmail, SurveyInvitation, SurveyPolicy
 from .policies import survey_policy_get_or_create
 
 Status = SurveyInvitation.Status
@@ -27,14 +27,14 @@ def _opted_out(invitation: SurveyInvitation) -> bool:
     return hasattr(invitation.customer, "survey_opt_out")
 
 
-def _email_spec(*, invitation: SurveyInvitation, kind: OutgoingEmail.Kind) -> OutgoingEmail:
+def _email_spec(*, invitation: SurveyInvitation, kind: SurveyEmail) -> OutgoingEmail:
     """The survey email's outbox row, unsaved (the caller saves it in its transaction): the invitation's id only."""
     return email_spec_build(
         kind=kind, to=invitation.customer.email, spec={"invitation_id": invitation.pk}, related=invitation
     )
 
 
-def _emails_queue(invitations: list[SurveyInvitation], *, kind: OutgoingEmail.Kind) -> None:
+def _emails_queue(invitations: list[SurveyInvitation], *, kind: SurveyEmail) -> None:
     """Queue the survey emails (or reminders) of these invitations, their Message-IDs recorded with their tickets:
     a customer's reply to one joins the ticket without reopening it (SURVEY_MAIL_PURPOSE)."""
     emails = email_enqueue_many([_email_spec(invitation=invitation, kind=kind) for invitation in invitations])
@@ -52,9 +52,9 @@ def invitation_emails_withdraw(*, invitation_ids: Collection[int], never_emailed
     cancelled = outbox_cancel_related(
         model=SurveyInvitation,
         ids=invitation_ids,
-        kinds=[OutgoingEmail.Kind.SURVEY, OutgoingEmail.Kind.SURVEY_REMINDER],
+        kinds=[SurveyEmail.SURVEY, SurveyEmail.SURVEY_REMINDER],
     )
-    never = {pk for pk, kind in cancelled if kind == OutgoingEmail.Kind.SURVEY}
+    never = {pk for pk, kind in cancelled if kind == SurveyEmail.SURVEY}
     SurveyInvitation.objects.filter(pk__in=never).update(sent_at=None, expires_at=None, **never_emailed)
     return never
 
@@ -71,7 +71,8 @@ def _invitations_locked(invitation_ids: list[int]) -> list[SurveyInvitation]:
 @transaction.atomic
 def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     """Turn due invitations into outgoing emails in one transaction: one locking read, then bulk writes. Each is
-    re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due."""
+    re-checked under its row lock: it may have been sent, cancelled or opted out since it was found due. They are
+    `queued` until the outbox's outcome: sent (sent_at: the send time), or not emailed and why."""
     policies: dict[int, SurveyPolicy] = {}
     opted_out: list[int] = []
     due: list[SurveyInvitation] = []
@@ -83,7 +84,7 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
             continue
         if invitation.queue_id not in policies:
             policies[invitation.queue_id] = survey_policy_get_or_create(queue_id=invitation.queue_id)
-        invitation.status, invitation.sent_at = Status.SENT, now
+        invitation.status = Status.QUEUED  # "sent" (sent_at) once the outbox sent it: surveys.emails
         invitation.expires_at = now + timedelta(days=policies[invitation.queue_id].expiry_days)
         due.append(invitation)
     SurveyInvitation.objects.filter(pk__in=opted_out).update(
@@ -91,9 +92,9 @@ def _invitations_send(*, invitation_ids: list[int], now: datetime) -> int:
     )
     for expires_at in {invitation.expires_at for invitation in due}:  # one UPDATE per policy expiry
         SurveyInvitation.objects.filter(pk__in=[i.pk for i in due if i.expires_at == expires_at]).update(
-            status=Status.SENT, sent_at=now, expires_at=expires_at
+            status=Status.QUEUED, expires_at=expires_at
         )
-    _emails_queue(due, kind=OutgoingEmail.Kind.SURVEY)
+    _emails_queue(due, kind=SurveyEmail.SURVEY)
     return len(due)
 
 
@@ -135,7 +136,7 @@ def invitation_remind(*, invitation_id: int, now: datetime) -> bool:
         return False
     invitation.reminded_at = now
     invitation.save(update_fields=["reminded_at"])
-    _emails_queue([invitation], kind=OutgoingEmail.Kind.SURVEY_REMINDER)
+    _emails_queue([invitation], kind=SurveyEmail.SURVEY_REMINDER)
     return True
 
 

@@ -6,16 +6,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tickets.models import format_reference
-from webhooks.models import Event
 from webhooks.services import webhook_event_emit
 
 from ..models import FollowUp, SurveyInvitation, SurveyResponse
 
 
+class SurveyWebhookEvent(StrEnum):
+    """surveys' webhook events (registered in SurveysConfig.ready)."""
+
+    SURVEY_ANSWERED = "survey.answered"
+    FOLLOWUP_CREATED = "followup.created"
+
+
 def survey_answered_emit(*, invitation: SurveyInvitation, response: SurveyResponse) -> int:
     return webhook_event_emit(
-        event=Event.SURVEY_ANSWERED,
+        event=SurveyWebhookEvent.SURVEY_ANSWERED,
         payload={
             "invitation_id": invitation.pk,
             "round": invitation.round,
@@ -36,7 +44,7 @@ def survey_answered_emit(*, invitation: SurveyInvitation, response: SurveyRespon
 
 def followup_created_emit(*, followup: FollowUp, response: SurveyResponse) -> int:
     return webhook_event_emit(
-        event=Event.FOLLOWUP_CREATED,
+        event=SurveyWebhookEvent.FOLLOWUP_CREATED,
         payload={
             "followup_id": followup.pk,
             "invitation_id": followup.invitation_id,

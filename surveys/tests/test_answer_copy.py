@@ -14,6 +14,7 @@ from django.utils import timezone
 from surveys import services as surveys
 from surveys.models import SurveyInvitation, SurveyPolicy, SurveyResponse, TicketRating
 from surveys.selectors import feedback_stats, latest_comments
+from surveys.tests.emailing import invitation_emailed
 from surveys.tests.factories import InvitationFactory, ResponseFactory
 from tickets import services as tickets
 from tickets.models import CloseReason
@@ -33,7 +34,7 @@ def invitation(queue, agent) -> SurveyInvitation:
     )
     tickets.ticket_close(ticket_id=ticket.pk, reason=CloseReason.SOLVED, by=agent)
     invitation = SurveyInvitation.objects.get(ticket=ticket)
-    assert surveys.invitation_send(invitation_id=invitation.pk)
+    assert invitation_emailed(invitation_id=invitation.pk)
     return invitation
 
 
@@ -148,7 +149,7 @@ def test_an_older_rounds_answer_leaves_the_tickets_later_rating(invitation, agen
     tickets.ticket_reopen(ticket_id=ticket_id, by=agent)
     tickets.ticket_close(ticket_id=ticket_id, reason=CloseReason.SOLVED, by=agent)
     round_2 = SurveyInvitation.objects.get(ticket_id=ticket_id, round=2)
-    assert surveys.invitation_send(invitation_id=round_2.pk)
+    assert invitation_emailed(invitation_id=round_2.pk)
     surveys.response_submit(invitation_id=round_2.pk, via=PERSON, csat=5)
 
     # when round 1's copies are written again (a reopened round takes no new answer: this is the writer's own rule)

@@ -23,6 +23,7 @@ from surveys import services as surveys
 from surveys.forms import PeriodForm
 from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse
 from surveys.selectors import FeedbackStats, feedback_for_queue, feedback_stats
+from surveys.tests.emailing import invitation_emailed
 from tickets import services as tickets
 from tickets.models import CloseReason, QueueMembership
 from tickets.tests.factories import CustomerFactory, MembershipFactory
@@ -55,7 +56,7 @@ def rated(queue, agent, *, csat=None, ces=None, customer=None) -> SurveyInvitati
     )
     tickets.ticket_close(ticket_id=ticket.pk, reason=CloseReason.SOLVED, by=agent)
     invitation = SurveyInvitation.objects.get(ticket=ticket)
-    assert surveys.invitation_send(invitation_id=invitation.pk)
+    assert invitation_emailed(invitation_id=invitation.pk)
     if csat is not None or ces is not None:
         surveys.response_submit(invitation_id=invitation.pk, via=SurveyResponse.Via.PERSON, csat=csat, ces=ces)
     invitation.refresh_from_db()

@@ -150,7 +150,7 @@ def test_the_owner_is_reminded_once_before_the_due_time(queue, agent):
     unassigned = FollowUpFactory(queue=queue, owner=None, due_at=now + timedelta(hours=1))
 
     assert services.followups_remind_due(now=now) == 1
-    email = emails(OutgoingEmail.Kind.FOLLOWUP_REMINDER).get()
+    email = emails("followup_reminder").get()
     assert email.to_email == agent.email
     assert due_soon.ticket.reference in email.subject
     assert f"/followups/{due_soon.pk}/" in email.body_text
@@ -161,7 +161,7 @@ def test_the_owner_is_reminded_once_before_the_due_time(queue, agent):
     # the next ticks send nothing more
     assert services.followups_remind_due(now=now + timedelta(minutes=5)) == 0
     assert services.followups_remind_due(now=now + timedelta(minutes=30)) == 0
-    assert emails(OutgoingEmail.Kind.FOLLOWUP_REMINDER).count() == 1
+    assert emails("followup_reminder").count() == 1
     later.refresh_from_db()
     unassigned.refresh_from_db()
     assert later.reminded_at is None and unassigned.reminded_at is None
@@ -175,7 +175,7 @@ def test_an_overdue_follow_up_escalates_once_to_the_leads(queue, agent, lead):
     not_yet = FollowUpFactory(queue=queue, owner=agent, due_at=now + timedelta(hours=1))
 
     assert services.followups_escalate_due(now=now) == 1
-    sent = emails(OutgoingEmail.Kind.FOLLOWUP_ESCALATION)
+    sent = emails("followup_escalation")
     assert sorted(sent.values_list("to_email", flat=True)) == sorted([lead.email, second_lead.email])
     overdue.refresh_from_db()
     assert overdue.escalated_at == now

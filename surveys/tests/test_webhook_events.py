@@ -15,7 +15,8 @@ from surveys.models import FollowUp, SurveyInvitation
 from tickets import services as tickets
 from tickets.models import CloseReason
 from tickets.tests.factories import CalendarFactory
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.events import webhook_events
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import send_webhook, sweep_webhooks
 from webhooks.tests.receiver import run_receiver
 
@@ -30,7 +31,7 @@ def receiver():
 
 @pytest.fixture
 def endpoint(receiver):
-    return WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=list(Event.values))
+    return WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=list(webhook_events.keys()))
 
 
 @pytest.fixture
@@ -60,14 +61,14 @@ def test_a_poor_settled_rating_emits_survey_answered_then_followup_created(
     # given a customer's one click on "1" (auto-submitted, not yet settled)
     services.response_submit(invitation_id=invitation.pk, via="auto", csat=1)
     [answered] = WebhookDelivery.objects.all()
-    assert answered.event == Event.SURVEY_ANSWERED
+    assert answered.event == "survey.answered"
     assert not FollowUp.objects.exists()
 
     # when the rating settles (beat), a follow-up opens
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         assert services.responses_settle_due() == 1
     followup = FollowUp.objects.get()
-    created = WebhookDelivery.objects.get(event=Event.FOLLOWUP_CREATED)
+    created = WebhookDelivery.objects.get(event="followup.created")
 
     # then both go out, signed, once each (the next sweeps)
     with time_machine.travel(timezone.now() + timedelta(minutes=12)):
@@ -116,10 +117,10 @@ def test_a_person_confirming_with_a_comment_emits_both_at_once_and_a_change_emit
 
     # a changed answer emits survey.answered again for the same invitation; the follow-up is not created twice
     services.response_submit(invitation_id=invitation.pk, via="person", csat=4)
-    answered = WebhookDelivery.objects.filter(event=Event.SURVEY_ANSWERED).order_by("id")
+    answered = WebhookDelivery.objects.filter(event="survey.answered").order_by("id")
     assert [d.payload["csat"] for d in answered] == [2, 4]
     assert {d.payload["invitation_id"] for d in answered} == {invitation.pk}
-    assert WebhookDelivery.objects.filter(event=Event.FOLLOWUP_CREATED).count() == 1
+    assert WebhookDelivery.objects.filter(event="followup.created").count() == 1
 
 
 def test_a_rolled_back_answer_emits_nothing(endpoint, invitation):

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from common.users import display_name
 
+from ..event_kinds import ticket_event_kind_validate, ticket_event_kinds
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -320,7 +322,7 @@ class Message(models.Model):
     email_message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID of the email it came in.")
     full_body = models.TextField(blank=True, help_text="An email's whole text, quoted history included.")
     reply_to_purpose = models.CharField(
-        max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. 'survey'), when known."
+        max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. a survey email's), when known."
     )
 
     class Meta:
@@ -350,6 +352,9 @@ class Message(models.Model):
 
 
 class TicketEvent(models.Model):
+    """One change of a ticket. `kind` is a registered ticket event kind (tickets.event_kinds): tickets' own are
+    `Kind`; the apps above register theirs."""
+
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
         STATUS = "status", "Status changed"
@@ -365,7 +370,11 @@ class TicketEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=20,
+        validators=[ticket_event_kind_validate],
+        help_text="A registered ticket event kind (tickets.event_kinds); tickets' own are Kind.",
+    )
     old_value = models.CharField(max_length=200, blank=True)
     new_value = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(default=timezone.now)
@@ -375,4 +384,9 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.old_value or '—'} → {self.new_value or '—'}"
+        return f"{self.kind_label}: {self.old_value or '—'} → {self.new_value or '—'}"
+
+    @property
+    def kind_label(self) -> str:
+        """The registered kind's label, or "unknown event (<key>)"."""
+        return ticket_event_kinds.label(self.kind)

@@ -5,36 +5,27 @@ from __future__ import annotations
 from django import template
 
 from common.users import UserLike, display_name
+from outbox.kinds import email_kinds
 
+from ..event_kinds import ticket_event_text
 from ..extensions import NavEntry, nav_entries_for
-from ..models import Priority, Status, TicketEvent
+from ..models import Message, TicketEvent
 
 register = template.Library()
-
-_LABELS = {**dict(Status.choices), **dict(Priority.choices)}
-
-
-def _label(value: str) -> str:
-    return str(_LABELS.get(value, value)) or "—"
 
 
 @register.filter
 def event_text(event: TicketEvent) -> str:
-    """One plain-text line, e.g. "Status: Open → Pending" (the template escapes it)."""
-    kind = event.kind
-    if kind == TicketEvent.Kind.CREATED:
-        return "Ticket created" if event.actor_id else "Ticket submitted by the customer"
-    if kind == TicketEvent.Kind.STATUS:
-        return f"Status: {_label(event.old_value)} → {_label(event.new_value)}"
-    if kind == TicketEvent.Kind.PRIORITY:
-        return f"Priority: {_label(event.old_value)} → {_label(event.new_value)}"
-    if kind == TicketEvent.Kind.QUEUE:
-        return f"Queue changed: {event.old_value} → {event.new_value}"
-    if kind == TicketEvent.Kind.ASSIGNEE:
-        if not event.new_value:
-            return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
-        return f"Assigned to {event.new_value}"
-    return event.get_kind_display()
+    """One plain-text line, e.g. "Status: Open → Pending" (the template escapes it): the kind's registered render."""
+    return ticket_event_text(event)
+
+
+@register.filter
+def answering_text(message: Message) -> str:
+    """ ", answering the survey email" for a customer's email answering one of ours whose purpose is the key of a
+    registered email kind (the apps above name their own purposes so); else nothing."""
+    kind = email_kinds.get(message.reply_to_purpose) if message.reply_to_purpose else None
+    return f", answering the {kind.label.lower()} email" if kind is not None else ""
 
 
 @register.simple_tag

@@ -86,14 +86,16 @@ def test_attachments_are_listed_with_name_size_and_link(agent_client, queue, med
     assert "2.0\xa0KB" in page and "40\xa0bytes" in page
 
 
-def test_a_survey_reply_says_so_in_the_thread(agent_client, agent, queue):
+def test_a_reply_to_one_of_our_emails_names_its_kind_in_the_thread(agent_client, agent, queue):
     ticket = make_ticket(queue)
     services.ticket_close(ticket_id=ticket.pk, reason=CloseReason.SOLVED, by=agent)
-    email_in(ticket, body="Great service", purpose="survey", reopen=False)
+    email_in(ticket, body="Thanks", purpose="confirmation", reopen=False)
+    email_in(ticket, body="Hm", purpose="no_longer_registered", reopen=False)  # its app was removed
 
     page = detail(agent_client, ticket).text
 
-    assert "by email, answering the survey email" in page
+    assert "by email, answering the request confirmation email" in page  # the kind's registered label
+    assert page.count("by email</span>") == 1  # an unregistered purpose is not named
 
 
 # --- attachment downloads ------------------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_a_public_reply_queues_one_notification_with_a_working_link(client, queu
     # queued with the reply: what it is, not yet its content or its link
     email = OutgoingEmail.objects.get()
     assert (email.kind, email.to_email, email.related) == (
-        OutgoingEmail.Kind.REPLY_NOTIFICATION,
+        "reply_notification",
         ticket.customer.email,
         reply,
     )

@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from conftest import run_at_once, start_worker, stop_worker, wait_until
+from outbox.kinds import email_kinds
 from outbox.models import OutgoingEmail
 from tickets import services
 from tickets.models import Message, Priority, QueueMembership, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
@@ -169,7 +170,8 @@ def test_the_sweep_works_in_chunks(queue, agent, monkeypatch):
 def test_the_sweep_is_on_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-sla-alerts"]
     assert entry == {"task": "tickets.tasks.sweep_sla_alerts", "schedule": settings.SLA_SWEEP_SECONDS}
-    assert {"sla_warning", "sla_breach"} <= set(settings.OUTBOX_MAX_AGE_HOURS)
+    assert email_kinds.require("sla_warning").max_age == timedelta(hours=4)
+    assert email_kinds.require("sla_breach").max_age == timedelta(days=1)
 
 
 def test_sweeps_at_once_record_each_alert_once(postgres_race):

@@ -339,7 +339,7 @@ def test_reply_redirects_flashes_and_queues_the_notification(agent_client, agent
     reply = Message.objects.get(kind=Message.Kind.PUBLIC_REPLY)
     assert (reply.author_user, reply.body) == (agent, "Try turning it off")
     email = OutgoingEmail.objects.get()
-    assert (email.kind, email.render_spec) == (OutgoingEmail.Kind.REPLY_NOTIFICATION, {"message_id": reply.pk})
+    assert (email.kind, email.render_spec) == ("reply_notification", {"message_id": reply.pk})
     page = agent_client.get(response["Location"])
     assert "Reply sent to the customer." in page.text
 

@@ -1,6 +1,7 @@
 import pytest
 
-from webhooks.models import Event, WebhookEndpoint
+from webhooks.events import webhook_events
+from webhooks.models import WebhookEndpoint
 
 from .receiver import run_receiver
 
@@ -13,4 +14,4 @@ def receiver():
 
 @pytest.fixture
 def endpoint(db, receiver) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=list(Event.values))
+    return WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=list(webhook_events.keys()))

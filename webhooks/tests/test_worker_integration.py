@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import wait_until
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import delivery_jobs, webhook_event_emit
 from webhooks.tasks import send_webhook, sweep_webhooks
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.integration
 def test_the_sweep_hands_a_delivery_to_a_worker_that_posts_it_once(celery_worker_process, receiver):
     # given an endpoint, a 503 on the first try, and an event committed by the desk
     receiver.statuses = [503]
-    WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=[Event.FOLLOWUP_CREATED])
-    assert webhook_event_emit(event=Event.FOLLOWUP_CREATED, payload={"followup_id": 1}) == 1
+    WebhookEndpoint.objects.create(name="CRM", url=receiver.url, events=["followup.created"])
+    assert webhook_event_emit(event="followup.created", payload={"followup_id": 1}) == 1
     delivery = WebhookDelivery.objects.get()
 
     # when beat's sweep runs, the worker POSTs it; the 503 puts it back in the queue with a backoff
