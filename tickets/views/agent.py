@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..extensions import list_columns, list_view, ticket_panel_annotations, ticket_panels
+from ..extensions import list_columns, list_view, reply_tools, ticket_panel_annotations, ticket_panels
 from ..forms import (
     AssignForm,
     CcAddForm,
@@ -257,6 +257,10 @@ def render_detail(
     context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
+    ]
+    context["reply_tools"] = [
+        render_to_string(tool.template, tool.context(ticket), request=request)
+        for tool in (reply_tools() if not ticket.is_closed else ())  # a closed ticket has no reply box
     ]
     context["can_take"] = (
         ticket.assignee_id != user.pk and assignable_agents(queue_ids=[ticket.queue_id]).filter(pk=user.pk).exists()
