@@ -9,6 +9,7 @@ registered and never imports the registering app; with nothing registered the pa
   its sort expression, and its cell as escaped HTML (computed once per row in the view, never in a template).
 - ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
   narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
+  tickets registers its own built-in views the same way (tickets.saved_views).
 - ListFilter: a field of the list's filter form and how its cleaned value narrows the tickets.
 - TicketPanel: a card in the ticket page's sidebar: its template, a context function (given the visible ticket) and
   optional annotations of the page's ticket query (e.g. an Exists() flag, so the context needs no query of its own
@@ -60,6 +61,8 @@ class ListView:
     label: str
     narrow: Callable[[QuerySet[Ticket], UserLike], QuerySet[Ticket]]
     default_order: tuple[OrderBy, ...] = ()  # when the user chose no sort (else the list's -updated)
+    page_by_ids: bool = True  # a page reads its ids from the match first (a view narrowing through another table)
+    position: int = 0  # the tabs are ordered by position, then registration: tickets' "All tickets" is 1, last
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ def list_columns() -> list[ListColumn]:
 
 
 def list_views() -> list[ListView]:
-    return list(_views.values())
+    return sorted(_views.values(), key=lambda view: view.position)  # stable: registration order within a position
 
 
 def list_view(key: str) -> ListView | None:

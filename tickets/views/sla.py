@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.clock import duration_text
 
 from ..models import SlaTarget
-from ..selectors import SLA_SOON
+from ..saved_views import SLA_SOON
 
 
 @dataclass(frozen=True)
