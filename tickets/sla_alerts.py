@@ -43,7 +43,6 @@ CHUNK = 100  # targets per transaction: each transaction stays short
 class Alert:
     """A warning or a breach: the target field it claims, the instant that must have passed, its event and email."""
 
-    name: str
     claimed: str  # SlaTarget field set once
     passed: str  # SlaTarget field that must be <= now
     event_kind: TicketEvent.Kind
@@ -52,7 +51,6 @@ class Alert:
 
 
 BREACH = Alert(
-    name="breach",
     claimed="breached_at",
     passed="due_at",
     event_kind=TicketEvent.Kind.SLA_BREACH,
@@ -60,7 +58,6 @@ BREACH = Alert(
     to_leads_too=True,
 )
 WARNING = Alert(
-    name="warning",
     claimed="warned_at",
     passed="warn_at",
     event_kind=TicketEvent.Kind.SLA_WARNING,
@@ -110,7 +107,7 @@ def _emails(alert: Alert, target: SlaTarget, *, leads: list[User], now: datetime
     ticket = target.ticket
     due_local, zone = _local(target, target.due_at)
     context = {
-        "alert": alert.name,
+        "breach": alert is BREACH,
         "ticket": ticket,
         "target": target.get_kind_display().lower(),
         "due_at": due_local,
