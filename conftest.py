@@ -73,6 +73,20 @@ def fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture
+def own_templates(settings, tmp_path):
+    """Templates of a test's own (name → source), found before the project's: for extensions registered by a test."""
+    directory = tmp_path / "templates"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [directory, *settings.TEMPLATES[0]["DIRS"]]}]
+
+    def write(files: dict[str, str]) -> None:
+        for name, source in files.items():
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            (directory / name).write_text(source)
+
+    return write
+
+
 # --- concurrency (tests with transactional_db) -----------------------------------------------------------------------
 
 

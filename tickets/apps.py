@@ -11,6 +11,7 @@ class TicketsConfig(AppConfig):
         from common.tokens import token_purpose_register
         from outbox.kinds import email_kind_register
 
+        from . import saved_views
         from .email_kinds import TicketEmail
         from .event_texts import ticket_event_kinds_own_register
         from .models import CONVERSATION_LINK_PURPOSE, Ticket
@@ -26,3 +27,4 @@ class TicketsConfig(AppConfig):
         ]:
             email_kind_register(app=self.label, key=key, label=label, max_age=max_age, render=render)
         ticket_event_kinds_own_register(app=self.label)
+        saved_views.register()

@@ -1,4 +1,5 @@
-"""Extension points of the agent's ticket pages: what other apps add to them without tickets knowing those apps.
+"""Extension points of the ticket pages and the customer's emails: what other apps add to them without tickets
+knowing those apps.
 
 An app registers its additions in its AppConfig.ready() (surveys: the rating column, the "Poor ratings" view, the
 rating filter, the survey panel of the ticket page, and its navigation entries). tickets renders whatever is
@@ -8,11 +9,22 @@ registered and never imports the registering app; with nothing registered the pa
   its sort expression, and its cell as escaped HTML (computed once per row in the view, never in a template).
 - ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
   narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
+  tickets registers its own built-in views the same way (tickets.saved_views).
 - ListFilter: a field of the list's filter form and how its cleaned value narrows the tickets.
 - TicketPanel: a card in the ticket page's sidebar: its template, a context function (given the visible ticket) and
   optional annotations of the page's ticket query (e.g. an Exists() flag, so the context needs no query of its own
   for the many tickets without what it shows).
 - NavEntry: a link of the main navigation, optionally shown only to some users.
+- ReplyTool: a tool in the agent's reply box of the ticket page (under the reply's text): its template and a context
+  function given the visible ticket; shown while the ticket is open (a closed ticket has no reply box).
+- RequestFormBlock: a block of the public request form under its subject field: its template and a context function
+  given the form (bound on a POST). The page is public: the block shows only what anyone may see.
+- ConfirmationContent: a block of the new-ticket confirmation email, for requests from the form (Channel.WEB) and
+  the email-in acknowledgement (Channel.EMAIL, the same email queued by inbound): <template>.txt goes into the text
+  part unescaped, <template>.html into the HTML part escaped. Its context function is called when the outbox renders
+  the email (at send time, so it may mint links); None leaves it out of that email.
+
+Each is rendered where it goes with whatever is registered, in registration order; nothing registered, nothing shown.
 
 Ticket links (the tokened customer links) are registered with common.tokens.token_purpose_register; the close and
 reopen hooks are the signals in tickets.signals.
@@ -30,7 +42,7 @@ from django.utils.safestring import SafeString
 
 from common.users import UserLike
 
-from .models import Ticket
+from .models import Channel, Ticket
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class ListView:
     label: str
     narrow: Callable[[QuerySet[Ticket], UserLike], QuerySet[Ticket]]
     default_order: tuple[OrderBy, ...] = ()  # when the user chose no sort (else the list's -updated)
+    page_by_ids: bool = True  # a page reads its ids from the match first (a view narrowing through another table)
+    position: int = 0  # the tabs are ordered by position, then registration: tickets' "All tickets" is 1, last
 
 
 @dataclass(frozen=True)
@@ -72,17 +86,44 @@ class NavEntry:
     visible: Callable[[UserLike], bool] | None = None
 
 
+@dataclass(frozen=True)
+class ReplyTool:
+    template: str
+    context: Callable[[Ticket], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RequestFormBlock:
+    template: str
+    context: Callable[[forms.Form], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ConfirmationContent:
+    template: str  # without suffix: <template>.txt and <template>.html
+    context: Callable[[Ticket], dict[str, Any] | None]  # None: not in this email
+    channels: frozenset[Channel] = frozenset(Channel)  # WEB: the form's confirmation, EMAIL: the acknowledgement
+
+
 _columns: dict[str, ListColumn] = {}
 _views: dict[str, ListView] = {}
 _filters: dict[str, ListFilter] = {}
 _panels: list[TicketPanel] = []
 _nav: list[NavEntry] = []
+_reply_tools: list[ReplyTool] = []
+_request_form_blocks: list[RequestFormBlock] = []
+_confirmation_contents: list[ConfirmationContent] = []
 
 
 def _register(registry: dict[str, Any], key: str, item: Any) -> None:
     if registry.get(key, item) != item:
         raise ValueError(f"{key!r} is already registered.")
     registry[key] = item
+
+
+def _add(registry: list[Any], item: Any) -> None:
+    if item not in registry:
+        registry.append(item)
 
 
 def list_column_register(column: ListColumn) -> None:
@@ -98,13 +139,23 @@ def list_filter_register(list_filter: ListFilter) -> None:
 
 
 def ticket_panel_register(panel: TicketPanel) -> None:
-    if panel not in _panels:
-        _panels.append(panel)
+    _add(_panels, panel)
 
 
 def nav_entry_register(entry: NavEntry) -> None:
-    if entry not in _nav:
-        _nav.append(entry)
+    _add(_nav, entry)
+
+
+def reply_tool_register(tool: ReplyTool) -> None:
+    _add(_reply_tools, tool)
+
+
+def request_form_block_register(block: RequestFormBlock) -> None:
+    _add(_request_form_blocks, block)
+
+
+def confirmation_content_register(content: ConfirmationContent) -> None:
+    _add(_confirmation_contents, content)
 
 
 def list_columns() -> list[ListColumn]:
@@ -112,7 +163,7 @@ def list_columns() -> list[ListColumn]:
 
 
 def list_views() -> list[ListView]:
-    return list(_views.values())
+    return sorted(_views.values(), key=lambda view: view.position)  # stable: registration order within a position
 
 
 def list_view(key: str) -> ListView | None:
@@ -136,3 +187,15 @@ def ticket_panels() -> list[TicketPanel]:
 
 def nav_entries_for(user: UserLike) -> list[NavEntry]:
     return [entry for entry in _nav if entry.visible is None or entry.visible(user)]
+
+
+def reply_tools() -> list[ReplyTool]:
+    return list(_reply_tools)
+
+
+def request_form_blocks() -> list[RequestFormBlock]:
+    return list(_request_form_blocks)
+
+
+def confirmation_contents(*, channel: Channel) -> list[ConfirmationContent]:
+    return [content for content in _confirmation_contents if channel in content.channels]

@@ -11,6 +11,7 @@ from common.users import UserLike, display_name
 
 from .extensions import list_filters
 from .models import CloseReason, Priority, Queue, Status, Ticket, TicketCC
+from .saved_views import DEFAULT_VIEW
 from .selectors import (
     TicketListFilters,
     assignable_agents,
@@ -93,7 +94,7 @@ class TicketListForm(Form):
         assignee = data.get("assignee") or ""
         queue = data.get("queue")
         return TicketListFilters(
-            view=data.get("view") or "mine",
+            view=data.get("view") or DEFAULT_VIEW,
             queue_id=queue.pk if queue else None,
             status=data.get("status") or "",
             priority=data.get("priority") or "",

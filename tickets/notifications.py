@@ -22,8 +22,9 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_spec_enqueue
 
 from .email_kinds import TicketEmail
+from .extensions import confirmation_contents
 from .mailthread import mail_ref_record, thread_headers
-from .models import CONVERSATION_LINK_PURPOSE, Message, Ticket
+from .models import CONVERSATION_LINK_PURPOSE, Channel, Message, Ticket
 
 CONVERSATION_LINK_DAYS = 90
 
@@ -105,7 +106,29 @@ def request_confirmation_enqueue(*, ticket: Ticket, auto_reply: bool = False) ->
     return email
 
 
+def _confirmation_additions(ticket: Ticket, *, channel: Channel) -> list[dict[str, str]]:
+    """What other apps add to the confirmation (tickets.extensions.ConfirmationContent), rendered now: the text part
+    unescaped (through _addition.txt), the HTML part escaped."""
+    additions = []
+    for content in confirmation_contents(channel=channel):
+        context = content.context(ticket)
+        if context is not None:
+            text = render_to_string(
+                "tickets/email/_addition.txt", {**context, "tickets_addition_template": f"{content.template}.txt"}
+            )
+            additions.append({"text": text.strip(), "html": render_to_string(f"{content.template}.html", context)})
+    return additions
+
+
 def request_confirmation_render(spec: dict[str, Any]) -> RenderedEmail:
     ticket = Ticket.objects.select_related("queue", "customer").get(pk=spec["ticket_id"])
-    headers = {"Auto-Submitted": "auto-replied"} if spec.get("auto_reply") else {}
-    return _email(ticket, template="confirmation", context={}, written_at=ticket.created_at, headers=headers)
+    acknowledgement = bool(spec.get("auto_reply"))  # of an email: inbound queues it
+    headers = {"Auto-Submitted": "auto-replied"} if acknowledgement else {}
+    additions = _confirmation_additions(ticket, channel=Channel.EMAIL if acknowledgement else Channel.WEB)
+    return _email(
+        ticket,
+        template="confirmation",
+        context={"additions": additions},
+        written_at=ticket.created_at,
+        headers=headers,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,13 +23,11 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.utils import timezone
 
 from common.users import UserLike, is_active_user
 
 from .extensions import list_columns, list_filters, list_view, list_views
 from .models import (
-    OPEN_STATUSES,
     Attachment,
     Channel,
     Customer,
@@ -43,6 +41,7 @@ from .models import (
     format_reference,
     parse_reference,
 )
+from .saved_views import DEFAULT_VIEW
 
 
 def queues_visible_to(user: UserLike) -> QuerySet[Queue]:
@@ -87,22 +86,6 @@ def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
 
 # --- the agent ticket list ------------------------------------------------------------------------------------------
 
-BUILT_IN_VIEWS = {
-    "mine": "My open tickets",
-    "unassigned": "Unassigned",
-    "queues": "Open in my queues",
-    "pending": "Pending",
-    "on_hold": "On hold",
-    "closed": "Recently closed",
-    "sla_soon": "Breaching in the next hour",
-    "sla_breached": "Breached",
-}
-ALL_VIEW = ("all", "All tickets")
-RECENTLY_CLOSED_DAYS = 30
-SLA_SOON = timedelta(hours=1)
-# The SLA views read the index ticket_queue_sla_due (queue, sla_due_at) in order: nearest (most overdue) first.
-BUILT_IN_VIEW_ORDERS = {"sla_soon": (F("sla_due_at").asc(),), "sla_breached": (F("sla_due_at").asc(),)}
-
 _PRIORITY_RANK = Case(
     *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
     default=Value(0),
@@ -131,8 +114,8 @@ NULLABLE_SORTS = {"assignee", "sla"}
 
 
 def list_view_choices() -> dict[str, str]:
-    """The list's saved views: the built-in ones, those other apps registered, then "All tickets"."""
-    return BUILT_IN_VIEWS | {view.key: view.label for view in list_views()} | dict([ALL_VIEW])
+    """The list's saved views (tickets.saved_views and those other apps registered), in their order: key → label."""
+    return {view.key: view.label for view in list_views()}
 
 
 def list_sorts() -> dict[str, tuple[Any, bool]]:
@@ -144,7 +127,7 @@ def list_sorts() -> dict[str, tuple[Any, bool]]:
 
 @dataclass(frozen=True)
 class TicketListFilters:
-    view: str = "mine"
+    view: str = DEFAULT_VIEW
     queue_id: int | None = None
     status: str = ""
     priority: str = ""
@@ -156,27 +139,6 @@ class TicketListFilters:
     search: str = ""
     sort: str = ""  # "" → the view's default order, else DEFAULT_SORT
     extra: dict[str, Any] = field(default_factory=dict)  # registered filters (tickets.extensions): name → value
-
-
-def _apply_view(tickets: QuerySet[Ticket], *, user: User, view: str, now: datetime) -> QuerySet[Ticket]:
-    if view == "mine":
-        return tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
-    if view == "unassigned":
-        return tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
-    if view == "queues":
-        return tickets.filter(status__in=OPEN_STATUSES)
-    if view == "pending":
-        return tickets.filter(status=Status.PENDING)
-    if view == "on_hold":
-        return tickets.filter(status=Status.ON_HOLD)
-    if view == "closed":
-        return tickets.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS))
-    if view == "sla_soon":  # sla_due_at is set only while a target runs: no status condition needed
-        return tickets.filter(sla_due_at__gte=now, sla_due_at__lt=now + SLA_SOON)
-    if view == "sla_breached":
-        return tickets.filter(sla_due_at__lt=now)
-    registered = list_view(view)
-    return registered.narrow(tickets, user) if registered is not None else tickets
 
 
 def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
@@ -199,15 +161,17 @@ def _apply_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
 def view_default_order(view: str) -> tuple[Any, ...]:
     """The order a view shows when the user chose no sort (empty: the list's DEFAULT_SORT)."""
     registered = list_view(view)
-    return registered.default_order if registered is not None else BUILT_IN_VIEW_ORDERS.get(view, ())
+    return registered.default_order if registered is not None else ()
 
 
-def tickets_for_list(*, user: UserLike, filters: TicketListFilters, now: datetime | None = None) -> QuerySet[Ticket]:
-    """The agent list: visible tickets narrowed by a built-in view, filters and search, in a whitelisted order."""
+def tickets_for_list(*, user: UserLike, filters: TicketListFilters) -> QuerySet[Ticket]:
+    """The agent list: visible tickets narrowed by a saved view (an unknown key narrows nothing), filters and
+    search, in a whitelisted order."""
     tickets = tickets_visible_to(user)
     if not is_active_user(user):
         return tickets
-    tickets = _apply_view(tickets, user=user, view=filters.view, now=now or timezone.now())
+    view = list_view(filters.view)
+    tickets = view.narrow(tickets, user) if view is not None else tickets
     if filters.queue_id is not None:
         tickets = tickets.filter(queue_id=filters.queue_id)
     if filters.status:

@@ -20,14 +20,14 @@ from datetime import datetime
 
 from .calendar import CalendarSpec, add_business_seconds, business_seconds_between
 from .metrics import EventLike
-from .models import CloseReason, Message, Status, TicketEvent
+from .models import CloseReason, Message, SlaTarget, Status, TicketEvent
 
 FIRST_REPLY, NEXT_REPLY, RESOLUTION = "first_reply", "next_reply", "resolution"
 KINDS = (FIRST_REPLY, NEXT_REPLY, RESOLUTION)
 WAITING = frozenset({Status.PENDING.value, Status.ON_HOLD.value})
 EXCLUDED_CLOSES = frozenset({CloseReason.SPAM.value, CloseReason.DUPLICATE.value})
 
-MET, BREACHED, EXCLUDED = "met", "breached", "excluded"
+MET, BREACHED, EXCLUDED = SlaTarget.Result.MET, SlaTarget.Result.BREACHED, SlaTarget.Result.EXCLUDED
 
 
 @dataclass
@@ -132,7 +132,7 @@ class Outcome:
     due_at: datetime | None
     warn_at: datetime | None
     elapsed_seconds: int
-    result: str  # "" while it runs or is paused
+    result: SlaTarget.Result  # OPEN ("") while it runs or is paused
 
 
 def outcome(
@@ -149,7 +149,7 @@ def outcome(
         return settled(clock, elapsed_seconds=spent, target_seconds=target_seconds, close_reason=close_reason)
     due_at = reached_at(clock, target_seconds, calendar=calendar)
     warn_at = reached_at(clock, target_seconds * warn_percent // 100, calendar=calendar)
-    return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result="")
+    return Outcome(due_at=due_at, warn_at=warn_at, elapsed_seconds=spent, result=SlaTarget.Result.OPEN)
 
 
 def settled(clock: Clock, *, elapsed_seconds: int, target_seconds: int, close_reason: str) -> Outcome:

@@ -44,7 +44,6 @@ CHUNK = 100  # targets per transaction: each transaction stays short
 class Alert:
     """A warning or a breach: the target field it claims, the instant that must have passed, its event and email."""
 
-    name: str
     claimed: str  # SlaTarget field set once
     passed: str  # SlaTarget field that must be <= now
     event_kind: TicketEvent.Kind
@@ -53,7 +52,6 @@ class Alert:
 
 
 BREACH = Alert(
-    name="breach",
     claimed="breached_at",
     passed="due_at",
     event_kind=TicketEvent.Kind.SLA_BREACH,
@@ -61,7 +59,6 @@ BREACH = Alert(
     to_leads_too=True,
 )
 WARNING = Alert(
-    name="warning",
     claimed="warned_at",
     passed="warn_at",
     event_kind=TicketEvent.Kind.SLA_WARNING,
@@ -111,7 +108,7 @@ def _emails(alert: Alert, target: SlaTarget, *, leads: list[User], now: datetime
     ticket = target.ticket
     due_local, zone = _local(target, target.due_at)
     context = {
-        "alert": alert.name,
+        "breach": alert is BREACH,
         "ticket": ticket,
         "target": target.get_kind_display().lower(),
         "due_at": due_local,

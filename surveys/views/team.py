@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from common.users import display_name
@@ -20,6 +21,7 @@ from tickets.sla_selectors import EMPTY as NO_SLA
 from tickets.sla_selectors import KINDS as SLA_KINDS
 
 from ..charts import trend_chart
+from ..extensions import team_panels
 from ..selectors import (
     invitations_visible_to,
     queues_led_by,
@@ -70,6 +72,10 @@ def team(request: HttpRequest) -> HttpResponse:
             bar_name="responses",
         ),
         "export_query": request.GET.urlencode(),
+        "panels": [
+            render_to_string(panel.template, panel.context(request.user, dashboard.queues, period), request=request)
+            for panel in team_panels()
+        ],
     }
     return render(request, "surveys/agent/team.html", context, status=400 if form.errors else 200)
 

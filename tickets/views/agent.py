@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..extensions import list_columns, list_view, ticket_panel_annotations, ticket_panels
+from ..extensions import list_columns, list_view, reply_tools, ticket_panel_annotations, ticket_panels
 from ..forms import (
     AssignForm,
     CcAddForm,
@@ -162,7 +162,7 @@ def _page_with_total(tickets: QuerySet[Ticket], number: str | None) -> Page | No
 
 class PageByIdsPaginator(Paginator):
     """Reads a page in one query whose inner part finds the page's ids over the whole match (joins, filters, order)
-    and whose outer part reads only those rows: for registered views, whose matches come from another app's table,
+    and whose outer part reads only those rows: for views with page_by_ids (a match from another app's table),
     so the database sorts small index entries and reads 50 tickets instead of every match."""
 
     def page(self, number: int | str) -> Page:
@@ -176,7 +176,7 @@ class PageByIdsPaginator(Paginator):
 
 
 def _default_sort(view: str) -> str:
-    """The sort a list view shows when none is chosen: the list's, unless a registered view orders itself."""
+    """The sort a list view shows when none is chosen: the list's, unless the view orders itself."""
     return "" if view_default_order(view) else DEFAULT_SORT
 
 
@@ -188,7 +188,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     tickets = tickets_for_list(user=request.user, filters=filters)
     page = _page_with_total(tickets, request.GET.get("page")) if filters.search.strip() else None
-    paginator_class = PageByIdsPaginator if list_view(filters.view) is not None else Paginator
+    view = list_view(filters.view)
+    paginator_class = PageByIdsPaginator if view is not None and view.page_by_ids else Paginator
     page = page or paginator_class(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -257,6 +258,10 @@ def render_detail(
     context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
+    ]
+    context["reply_tools"] = [
+        render_to_string(tool.template, tool.context(ticket), request=request)
+        for tool in (reply_tools() if not ticket.is_closed else ())  # a closed ticket has no reply box
     ]
     context["can_take"] = (
         ticket.assignee_id != user.pk and assignable_agents(queue_ids=[ticket.queue_id]).filter(pk=user.pk).exists()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import DomainError
 from common.ratelimit import public_rate_limit
 from common.tokens import token_resolve
 
+from ..extensions import request_form_blocks
 from ..forms import CustomerReplyForm, RequestForm
 from ..models import CONVERSATION_LINK_PURPOSE, Message, Ticket
 from ..selectors import ticket_thread
@@ -35,7 +37,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             return redirect("support:thanks")
-    return render(request, "tickets/public/request_new.html", {"form": form}, status=400 if form.errors else 200)
+    blocks = [render_to_string(block.template, block.context(form), request=request) for block in request_form_blocks()]
+    context = {"form": form, "subject_blocks": blocks}
+    return render(request, "tickets/public/request_new.html", context, status=400 if form.errors else 200)
 
 
 @public_rate_limit

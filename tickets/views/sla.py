@@ -6,24 +6,47 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from django.utils import timezone
 
 from common.clock import duration_text
 
 from ..models import SlaTarget
-from ..selectors import SLA_SOON
+from ..saved_views import SLA_SOON
+
+
+class DueState(StrEnum):
+    """How near a running target's due time is (the CSS class sla-<state>; the words say it too, so it never rests
+    on colour alone)."""
+
+    BREACHED = "breached"  # past
+    SOON = "soon"  # within SLA_SOON
+    OK = "ok"
+
+
+class TargetState(StrEnum):
+    """A target of the ticket page's SLA card (the CSS classes sla-state-<state>, sla-result-<state>)."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    BREACHED = "breached"  # running past its due time, or settled as breached
+    MET = "met"
+    EXCLUDED = "excluded"
 
 
 @dataclass(frozen=True)
 class SlaDue:
-    """A due time in words, and its state: "breached" (past), "soon" (within SLA_SOON) or "ok" (the CSS class
-    sla-<state>; the words say it too, so it never rests on colour alone)."""
+    """A due time in words, and its state."""
 
     text: str
-    state: str
+    state: DueState
     iso: str
     title: str
+
+    @property
+    def breached(self) -> bool:
+        return self.state is DueState.BREACHED
 
 
 def coarse_duration_text(seconds: float, *, round_up: bool = False) -> str:
@@ -42,8 +65,9 @@ def sla_due(due_at: datetime | None, *, now: datetime) -> SlaDue | None:
     iso, title = local.isoformat(), f"Due {local:%Y-%m-%d %H:%M}"
     left = (due_at - now).total_seconds()
     if left < 0:
-        return SlaDue(text=f"breached {coarse_duration_text(-left)} ago", state="breached", iso=iso, title=title)
-    state = "soon" if left < SLA_SOON.total_seconds() else "ok"
+        text = f"breached {coarse_duration_text(-left)} ago"
+        return SlaDue(text=text, state=DueState.BREACHED, iso=iso, title=title)
+    state = DueState.SOON if left < SLA_SOON.total_seconds() else DueState.OK
     return SlaDue(text=f"due in {coarse_duration_text(left, round_up=True)}", state=state, iso=iso, title=title)
 
 
@@ -52,7 +76,7 @@ class SlaTargetRow:
     """One target of the ticket page's SLA card."""
 
     kind: str
-    state: str  # running, breached (running past its due time), paused, met, breached, excluded
+    state: TargetState
     text: str  # the state in words: "due in 35 min", "breached 2 h ago", "Paused", "Met", ...
     measure: str  # "10 min target (calendar hours)"; "12 min of a 10 min target (business hours)" once it stopped
     due: SlaDue | None
@@ -65,14 +89,14 @@ def sla_target_rows(targets: list[SlaTarget], *, now: datetime) -> list[SlaTarge
     for target in targets:
         due = sla_due(target.due_at, now=now) if not target.result else None
         if target.result:
-            state, text = target.result, str(target.get_result_display())
+            state, text = TargetState(target.result), str(target.get_result_display())
         elif due is None:
-            state, text = "paused", "Paused"
+            state, text = TargetState.PAUSED, "Paused"
         else:
-            state, text = ("breached" if due.state == "breached" else "running"), due.text
+            state, text = (TargetState.BREACHED if due.breached else TargetState.RUNNING), due.text
         hours = "business hours" if target.business_hours else "calendar hours"
         goal = f"{duration_text(target.target_seconds)} target ({hours})"
-        if state not in {"running", "breached"} or target.result:
+        if due is None:  # settled or paused: the elapsed time is exact
             goal = f"{duration_text(target.elapsed_seconds)} of a {goal}"
         rows.append(SlaTargetRow(kind=str(target.get_kind_display()), state=state, text=text, measure=goal, due=due))
     return rows
