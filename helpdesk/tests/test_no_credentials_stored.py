@@ -146,7 +146,8 @@ def test_rows_queued_rendered_before_the_upgrade_are_still_sent_and_keep_no_link
     sent = stored("survey_reminder", invitation, status=OutgoingEmail.Status.SENT)
     sent_system = stored("system", status=OutgoingEmail.Status.SENT)
 
-    # when the data migrations run (the survey's invitation is queued again: its email was not sent) and the outbox sends what is queued
+    # when the data migrations run (the survey invitation is queued again: its email was not sent)
+    # and the outbox sends what is queued
     import_module("outbox.migrations.0004_links_out_of_stored_emails").links_out(apps, None)
     import_module("surveys.migrations.0008_invitations_emailed_by_their_outbox_row").forward(apps, None)
     assert outbox_deliver() == 4
