@@ -86,6 +86,7 @@ class ParsedEmail:
     reply_text: str  # the new text only: quoted history and signature stripped
     files: tuple[IncomingFile, ...] = field(default=())
     automatic: str = ""  # why it is an automatic message (RFC 3834 and common headers), "" for a person's
+    no_auto_reply: bool = False  # X-Auto-Response-Suppress (Outlook sets it on ordinary mail too): no acknowledgement
     dsn: Dsn | None = None
     dmarc_pass_domains: frozenset[str] = frozenset()
     forwarded: Forwarded | None = None
@@ -217,7 +218,8 @@ def _automatic(message: Message) -> str:
     auto = header_text(message, "Auto-Submitted").lower()
     if auto and auto.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto}"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
+    # X-MS-Exchange-Inbox-Rules-Loop: written by an Exchange inbox rule (its out-of-office replies among them).
+    for name in ("X-Autoreply", "X-Autorespond", "X-MS-Exchange-Inbox-Rules-Loop"):
         if header_text(message, name):
             return f"{name} header"
     precedence = header_text(message, "Precedence").lower()
@@ -361,6 +363,7 @@ def parse(raw: bytes) -> ParsedEmail:
         reply_text=reply_text(text),
         files=files,
         automatic=_automatic(message),
+        no_auto_reply=bool(header_text(message, "X-Auto-Response-Suppress")),
         dsn=_dsn(message),
         dmarc_pass_domains=_dmarc_pass_domains(message),
         forwarded=_forwarded(subject, text, files),

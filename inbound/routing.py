@@ -12,8 +12,12 @@ Trust (a reply joins a ticket only when it is very likely the customer):
   INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
 An email whose From names no address is the envelope sender's (MAIL FROM), if any; with neither it is ignored.
 Automatic emails (RFC 3834: Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, List-Id, …) and our own emails
-coming back never create or reopen a ticket and are never answered. Bounces: only a DSN whose Action is failed with
-a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's suppression list.
+coming back never create or reopen a ticket and are never answered; X-Auto-Response-Suppress alone (Outlook sets it
+on ordinary mail) only stops the acknowledgement. Bounces: only a DSN whose Action is failed with a 5.x.x status,
+citing one of our Message-IDs, and naming that email's recipient puts the address on the outbox's suppression list.
+A Message-ID an earlier email in the queue had (other bytes): from the same From, a redelivery of the first, routed
+nowhere; from another From, held. An agent's forward is the original sender's ticket only when a trusted receiving
+host says DMARC passed for the agent's domain; otherwise it is held.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -51,6 +56,7 @@ class Outcome:
     text: str
     ticket: Ticket | None = None
     message: Message | None = None
+    first: InboundEmail | None = None  # the earlier delivery a redelivery repeats
 
 
 def _trusted_sender(ticket: Ticket, address: str) -> bool:
@@ -102,7 +108,7 @@ def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = N
         email=_details(parsed, full=False),
         follows=follows,
     )
-    if by is None and _may_acknowledge(customer):
+    if by is None and not parsed.no_auto_reply and _may_acknowledge(customer):
         request_confirmation_enqueue(ticket=ticket, auto_reply=True)
     how = f"for {customer.email}, forwarded by {by.get_username()}" if by else f"from {customer.email}"
     after = f", following {follows.reference} (closed past its reopen window)" if follows else ""
@@ -142,12 +148,23 @@ def message_add_from_email(ticket: Ticket, parsed: ParsedEmail, *, purpose: str)
 
 
 def _bounce(dsn: Dsn) -> Outcome:
-    if not OutgoingEmail.objects.filter(message_id=dsn.original_message_id).exists():
+    """Suppress an address only when the email the DSN cites went to it: anyone holding one of our Message-IDs could
+    otherwise silence any customer."""
+    sent_to = {
+        address.lower()
+        for address in OutgoingEmail.objects.filter(message_id=dsn.original_message_id).values_list(
+            "to_email", flat=True
+        )
+    }
+    if not sent_to:
         return Outcome(RowStatus.IGNORED, "Delivery report about no email of ours: not acted on")
     failed = [r for r in dsn.recipients if r.action == "failed" and r.status.startswith("5")]
     if not failed:
         states = ", ".join(f"{r.recipient} {r.action} {r.status}".strip() for r in dsn.recipients)
         return Outcome(RowStatus.IGNORED, f"Delivery report recorded, not acted on ({states})")
+    strangers = [r.recipient for r in failed if r.recipient.lower() not in sent_to]
+    if strangers:
+        return Outcome(RowStatus.IGNORED, f"Bounce recorded, not acted on: {', '.join(strangers)} was not sent it")
     for recipient in failed:
         suppression_add(
             email=recipient.recipient,
@@ -171,6 +188,25 @@ def _forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
     return agent if agent is not None and user_can_work_in_queue(user=agent, queue_id=queue.pk) else None
 
 
+def _redelivery(row: InboundEmail, parsed: ParsedEmail) -> Outcome | None:
+    """An earlier email in the queue had this Message-ID (other bytes, or the store had made it one row): the same
+    From makes this a redelivery of the first (routed nowhere), another From is held. None when it is the first."""
+    if not row.message_id:
+        return None
+    first = (
+        InboundEmail.objects.filter(queue_id=row.queue_id, message_id=row.message_id, pk__lt=row.pk)
+        .select_related("ticket")
+        .order_by("pk")
+        .first()
+    )
+    if first is None:
+        return None
+    if parseaddr(first.from_address)[1].lower() == parseaddr(row.from_address)[1].lower():
+        return Outcome(RowStatus.REDELIVERY, f"Redelivery of inbound email #{first.pk}: routed nowhere", first=first)
+    where = f" on {first.ticket.reference}" if first.ticket else ""
+    return Outcome(RowStatus.HELD, f"Held{where}: the Message-ID of #{first.pk}, from another sender", first.ticket)
+
+
 def _read(row: InboundEmail) -> ParsedEmail:
     """The stored email parsed; when its From names no address, the envelope sender (MAIL FROM) is its sender."""
     parsed = parse(row.raw_bytes())
@@ -182,6 +218,9 @@ def _read(row: InboundEmail) -> ParsedEmail:
 def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
     if parsed.dsn is not None:
         return _bounce(parsed.dsn)
+    redelivery = _redelivery(row, parsed)
+    if redelivery is not None:
+        return redelivery
     if not parsed.from_email:
         return Outcome(RowStatus.IGNORED, "No sender address: nobody to answer")
     if _ours(row.queue, parsed):
@@ -201,6 +240,8 @@ def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
             return message_add_from_email(tagged, parsed, purpose="")
         return Outcome(RowStatus.HELD, f"Held on {tagged.reference}: subject tag only", tagged)
     agent = _forwarding_agent(row.queue, parsed)
+    if agent is not None and agent.email.rpartition("@")[2].lower() not in parsed.dmarc_pass_domains:
+        return Outcome(RowStatus.HELD, f"Held: a forward from {agent.email}, its sender not verified (no DMARC pass)")
     return _new_ticket(row.queue, parsed, by=agent)
 
 
@@ -223,7 +264,7 @@ def inbound_route(*, email_id: int) -> str:
             outcome = Outcome(RowStatus.FAILED, "Could not be routed")
             row.error = f"{type(exc).__name__}: {exc}"
         row.status, row.outcome = outcome.status, outcome.text[:300]
-        row.ticket, row.ticket_message = outcome.ticket, outcome.message
+        row.ticket, row.ticket_message, row.redelivery_of = outcome.ticket, outcome.message, outcome.first
         row.routed_at = timezone.now()
         if outcome.status != RowStatus.FAILED:
             row.error = ""

@@ -1,10 +1,12 @@
 """Store first: an email is written to InboundEmail (committed) before the gateway answers 250 or the IMAP poller
 moves past its UID, then routed by a Celery task.
 
-- Idempotent: unique by (queue, Message-ID, SHA-256 of the raw bytes), so a redelivery is a no-op and a forged copy
-  of a real Message-ID (other bytes) is stored beside the real one instead of blocking it.
-- Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token)
-  are replaced with REDACTED before it is stored, so no live token sits in the database.
+- Idempotent: unique by (queue, Message-ID, SHA-256 of the raw bytes), so a redelivery of the same bytes is a no-op;
+  the same Message-ID with other bytes (a backup MX's Received: header, or a forged copy) is stored beside the first,
+  and routing decides (a redelivery of the first, or held).
+- Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token),
+  in its text and in its text attachments, are replaced with REDACTED before it is stored, so no live token sits in
+  the database.
   A message too broken to walk (e.g. MIME nested past the recursion limit) is redacted as bytes and stored anyway.
 - Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
 - The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
@@ -71,7 +73,7 @@ def links_redact(raw: bytes) -> bytes:
         message = message_from_bytes(raw, policy=compat32)
         changed = False
         for part in message.walk():
-            if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
+            if part.get_content_maintype() == "text":  # the body and text attachments alike
                 changed = _redact_part(part, pattern) or changed
         return message.as_bytes() if changed else raw
     except Exception:  # e.g. MIME nested past the recursion limit: stored anyway, its readable links redacted
