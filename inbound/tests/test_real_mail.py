@@ -16,7 +16,6 @@ from tickets.models import Attachment, Ticket
 
 from .mail import email_bytes
 from .test_routing import JO, deliver, dsn, ours
-from .test_routing import ticket as jo_ticket  # noqa: F401 (the `ticket` fixture)
 
 pytestmark = pytest.mark.django_db
 Row = InboundEmail.Status
