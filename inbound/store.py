@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from tickets.mailthread import base_address
 from tickets.models import Queue
@@ -174,6 +175,24 @@ def inbound_store(
     except IntegrityError:  # the same email stored by a concurrent delivery
         return stored.get(), False
     transaction.on_commit(lambda: route_later(row.pk))
+    return row, True
+
+
+def inbound_store_unfetched(
+    *, headers: bytes, size: int, queue: Queue, recipient: str = ""
+) -> tuple[InboundEmail, bool]:
+    """Record an IMAP message over INBOUND_MAX_MESSAGE_BYTES that was not fetched: its headers only, ignored (never
+    routed), for an admin to see. Returns (row, created), as inbound_store does."""
+    received = _received(Delivery(headers, queue, InboundEmail.Channel.IMAP, recipient))
+    row = _new_row(received)
+    row.size, row.status, row.routed_at = size, InboundEmail.Status.IGNORED, timezone.now()
+    row.outcome = f"Not fetched: {size} bytes, over INBOUND_MAX_MESSAGE_BYTES ({settings.INBOUND_MAX_MESSAGE_BYTES})"
+    _, message_id, digest = received.key
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:  # recorded already (a poll that died before moving past it)
+        return InboundEmail.objects.get(queue=queue, message_id=message_id, sha256=digest), False
     return row, True
 
 
