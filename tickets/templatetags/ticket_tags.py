@@ -34,6 +34,10 @@ def event_text(event: TicketEvent) -> str:
         if not event.new_value:
             return f"Unassigned (was {event.old_value})" if event.old_value else "Unassigned"
         return f"Assigned to {event.new_value}"
+    if kind == TicketEvent.Kind.CC_ADDED:
+        return f"Copied {event.new_value}"
+    if kind == TicketEvent.Kind.CC_REMOVED:
+        return f"No longer copied: {event.old_value}"
     return event.get_kind_display()
 
 
