@@ -90,6 +90,7 @@ class ParsedEmail:
     dsn: Dsn | None = None
     dmarc_pass_domains: frozenset[str] = frozenset()
     forwarded: Forwarded | None = None
+    copied: tuple[str, ...] = ()  # the addresses in Cc but the sender's (ours among them: routing tells)
 
     @property
     def subject_ticket_id(self) -> int | None:
@@ -337,6 +338,18 @@ def _files(message: Message) -> tuple[IncomingFile, ...]:
     return tuple(files)
 
 
+def _copied(message: Message, sender: str) -> tuple[str, ...]:
+    """The addresses in Cc but the sender's, each once (case-insensitively), in order. Not To: an email often comes
+    to the desk through an alias or a list, which must not get the replies."""
+    seen = {sender.strip().lower()}
+    copied = []
+    for _, address in getaddresses([header_text(message, "Cc")]):
+        if "@" in address and address.lower() not in seen:
+            seen.add(address.lower())
+            copied.append(address)
+    return tuple(copied)
+
+
 def parse(raw: bytes) -> ParsedEmail:
     try:
         message = message_from_bytes(raw, policy=policy.default)
@@ -367,4 +380,5 @@ def parse(raw: bytes) -> ParsedEmail:
         dsn=_dsn(message),
         dmarc_pass_domains=_dmarc_pass_domains(message),
         forwarded=_forwarded(subject, text, files),
+        copied=_copied(message, from_email),
     )

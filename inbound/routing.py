@@ -8,6 +8,7 @@ Trust (a reply joins a ticket only when it is very likely the customer):
 - A `[HD-000123]` subject tag with that From, or a reference with another From: held for an agent ("unverified
   message" on the ticket page), unless a trusted receiving host's Authentication-Results says DMARC passed for the
   From domain (then a subject tag and the customer's From are enough).
+- The addresses in the Cc of the customer's own emails are copied on the ticket (TicketCC).
 - Anything else starts a new ticket (an acknowledgement, Auto-Submitted: auto-replied, at most
   INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
 An email whose From names no address is the envelope sender's (MAIL FROM), if any; with neither it is ignored.
@@ -36,7 +37,7 @@ from django.utils import timezone
 from outbox.models import OutgoingEmail
 from outbox.services import suppression_add
 from tickets.email_in import EmailDetails
-from tickets.mailthread import reply_address_ticket_id
+from tickets.mailthread import base_address, reply_address_ticket_id
 from tickets.models import Customer, Message, Queue, Status, Ticket, TicketMailRef
 from tickets.notifications import request_confirmation_enqueue
 from tickets.selectors import user_can_work_in_queue
@@ -108,11 +109,21 @@ def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = N
         email=_details(parsed, full=False),
         follows=follows,
     )
+    if by is None:
+        _ccs_keep(ticket, parsed)
     if by is None and not parsed.no_auto_reply and _may_acknowledge(customer):
         request_confirmation_enqueue(ticket=ticket, auto_reply=True)
     how = f"for {customer.email}, forwarded by {by.get_username()}" if by else f"from {customer.email}"
     after = f", following {follows.reference} (closed past its reopen window)" if follows else ""
     return Outcome(RowStatus.ROUTED, f"New ticket {ticket.reference} {how}{after}", ticket, ticket.messages.first())
+
+
+def _ccs_keep(ticket: Ticket, parsed: ParsedEmail) -> None:
+    """The customer's email copied these addresses: copy them on the ticket (not our own queues' addresses)."""
+    ours = {address.lower() for address in Queue.objects.values_list("reply_from_email", flat=True)}
+    for address in parsed.copied:
+        if base_address(address) not in ours and address.lower() != ticket.customer.email.lower():
+            ticket_cc_add(ticket_id=ticket.pk, email=address, by=None)
 
 
 def _may_acknowledge(customer: Customer) -> bool:
@@ -143,6 +154,8 @@ def message_add_from_email(ticket: Ticket, parsed: ParsedEmail, *, purpose: str)
         email=_details(parsed, purpose=purpose),
         reopen=not is_survey_reply,
     )
+    if sender == ticket.customer:
+        _ccs_keep(ticket, parsed)
     what = "reply to the survey" if is_survey_reply else "reply"
     return Outcome(RowStatus.ROUTED, f"Added to {ticket.reference} as a {what}", ticket, message)
 

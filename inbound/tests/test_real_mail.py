@@ -12,7 +12,7 @@ from inbound.models import InboundEmail
 from inbound.routing import inbound_route
 from inbound.store import inbound_store
 from outbox.models import OutgoingEmail, Suppression
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, Ticket, TicketEvent
 
 from .mail import email_bytes
 from .test_routing import JO, deliver, dsn, ours
@@ -128,3 +128,26 @@ def test_our_links_in_a_text_attachment_are_redacted_like_the_body(settings, que
     assert attachment.filename == "notes.txt"
     content = attachment.file.read().decode()
     assert link not in content and "[link removed]" in content
+
+
+# --- the customer's CCs ---------------------------------------------------------------------------------------------
+
+
+def test_the_addresses_a_customers_email_copies_are_kept_on_the_ticket(queue, agent):
+    raw = email_bytes(
+        to=f"Support <{queue.reply_from_email}>, Team <team@customer.example>",  # To: an alias may be there
+        headers={"Cc": f"Boss <Boss@customer.example>, {JO}, {queue.reply_from_email.upper()}, pat@customer.example"},
+    )
+    row = store_and_route(queue, raw)
+    ticket = row.ticket
+    assert sorted(ticket.ccs.values_list("email", flat=True)) == ["Boss@customer.example", "pat@customer.example"]
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.CC_ADDED, actor=None).count() == 2
+
+    # a reply from a CC copying someone else adds nobody: only the customer's own emails copy addresses
+    cc_reply = email_bytes(
+        sender="pat@customer.example",
+        subject=f"Re: [{ticket.reference}] Printer on fire",
+        headers={"In-Reply-To": row.ticket.messages.get().email_message_id, "Cc": "stranger@else.example"},
+    )
+    store_and_route(queue, cc_reply)
+    assert ticket.ccs.count() == 2
