@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -33,12 +34,12 @@ def over_limit(
     )
 
 
-def public_rate_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def public_rate_limit(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Per client IP, each decorated view counted separately (PUBLIC_RATE_LIMIT); over it: the 429 page."""
     group = f"{view.__module__}.{view.__qualname__}"
 
     @wraps(view)
-    def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if over_limit(request, group=group, key="ip", rate=settings.PUBLIC_RATE_LIMIT):
             return ratelimited(request)
         return view(request, *args, **kwargs)

@@ -1,14 +1,16 @@
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .imap import imap_mailbox_poll
 from .models import ImapMailbox, InboundEmail
 from .parsing import ParseError, parse
 from .routing import inbound_retry
+from .tasks import poll_imap_mailbox
 
 
 @admin.register(InboundEmail)
@@ -110,7 +112,7 @@ class ImapMailboxAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll the selected mailboxes now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[ImapMailbox]) -> None:
-        for mailbox_id in queryset.values_list("pk", flat=True):
-            outcome = imap_mailbox_poll(mailbox_id=mailbox_id)
-            level = messages.ERROR if outcome.startswith("failed") else messages.INFO
-            self.message_user(request, f"{ImapMailbox.objects.get(pk=mailbox_id)}: {outcome}", level)
+        """Sends the poll task for each (after the commit): a slow server never holds the request up."""
+        for mailbox in queryset:
+            transaction.on_commit(partial(poll_imap_mailbox.delay, mailbox.pk))
+            self.message_user(request, f"{mailbox}: poll queued (see its last poll and error here once done)")

@@ -2,8 +2,9 @@
 
 Life of a row: received (stored; the gateway has answered 250, or the IMAP poller may now move past its UID) →
 routed by a Celery task (a beat sweep re-queues rows left received) to one outcome: added to a ticket, a new ticket,
-held for an agent ("unverified message"), ignored (auto-reply, our own mail, a delay notice) or a bounce recorded;
-or failed with its error (retryable from the admin). Nothing is dropped without a row that says why.
+held for an agent ("unverified message"), a redelivery of an earlier email (same Message-ID and From, other bytes:
+a backup MX added a header), ignored (auto-reply, our own mail, a delay notice) or a bounce recorded; or failed
+with its error (retryable from the admin). Nothing is dropped without a row that says why.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class InboundEmail(models.Model):
         ACCEPTED = "accepted", "Accepted by an agent"
         REJECTED = "rejected", "Rejected by an agent"
         IGNORED = "ignored", "Ignored"
+        REDELIVERY = "redelivery", "Redelivery of an earlier email"
         FAILED = "failed", "Failed"
 
     class Channel(models.TextChoices):
@@ -52,6 +54,9 @@ class InboundEmail(models.Model):
     routed_at = models.DateTimeField(null=True, blank=True)
     ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     ticket_message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    redelivery_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The first delivery."
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -86,9 +86,11 @@ class ParsedEmail:
     reply_text: str  # the new text only: quoted history and signature stripped
     files: tuple[IncomingFile, ...] = field(default=())
     automatic: str = ""  # why it is an automatic message (RFC 3834 and common headers), "" for a person's
+    no_auto_reply: bool = False  # X-Auto-Response-Suppress (Outlook sets it on ordinary mail too): no acknowledgement
     dsn: Dsn | None = None
     dmarc_pass_domains: frozenset[str] = frozenset()
     forwarded: Forwarded | None = None
+    copied: tuple[str, ...] = ()  # the addresses in Cc but the sender's (ours among them: routing tells)
 
     @property
     def subject_ticket_id(self) -> int | None:
@@ -217,7 +219,8 @@ def _automatic(message: Message) -> str:
     auto = header_text(message, "Auto-Submitted").lower()
     if auto and auto.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto}"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
+    # X-MS-Exchange-Inbox-Rules-Loop: written by an Exchange inbox rule (its out-of-office replies among them).
+    for name in ("X-Autoreply", "X-Autorespond", "X-MS-Exchange-Inbox-Rules-Loop"):
         if header_text(message, name):
             return f"{name} header"
     precedence = header_text(message, "Precedence").lower()
@@ -335,6 +338,18 @@ def _files(message: Message) -> tuple[IncomingFile, ...]:
     return tuple(files)
 
 
+def _copied(message: Message, sender: str) -> tuple[str, ...]:
+    """The addresses in Cc but the sender's, each once (case-insensitively), in order. Not To: an email often comes
+    to the desk through an alias or a list, which must not get the replies."""
+    seen = {sender.strip().lower()}
+    copied = []
+    for _, address in getaddresses([header_text(message, "Cc")]):
+        if "@" in address and address.lower() not in seen:
+            seen.add(address.lower())
+            copied.append(address)
+    return tuple(copied)
+
+
 def parse(raw: bytes) -> ParsedEmail:
     try:
         message = message_from_bytes(raw, policy=policy.default)
@@ -361,7 +376,9 @@ def parse(raw: bytes) -> ParsedEmail:
         reply_text=reply_text(text),
         files=files,
         automatic=_automatic(message),
+        no_auto_reply=bool(header_text(message, "X-Auto-Response-Suppress")),
         dsn=_dsn(message),
         dmarc_pass_domains=_dmarc_pass_domains(message),
         forwarded=_forwarded(subject, text, files),
+        copied=_copied(message, from_email),
     )

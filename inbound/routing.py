@@ -8,12 +8,17 @@ Trust (a reply joins a ticket only when it is very likely the customer):
 - A `[HD-000123]` subject tag with that From, or a reference with another From: held for an agent ("unverified
   message" on the ticket page), unless a trusted receiving host's Authentication-Results says DMARC passed for the
   From domain (then a subject tag and the customer's From are enough).
+- The addresses in the Cc of the customer's own emails are copied on the ticket (TicketCC).
 - Anything else starts a new ticket (an acknowledgement, Auto-Submitted: auto-replied, at most
   INBOUND_ACKS_PER_SENDER_PER_DAY per sender).
 An email whose From names no address is the envelope sender's (MAIL FROM), if any; with neither it is ignored.
 Automatic emails (RFC 3834: Auto-Submitted, X-Autoreply, Precedence bulk/junk/list, List-Id, …) and our own emails
-coming back never create or reopen a ticket and are never answered. Bounces: only a DSN whose Action is failed with
-a 5.x.x status, citing one of our Message-IDs, puts the address on the outbox's suppression list.
+coming back never create or reopen a ticket and are never answered; X-Auto-Response-Suppress alone (Outlook sets it
+on ordinary mail) only stops the acknowledgement. Bounces: only a DSN whose Action is failed with a 5.x.x status,
+citing one of our Message-IDs, and naming that email's recipient puts the address on the outbox's suppression list.
+A Message-ID an earlier email in the queue had (other bytes): from the same From, a redelivery of the first, routed
+nowhere; from another From, held. An agent's forward is the original sender's ticket only when a trusted receiving
+host says DMARC passed for the agent's domain; otherwise it is held.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -32,7 +38,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import suppression_add
 from tickets.email_in import EmailDetails
 from tickets.email_kinds import TicketEmail
-from tickets.mailthread import reply_address_ticket_id
+from tickets.mailthread import base_address, reply_address_ticket_id
 from tickets.models import Customer, Message, Queue, Status, Ticket, TicketMailRef
 from tickets.notifications import request_confirmation_enqueue
 from tickets.selectors import user_can_work_in_queue
@@ -52,6 +58,7 @@ class Outcome:
     text: str
     ticket: Ticket | None = None
     message: Message | None = None
+    first: InboundEmail | None = None  # the earlier delivery a redelivery repeats
 
 
 def _trusted_sender(ticket: Ticket, address: str) -> bool:
@@ -103,11 +110,21 @@ def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = N
         email=_details(parsed, full=False),
         follows=follows,
     )
-    if by is None and _may_acknowledge(customer):
+    if by is None:
+        _ccs_keep(ticket, parsed)
+    if by is None and not parsed.no_auto_reply and _may_acknowledge(customer):
         request_confirmation_enqueue(ticket=ticket, auto_reply=True)
     how = f"for {customer.email}, forwarded by {by.get_username()}" if by else f"from {customer.email}"
     after = f", following {follows.reference} (closed past its reopen window)" if follows else ""
     return Outcome(RowStatus.ROUTED, f"New ticket {ticket.reference} {how}{after}", ticket, ticket.messages.first())
+
+
+def _ccs_keep(ticket: Ticket, parsed: ParsedEmail) -> None:
+    """The customer's email copied these addresses: copy them on the ticket (not our own queues' addresses)."""
+    ours = {address.lower() for address in Queue.objects.values_list("reply_from_email", flat=True)}
+    for address in parsed.copied:
+        if base_address(address) not in ours and address.lower() != ticket.customer.email.lower():
+            ticket_cc_add(ticket_id=ticket.pk, email=address, by=None)
 
 
 def _may_acknowledge(customer: Customer) -> bool:
@@ -138,17 +155,30 @@ def message_add_from_email(ticket: Ticket, parsed: ParsedEmail, *, purpose: str)
         email=_details(parsed, purpose=purpose),
         reopen=not is_survey_reply,
     )
+    if sender == ticket.customer:
+        _ccs_keep(ticket, parsed)
     what = "reply to the survey" if is_survey_reply else "reply"
     return Outcome(RowStatus.ROUTED, f"Added to {ticket.reference} as a {what}", ticket, message)
 
 
 def _bounce(dsn: Dsn) -> Outcome:
-    if not OutgoingEmail.objects.filter(message_id=dsn.original_message_id).exists():
+    """Suppress an address only when the email the DSN cites went to it: anyone holding one of our Message-IDs could
+    otherwise silence any customer."""
+    sent_to = {
+        address.lower()
+        for address in OutgoingEmail.objects.filter(message_id=dsn.original_message_id).values_list(
+            "to_email", flat=True
+        )
+    }
+    if not sent_to:
         return Outcome(RowStatus.IGNORED, "Delivery report about no email of ours: not acted on")
     failed = [r for r in dsn.recipients if r.action == "failed" and r.status.startswith("5")]
     if not failed:
         states = ", ".join(f"{r.recipient} {r.action} {r.status}".strip() for r in dsn.recipients)
         return Outcome(RowStatus.IGNORED, f"Delivery report recorded, not acted on ({states})")
+    strangers = [r.recipient for r in failed if r.recipient.lower() not in sent_to]
+    if strangers:
+        return Outcome(RowStatus.IGNORED, f"Bounce recorded, not acted on: {', '.join(strangers)} was not sent it")
     for recipient in failed:
         suppression_add(
             email=recipient.recipient,
@@ -172,6 +202,25 @@ def _forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
     return agent if agent is not None and user_can_work_in_queue(user=agent, queue_id=queue.pk) else None
 
 
+def _redelivery(row: InboundEmail, parsed: ParsedEmail) -> Outcome | None:
+    """An earlier email in the queue had this Message-ID (other bytes, or the store had made it one row): the same
+    From makes this a redelivery of the first (routed nowhere), another From is held. None when it is the first."""
+    if not row.message_id:
+        return None
+    first = (
+        InboundEmail.objects.filter(queue_id=row.queue_id, message_id=row.message_id, pk__lt=row.pk)
+        .select_related("ticket")
+        .order_by("pk")
+        .first()
+    )
+    if first is None:
+        return None
+    if parseaddr(first.from_address)[1].lower() == parseaddr(row.from_address)[1].lower():
+        return Outcome(RowStatus.REDELIVERY, f"Redelivery of inbound email #{first.pk}: routed nowhere", first=first)
+    where = f" on {first.ticket.reference}" if first.ticket else ""
+    return Outcome(RowStatus.HELD, f"Held{where}: the Message-ID of #{first.pk}, from another sender", first.ticket)
+
+
 def _read(row: InboundEmail) -> ParsedEmail:
     """The stored email parsed; when its From names no address, the envelope sender (MAIL FROM) is its sender."""
     parsed = parse(row.raw_bytes())
@@ -183,6 +232,9 @@ def _read(row: InboundEmail) -> ParsedEmail:
 def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
     if parsed.dsn is not None:
         return _bounce(parsed.dsn)
+    redelivery = _redelivery(row, parsed)
+    if redelivery is not None:
+        return redelivery
     if not parsed.from_email:
         return Outcome(RowStatus.IGNORED, "No sender address: nobody to answer")
     if _ours(row.queue, parsed):
@@ -202,6 +254,8 @@ def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
             return message_add_from_email(tagged, parsed, purpose="")
         return Outcome(RowStatus.HELD, f"Held on {tagged.reference}: subject tag only", tagged)
     agent = _forwarding_agent(row.queue, parsed)
+    if agent is not None and agent.email.rpartition("@")[2].lower() not in parsed.dmarc_pass_domains:
+        return Outcome(RowStatus.HELD, f"Held: a forward from {agent.email}, its sender not verified (no DMARC pass)")
     return _new_ticket(row.queue, parsed, by=agent)
 
 
@@ -224,7 +278,7 @@ def inbound_route(*, email_id: int) -> str:
             outcome = Outcome(RowStatus.FAILED, "Could not be routed")
             row.error = f"{type(exc).__name__}: {exc}"
         row.status, row.outcome = outcome.status, outcome.text[:300]
-        row.ticket, row.ticket_message = outcome.ticket, outcome.message
+        row.ticket, row.ticket_message, row.redelivery_of = outcome.ticket, outcome.message, outcome.first
         row.routed_at = timezone.now()
         if outcome.status != RowStatus.FAILED:
             row.error = ""

@@ -1,10 +1,12 @@
 """Store first: an email is written to InboundEmail (committed) before the gateway answers 250 or the IMAP poller
 moves past its UID, then routed by a Celery task.
 
-- Idempotent: unique by (queue, Message-ID, SHA-256 of the raw bytes), so a redelivery is a no-op and a forged copy
-  of a real Message-ID (other bytes) is stored beside the real one instead of blocking it.
-- Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token)
-  are replaced with REDACTED before it is stored, so no live token sits in the database.
+- Idempotent: unique by (queue, Message-ID, SHA-256 of the raw bytes), so a redelivery of the same bytes is a no-op;
+  the same Message-ID with other bytes (a backup MX's Received: header, or a forged copy) is stored beside the first,
+  and routing decides (a redelivery of the first, or held).
+- Our own live links quoted in the email (survey, unsubscribe, conversation: any link to SITE_URL carrying a token),
+  in its text and in its text attachments, are replaced with REDACTED before it is stored, so no live token sits in
+  the database.
   A message too broken to walk (e.g. MIME nested past the recursion limit) is redacted as bytes and stored anyway.
 - Large raw messages go to file storage (INBOUND_RAW_INLINE_MAX_BYTES), small ones stay in the row.
 - The routing task is sent after the commit; if the broker drops it, the beat sweep sends it again.
@@ -30,6 +32,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from tickets.mailthread import base_address
 from tickets.models import Queue
@@ -71,7 +74,7 @@ def links_redact(raw: bytes) -> bytes:
         message = message_from_bytes(raw, policy=compat32)
         changed = False
         for part in message.walk():
-            if part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment":
+            if part.get_content_maintype() == "text":  # the body and text attachments alike
                 changed = _redact_part(part, pattern) or changed
         return message.as_bytes() if changed else raw
     except Exception:  # e.g. MIME nested past the recursion limit: stored anyway, its readable links redacted
@@ -172,6 +175,24 @@ def inbound_store(
     except IntegrityError:  # the same email stored by a concurrent delivery
         return stored.get(), False
     transaction.on_commit(lambda: route_later(row.pk))
+    return row, True
+
+
+def inbound_store_unfetched(
+    *, headers: bytes, size: int, queue: Queue, recipient: str = ""
+) -> tuple[InboundEmail, bool]:
+    """Record an IMAP message over INBOUND_MAX_MESSAGE_BYTES that was not fetched: its headers only, ignored (never
+    routed), for an admin to see. Returns (row, created), as inbound_store does."""
+    received = _received(Delivery(headers, queue, InboundEmail.Channel.IMAP, recipient))
+    row = _new_row(received)
+    row.size, row.status, row.routed_at = size, InboundEmail.Status.IGNORED, timezone.now()
+    row.outcome = f"Not fetched: {size} bytes, over INBOUND_MAX_MESSAGE_BYTES ({settings.INBOUND_MAX_MESSAGE_BYTES})"
+    _, message_id, digest = received.key
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:  # recorded already (a poll that died before moving past it)
+        return InboundEmail.objects.get(queue=queue, message_id=message_id, sha256=digest), False
     return row, True
 
 

@@ -9,6 +9,7 @@ identifies the person, or is free text by or about them, is replaced:
   replies and internal notes too, which greet, quote and discuss the person (the rows stay: author, kind, time);
 - the emails to them about their tickets (confirmations, reply notifications): cancelled if not sent yet, subject,
   bodies and headers replaced, the recipient replaced by the placeholder;
+- the addresses copied on their tickets (TicketCC) are deleted, and the events that name them emptied;
 - their conversation links are deleted (the old link answers the invalid-link page), and the admin's history shows
   ERASED_TEXT instead of the customer's or the tickets' names.
 Each ticket gets an "erased" TicketEvent. Then `tickets.signals.customer_erased` is sent in the same transaction, for
@@ -34,7 +35,7 @@ from common.tokens import tokens_revoke
 from outbox.erasure import emails_erase
 from outbox.models import OutgoingEmail
 
-from .models import CONVERSATION_LINK_PURPOSE, OPEN_STATUSES, Customer, Message, Ticket, TicketEvent
+from .models import CONVERSATION_LINK_PURPOSE, OPEN_STATUSES, Customer, Message, Ticket, TicketCC, TicketEvent
 from .signals import customer_erased
 
 
@@ -75,6 +76,10 @@ def customer_erase(*, customer_id: int, by: User | None, inactive_since: datetim
     message_ids = list(messages.values_list("pk", flat=True))
     messages.update(body=ERASED_TEXT)
     tickets.update(subject=ERASED_TEXT)
+    TicketCC.objects.filter(ticket_id__in=ticket_ids).delete()
+    TicketEvent.objects.filter(
+        ticket_id__in=ticket_ids, kind__in=[TicketEvent.Kind.CC_ADDED, TicketEvent.Kind.CC_REMOVED]
+    ).update(old_value="", new_value="")
     TicketEvent.objects.bulk_create(
         [TicketEvent(ticket_id=pk, actor=by, kind=TicketEvent.Kind.ERASED, at=now) for pk in ticket_ids]
     )

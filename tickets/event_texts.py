@@ -29,6 +29,8 @@ def ticket_event_kinds_own_register(*, app: str) -> None:
         Kind.PRIORITY: lambda event: f"Priority: {_value_label(event.old_value)} → {_value_label(event.new_value)}",
         Kind.QUEUE: lambda event: f"Queue changed: {event.old_value} → {event.new_value}",
         Kind.ASSIGNEE: _assignee,
+        Kind.CC_ADDED: lambda event: f"Copied {event.new_value}",
+        Kind.CC_REMOVED: lambda event: f"No longer copied: {event.old_value}",
     }
     for kind in Kind:
         ticket_event_kind_register(app=app, key=kind.value, label=kind.label, render=renders.get(kind))

@@ -1,8 +1,10 @@
 """Emails to customers about their tickets: queued in the outbox inside the caller's transaction as render specs,
 rendered when the outbox sends them (registered in TicketsConfig.ready).
 
-Each email carries its own conversation link: a fresh token minted when the email is rendered (only its hash is
-stored), valid CONVERSATION_LINK_DAYS. A retry renders again with a new token; no stored row holds a link.
+An address copied on the ticket (TicketCC) gets the public replies too, without the conversation link (it shows the
+whole thread), and never a survey. Each email to the customer carries its own conversation link: a fresh token
+minted when the email is rendered (only its hash is stored), valid CONVERSATION_LINK_DAYS. A retry renders again
+with a new token; no stored row holds a link.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from outbox.services import email_spec_enqueue
 from .email_kinds import TicketEmail
 from .extensions import confirmation_contents
 from .mailthread import mail_ref_record, thread_headers
-from .models import CONVERSATION_LINK_PURPOSE, Channel, Message, Ticket
+from .models import CONVERSATION_LINK_PURPOSE, Channel, Message, Ticket, TicketCC
 
 CONVERSATION_LINK_DAYS = 90
 
@@ -47,18 +49,20 @@ def _email(
     context: dict[str, Any],
     written_at: datetime,
     headers: dict[str, str] | None = None,
+    cc: str = "",
 ) -> RenderedEmail:
+    """To the customer, with a conversation link; to `cc` (an address copied on the ticket), without one."""
     if ticket.customer.erased_at is not None:  # erased after the email was queued: their address is a placeholder
         raise EmailNotWanted("the customer's personal data was erased")
     context = {
         **context,
         "ticket": ticket,
-        "customer_first_name": ticket.customer.first_name,
+        "customer_first_name": "" if cc else ticket.customer.first_name,
         "queue": ticket.queue,
-        "conversation_url": conversation_url_mint(ticket=ticket),
+        "conversation_url": "" if cc else conversation_url_mint(ticket=ticket),
     }
     return RenderedEmail(
-        to=ticket.customer.email,
+        to=cc or ticket.customer.email,
         from_email=mailbox_format(name=ticket.queue.name, address=ticket.queue.reply_from_email),
         subject=email_subject(ticket=ticket),
         text=render_to_string(f"tickets/email/{template}.txt", context),
@@ -68,8 +72,9 @@ def _email(
 
 
 def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
-    """Email the customer an agent's public reply, with a link to read and answer the conversation (none to a
-    customer whose personal data was erased: their address is a placeholder)."""
+    """Email the customer an agent's public reply, with a link to read and answer the conversation, and each address
+    copied on the ticket, without it (none to a customer whose personal data was erased: their address is a
+    placeholder). Returns the customer's email."""
     if message.ticket.customer.erased_at is not None:
         return None
     email = email_spec_enqueue(
@@ -79,6 +84,14 @@ def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
         related=message,
     )
     mail_ref_record(email=email, ticket_id=message.ticket_id, purpose="reply")
+    for cc in TicketCC.objects.filter(ticket_id=message.ticket_id).values_list("email", flat=True):
+        copy = email_spec_enqueue(
+            kind=TicketEmail.REPLY_NOTIFICATION,
+            to=cc,
+            spec={"message_id": message.pk, "cc": cc},
+            related=message,
+        )
+        mail_ref_record(email=copy, ticket_id=message.ticket_id, purpose="reply")
     return email
 
 
@@ -87,12 +100,16 @@ def reply_notification_render(spec: dict[str, Any]) -> RenderedEmail:
         pk=spec["message_id"]
     )
     ticket = message.ticket
+    cc = spec.get("cc", "")
+    if cc and not ticket.ccs.filter(email__iexact=cc).exists():
+        raise EmailNotWanted("no longer copied on the ticket")
     agent_name = (message.author_user.first_name if message.author_user else "") or ticket.queue.name
     return _email(
         ticket,
         template="reply_notification",
         context={"message": message, "agent_name": agent_name},
         written_at=message.created_at,
+        cc=cc,
     )
 
 

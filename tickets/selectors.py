@@ -249,12 +249,13 @@ def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadIt
     messages = Message.objects.filter(ticket=ticket).select_related("author_user", "author_customer")
     if public_only:
         messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
-        return [ThreadItem(at=m.created_at, message=m) for m in messages]
-    # Attachments are shown to agents only (they alone may download them); ordered by id, not joining the messages.
-    # Only emails have attachments: no query for a ticket without email messages.
+    # Attachments ordered by id, not joining the messages. Only emails have attachments: no query for a ticket
+    # without email messages.
     loaded = list(messages)
     emails = [message for message in loaded if message.channel == Channel.EMAIL]
     prefetch_related_objects(emails, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    if public_only:
+        return [ThreadItem(at=m.created_at, message=m) for m in loaded]
     # "Message added" events repeat the messages themselves; the thread shows the message instead.
     events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.MESSAGE).select_related("actor")
     items = [ThreadItem(at=m.created_at, message=m) for m in loaded]

@@ -22,6 +22,7 @@ public_patterns = [
     path("new/", public.request_new, name="new"),
     path("new/thanks/", public.request_thanks, name="thanks"),
     path("c/<str:token>/", public.conversation, name="conversation"),
+    path("c/<str:token>/files/<int:attachment_id>/", public.conversation_attachment, name="conversation-attachment"),
 ]
 
 urlpatterns = [

@@ -19,9 +19,21 @@ import pytest
 from imap_tools import MailBoxUnencrypted, MailMessageFlags
 
 from conftest import free_port
+from tickets.models import Message, Ticket
+from tickets.services import customer_get_or_create, message_add, ticket_create
 
 # "case → outcome" rows of the corpus run (test_corpus.py), printed at the end of the session.
 CORPUS_OUTCOMES: dict[str, str] = {}
+
+
+@pytest.fixture
+def ticket(queue, agent) -> Ticket:
+    """Jo's ticket (jo@customer.example), answered by an agent by email (one of our Message-IDs on it, purpose
+    "reply")."""
+    jo = customer_get_or_create(email="jo@customer.example", name="Jo Customer")
+    ticket = ticket_create(queue=queue, customer=jo, subject="Printer on fire", body="It is on fire.", by=None)
+    message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body="Unplug it.", by=agent)
+    return ticket
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,7 @@ class Desk:
             b"{TICKET_REF}": self.ticket.reference.encode(),
             b"{CUSTOMER}": CUSTOMER_EMAIL.encode(),
             b"{AGENT}": self.agent_email.encode(),
+            b"{AGENT_DOMAIN}": self.agent_email.rpartition("@")[2].encode(),
         }
 
 
@@ -67,6 +68,7 @@ def large_base64() -> bytes:
 @pytest.fixture
 def desk(settings, queue, agent) -> Desk:
     settings.SITE_URL = SITE_URL
+    settings.INBOUND_TRUSTED_AUTHSERV_IDS = ["mx.support.example.com"]  # our MX, in the agent's forward
     queue.attachment_max_mb = 1
     queue.save()
     jo = customer_get_or_create(email=CUSTOMER_EMAIL, name="Jo Customer")

@@ -208,19 +208,47 @@ def test_the_admin_never_shows_the_password_and_keeps_it_when_left_empty(client,
 
 
 @pytest.mark.django_db
-def test_the_admin_polls_now(client, admin_user, queue, dovecot):
+def test_the_admin_poll_now_enqueues_the_poll_after_the_commit(
+    client, admin_user, queue, dovecot, monkeypatch, django_capture_on_commit_callbacks
+):
     mailbox = _mailbox(queue, dovecot)
     dovecot.append(email_bytes())
     client.force_login(admin_user)
+    sent: list[int] = []
+    monkeypatch.setattr(poll_imap_mailbox, "delay", sent.append)
 
-    response = client.post(
-        reverse("admin:inbound_imapmailbox_changelist"),
-        {"action": "poll_now", "_selected_action": [mailbox.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            reverse("admin:inbound_imapmailbox_changelist"),
+            {"action": "poll_now", "_selected_action": [mailbox.pk]},
+            follow=True,
+        )
 
-    assert "1 fetched, 1 new" in response.content.decode()
-    assert InboundEmail.objects.count() == 1
+    assert sent == [mailbox.pk] and callbacks
+    assert "poll queued" in response.content.decode()
+    assert not InboundEmail.objects.exists()  # nothing fetched inside the request
+
+
+@pytest.mark.django_db
+def test_a_message_over_the_size_limit_is_not_fetched_but_recorded_and_the_mailbox_moves_on(settings, queue, dovecot):
+    settings.INBOUND_MAX_MESSAGE_BYTES = 20_000
+    mailbox = _mailbox(queue, dovecot)
+    dovecot.append(email_bytes(subject="Huge scan", body="x" * 30_000))
+    dovecot.append(email_bytes(subject="Small one"))
+
+    assert imap_mailbox_poll(mailbox_id=mailbox.pk) == "1 fetched, 1 new, 1 too large"
+    _route_received()
+
+    big = InboundEmail.objects.get(subject="Huge scan")
+    assert big.status == InboundEmail.Status.IGNORED and big.size > 30_000
+    assert big.outcome.startswith("Not fetched") and "(20000)" in big.outcome
+    assert b"x" * 100 not in big.raw_bytes()  # only its headers were read
+    assert InboundEmail.objects.get(subject="Small one").status == InboundEmail.Status.ROUTED
+    assert Ticket.objects.count() == 1
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 2
+    assert imap_mailbox_poll(mailbox_id=mailbox.pk) == "0 fetched, 0 new"
+    assert InboundEmail.objects.count() == 2
 
 
 # --- a real worker killed between the store and the UID bookkeeping (Postgres + Redis) ----------------------------

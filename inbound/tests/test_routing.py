@@ -20,7 +20,7 @@ from surveys.models import SurveyInvitation
 from surveys.services.sending import invitation_send
 from tickets.mailthread import reply_address
 from tickets.models import CloseReason, Message, Status, Ticket, TicketMailRef
-from tickets.services import customer_get_or_create, message_add, ticket_cc_add, ticket_close, ticket_create
+from tickets.services import message_add, ticket_cc_add, ticket_close
 
 from .mail import email_bytes
 
@@ -28,15 +28,6 @@ pytestmark = pytest.mark.django_db
 
 JO = "jo@customer.example"
 Row = InboundEmail.Status
-
-
-@pytest.fixture
-def ticket(queue, agent) -> Ticket:
-    """Jo's ticket, answered by an agent by email (one of our Message-IDs on it, purpose "reply")."""
-    jo = customer_get_or_create(email=JO, name="Jo Customer")
-    ticket = ticket_create(queue=queue, customer=jo, subject="Printer on fire", body="It is on fire.", by=None)
-    message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body="Unplug it.", by=agent)
-    return ticket
 
 
 def ours(ticket: Ticket, purpose: str = "reply") -> str:

@@ -365,6 +365,8 @@ class TicketEvent(models.Model):
         SLA_BREACH = "sla_breach", "SLA target breached"
         MESSAGE = "message", "Message added"
         ERASED = "erased", "Customer's personal data erased"
+        CC_ADDED = "cc_added", "Address copied"
+        CC_REMOVED = "cc_removed", "Address no longer copied"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

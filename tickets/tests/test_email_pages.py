@@ -242,7 +242,7 @@ def test_the_cc_card_explains_and_lists_the_copied_addresses(agent_client, agent
 
     page = detail(agent_client, ticket).text
 
-    assert "Emails from these addresses to this ticket are added like the customer's." in page
+    assert "Emails from these addresses to this ticket are added like the customer's; they get the public" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;@example.org" in page and XSS not in page
 
 

@@ -1,4 +1,5 @@
-"""Downloading the files that came with a customer's email: to users who can see the ticket only.
+"""Downloading the files that came with a customer's email: to users who can see the ticket, and to the customer
+through the conversation token (support:conversation-attachment, always a download).
 
 A file is the sender's bytes under the sender's name and type, so it is never served as something the browser would
 render in our origin (an HTML or SVG file would run its scripts as the desk): everything is a download of
@@ -25,12 +26,17 @@ DOWNLOAD_TYPE = "application/octet-stream"
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     ticket = visible_ticket(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_id, message__ticket=ticket)
+    return attachment_response(attachment, inline_images=True)
+
+
+def attachment_response(attachment: Attachment, *, inline_images: bool) -> FileResponse:
+    """The file, under the content rules above (a raster image inline only when `inline_images`)."""
     try:
         stored = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404("This file is no longer stored.") from None
     content_type = attachment.content_type.lower()
-    inline = content_type in INLINE_IMAGE_TYPES
+    inline = inline_images and content_type in INLINE_IMAGE_TYPES
     response = FileResponse(
         stored,
         as_attachment=not inline,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -14,9 +14,10 @@ from common.tokens import token_resolve
 
 from ..extensions import request_form_blocks
 from ..forms import CustomerReplyForm, RequestForm
-from ..models import CONVERSATION_LINK_PURPOSE, Message, Ticket
+from ..models import CONVERSATION_LINK_PURPOSE, Attachment, Message, Ticket
 from ..selectors import ticket_thread
 from ..services import message_add, request_submit
+from .attachments import attachment_response
 
 
 @public_rate_limit
@@ -77,3 +78,16 @@ def conversation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("support:conversation", token=token)
     context = {"ticket": ticket, "thread": ticket_thread(ticket=ticket, public_only=True), "form": form, "token": token}
     return render(request, "tickets/public/conversation.html", context, status=400 if form.errors else 200)
+
+
+@public_rate_limit
+@require_GET
+def conversation_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
+    """A file of the customer's messages or of a public reply on the token's ticket (never a note's), as a download."""
+    ticket = _conversation_ticket(token)
+    if ticket is None:
+        raise Http404("This link is not valid.")
+    attachment = get_object_or_404(
+        Attachment.objects.exclude(message__kind=Message.Kind.INTERNAL_NOTE), pk=attachment_id, message__ticket=ticket
+    )
+    return attachment_response(attachment, inline_images=False)
