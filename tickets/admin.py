@@ -21,7 +21,6 @@ from common.errors import DomainError
 
 from . import erasure, services
 from .admin_inlines import MessageInline, SlaTargetInline, TicketEventInline
-from .admin_sla import SlaPolicyAdmin
 from .models import (
     METRIC_STEMS,
     BusinessCalendar,
@@ -37,6 +36,7 @@ from .models import (
     TicketEvent,
     WorkingHours,
 )
+from .sla.admin import SlaPolicyAdmin
 
 
 class WorkingHoursInline(admin.TabularInline):

@@ -1,4 +1,4 @@
-"""SLA policies and each ticket's targets (the clocks themselves are tickets.sla; the services keep these rows and
+"""SLA policies and each ticket's targets (the clocks themselves are tickets.sla.rules; the services keep these rows and
 Ticket.sla_due_at up to date). Re-exported by tickets.models."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class SlaTarget(models.Model):
 
 class SlaDailyCount(models.Model):
     """Settled SLA targets counted per day (UTC), queue, agent and kind: what the reports add up, a few rows per
-    agent and day instead of every target of the period. Kept by tickets.sla_counts with the targets (in the same
+    agent and day instead of every target of the period. Kept by tickets.sla.counts with the targets (in the same
     transaction), rebuilt from them by sla_counts_rebuild."""
 
     day = models.DateField()

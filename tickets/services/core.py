@@ -36,7 +36,7 @@ from ..models import (
 from ..notifications import reply_notification_enqueue, request_confirmation_enqueue
 from ..selectors import user_can_work_in_queue
 from ..signals import ticket_closed, ticket_reopened
-from ..sla_services import sla_refresh
+from ..sla.services import sla_refresh
 from ..transitions import Change, TicketState, UserRef
 
 # The Ticket fields a TicketState carries under the same name (the assignee is a UserRef there).

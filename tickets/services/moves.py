@@ -11,7 +11,7 @@ from .. import transitions
 from ..models import Queue, Ticket, TicketEvent
 from ..selectors import user_can_work_in_queue
 from ..signals import ticket_moved
-from ..sla_services import sla_refresh
+from ..sla.services import sla_refresh
 from .core import change_apply, ensure_can_work, ticket_lock, ticket_state, user_ref
 
 

@@ -1,4 +1,4 @@
-"""The SLA beat (tickets.sla_alerts): each warning and breach recorded once, as a ticket event and emails to the right
+"""The SLA beat (tickets.sla.alerts): each warning and breach recorded once, as a ticket event and emails to the right
 people, whatever happens to the task (run twice, run at once, a worker killed between the event and the emails)."""
 
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from conftest import run_at_once, start_worker, stop_worker, wait_until
 from outbox.models import OutgoingEmail
 from tickets import services
 from tickets.models import Message, Priority, QueueMembership, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
-from tickets.sla_alerts import sla_alerts_sweep
+from tickets.sla.alerts import sla_alerts_sweep
 from tickets.tasks import sweep_sla_alerts
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
 
@@ -157,7 +157,7 @@ def test_a_target_settled_before_the_sweep_gets_no_alert(queue, agent):
 
 @pytest.mark.django_db
 def test_the_sweep_works_in_chunks(queue, agent, monkeypatch):
-    monkeypatch.setattr("tickets.sla_alerts.CHUNK", 2)
+    monkeypatch.setattr("tickets.sla.alerts.CHUNK", 2)
     _policy(queue)
     for _ in range(5):
         _ticket(queue, assignee=agent)

@@ -1,4 +1,4 @@
-"""SLA targets kept by the real ticket services (tickets.services → tickets.sla_services.sla_refresh) under a moving
+"""SLA targets kept by the real ticket services (tickets.services → tickets.sla.services.sla_refresh) under a moving
 clock (time_machine): the rows, their results and Ticket.sla_due_at, worked out by hand in the comments.
 
 Dates (2026): June 1 is a Monday (Fri 5, Mon 8, Tue 9 June); Berlin is UTC+2 and New York UTC−4 all June. Europe/Berlin
@@ -33,7 +33,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.sla_services import sla_refresh
+from tickets.sla.services import sla_refresh
 from tickets.tests.factories import CalendarFactory, MembershipFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db

@@ -33,8 +33,8 @@ from common.links import absolute_url
 from outbox.models import OutgoingEmail
 from outbox.services import email_build, email_enqueue_many
 
-from .models import SlaTarget, TicketEvent
-from .selectors import queue_leads
+from ..models import SlaTarget, TicketEvent
+from ..selectors import queue_leads
 
 CHUNK = 100  # targets per transaction: each transaction stays short
 

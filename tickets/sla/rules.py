@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .calendar import CalendarSpec, add_business_seconds, business_seconds_between
-from .metrics import EventLike
-from .models import CloseReason, Message, Status, TicketEvent
+from ..calendar import CalendarSpec, add_business_seconds, business_seconds_between
+from ..metrics import EventLike
+from ..models import CloseReason, Message, Status, TicketEvent
 
 FIRST_REPLY, NEXT_REPLY, RESOLUTION = "first_reply", "next_reply", "resolution"
 KINDS = (FIRST_REPLY, NEXT_REPLY, RESOLUTION)

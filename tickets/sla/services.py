@@ -11,7 +11,7 @@ or messages (tickets.services calls sla_refresh in their transaction, the ticket
   settled with (a later move, policy or calendar edit does not change them); only a close as spam or duplicate can
   exclude it, and a reopen re-derives it.
 - Only the rows that changed are written back (a settled target is not rewritten by every later write), and the
-  daily counts the reports read follow them (tickets.sla_counts).
+  daily counts the reports read follow them (tickets.sla.counts).
 - Ticket.sla_due_at is the nearest due time of the running targets: the list shows and sorts by it.
 """
 
@@ -21,10 +21,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from . import sla
-from .calendar import CalendarSpec
-from .models import Queue, SlaPolicy, SlaTarget, Ticket
-from .sla_counts import counted, sla_counts_move
+from ..calendar import CalendarSpec
+from ..models import Queue, SlaPolicy, SlaTarget, Ticket
+from . import rules
+from .counts import counted, sla_counts_move
 
 CHANGED_FIELDS = [
     "target_seconds",
@@ -62,7 +62,7 @@ def _calendar(queue_id: int) -> CalendarSpec | None:
     return CalendarSpec.from_calendar(queue.business_calendar) if queue.business_calendar else None
 
 
-def _stays_settled(clock: sla.Clock, row: SlaTarget) -> bool:
+def _stays_settled(clock: rules.Clock, row: SlaTarget) -> bool:
     """The target settled, and its clock is still stopped where it settled (not reopened since)."""
     return bool(row.result) and row.settled_at == clock.stopped_at
 
@@ -81,8 +81,8 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
             ticket.sla_due_at = None
         return
     pause = policy.pause_while_waiting if policy else True
-    clocks = sla.clocks(created_at=ticket.created_at, events=list(ticket.events.all()), pause_while_waiting=pause)
-    kept: list[tuple[sla.Clock, SlaTarget]] = []
+    clocks = rules.clocks(created_at=ticket.created_at, events=list(ticket.events.all()), pause_while_waiting=pause)
+    kept: list[tuple[rules.Clock, SlaTarget]] = []
     new: list[SlaTarget] = []
     dropped: list[SlaTarget] = []  # running targets the new priority or queue has none for
     for clock in clocks:
@@ -111,12 +111,12 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     outcomes = []
     for clock, row in kept:
         if _stays_settled(clock, row):  # its elapsed time stands (a move, policy or calendar edit leaves it alone)
-            outcome = sla.settled(
+            outcome = rules.settled(
                 clock, elapsed_seconds=row.elapsed_seconds, target_seconds=row.target_seconds,
                 close_reason=ticket.close_reason,
             )  # fmt: skip
         else:
-            outcome = sla.outcome(
+            outcome = rules.outcome(
                 clock,
                 target_seconds=row.target_seconds,
                 warn_percent=row.warn_at_percent,
@@ -140,7 +140,7 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     SlaTarget.objects.bulk_create(new)
     SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
     sla_counts_move(before=counted_before, after=[counted(row) for _, row in kept])
-    due = sla.nearest_due(outcomes)
+    due = rules.nearest_due(outcomes)
     if due != ticket.sla_due_at:
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
         ticket.sla_due_at = due
