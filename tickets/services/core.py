@@ -37,6 +37,18 @@ from ..signals import ticket_closed, ticket_reopened
 from ..sla.services import sla_refresh
 from ..transitions import Change
 
+
+def ensure_can_work(*, by: User | None, queue_id: int) -> None:
+    if by is not None and not user_can_work_in_queue(user=by, queue_id=queue_id):
+        raise PermissionDenied("You are not a member of this ticket's queue.")
+
+
+def ticket_lock(ticket_id: int) -> Ticket:
+    # Postgres: row lock (of the ticket only; the assignee is read for the state). SQLite: no-op, but the
+    # IMMEDIATE transaction already holds the write lock.
+    return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket_id)
+
+
 # The events that move an SLA clock (an assignment alone does not).
 SLA_EVENTS = frozenset({TicketEvent.Kind.CREATED, TicketEvent.Kind.STATUS, TicketEvent.Kind.MESSAGE,
                         TicketEvent.Kind.PRIORITY, TicketEvent.Kind.QUEUE})  # fmt: skip
