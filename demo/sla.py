@@ -114,6 +114,7 @@ def sla_targets_build(
                 target_seconds=target,
                 business_hours=policy.business_hours,
                 warn_at_percent=policy.warn_at_percent,
+                pause_while_waiting=policy.pause_while_waiting,
                 priority=ticket.priority,
                 queue_id=ticket.queue_id,
                 due_at=outcome.due_at,

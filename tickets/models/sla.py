@@ -83,6 +83,9 @@ class SlaTarget(models.Model):
     target_seconds = models.PositiveIntegerField()
     business_hours = models.BooleanField()
     warn_at_percent = models.PositiveSmallIntegerField()
+    pause_while_waiting = models.BooleanField(
+        default=True, help_text="The policy's switch when the target started (or was re-derived)."
+    )
     # What the target was derived from: a change of either re-derives a running target from its start.
     priority = models.CharField(max_length=10, choices=Priority.choices)
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")

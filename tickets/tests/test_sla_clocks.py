@@ -273,15 +273,20 @@ def test_a_customer_message_on_a_pending_ticket_starts_a_next_reply():
     assert outcome_of(clock, target_minutes=30, now=at(40)).due_at == at(60)
 
 
-def test_a_reply_clock_running_at_close_is_excluded():
-    # given a wait for the next reply, and the ticket closed before the agent answered
-    events = [*created(T0), *first_reply(at(10)), message(at(20), CUSTOMER), status(at(200), OPEN, CLOSED)]
+@pytest.mark.parametrize(
+    ("closed_after", "result"), [(40, rules.EXCLUDED), (200, rules.BREACHED)], ids=["before-due", "after-due"]
+)
+def test_a_reply_clock_running_at_close_is_excluded_unless_it_breached(closed_after, result):
+    # given a wait for the next reply (30 minutes from minute 20), and the ticket closed before the agent answered
+    events = [*created(T0), *first_reply(at(10)), message(at(20), CUSTOMER), status(at(closed_after), OPEN, CLOSED)]
     clock = only(clocks_of(events), rules.NEXT_REPLY)
 
-    # then the clock stopped at the close, without a result (it counts neither way), even past its target
-    assert (clock.stopped_at, clock.unanswered) == (at(200), True)
+    # then the clock stopped at the close: short of its target it counts neither way; past it, the breach stands
+    assert (clock.stopped_at, clock.unanswered) == (at(closed_after), True)
     done = outcome_of(clock, target_minutes=30, now=at(300), close_reason="solved")
-    assert (done.result, done.elapsed_seconds, done.due_at) == (rules.EXCLUDED, 180 * MINUTE, None)
+    assert (done.result, done.elapsed_seconds, done.due_at) == (result, (closed_after - 20) * MINUTE, None)
+    # a close as spam or duplicate excludes it either way
+    assert outcome_of(clock, target_minutes=30, now=at(300), close_reason="spam").result == rules.EXCLUDED
 
 
 def test_a_ticket_closed_before_any_reply_has_its_first_reply_excluded_and_resolution_settled():
