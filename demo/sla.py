@@ -1,7 +1,7 @@
 """Demo SLA policies and the seeded tickets' SLA targets.
 
-The targets are computed in bulk from each ticket's events with the pure rules of tickets.sla (clocks, outcome,
-nearest_due) — what tickets.sla_services.sla_refresh would have stored had the services played the story, without a
+The targets are computed in bulk from each ticket's events with the pure rules of tickets.sla.rules (clocks, outcome,
+nearest_due) — what tickets.sla.services.sla_refresh would have stored had the services played the story, without a
 query per ticket. The policies date from before the oldest demo ticket, so every clock counts.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from tickets import sla
 from tickets.calendar import CalendarSpec
 from tickets.metrics import EventLike
 from tickets.models import Priority, SlaPolicy, SlaTarget, Ticket, TicketEvent
+from tickets.sla import rules
 
 from .desk import DAYS, Desk
 
@@ -90,13 +90,13 @@ def sla_targets_build(
         return []
     calendar = context.calendars[ticket.queue_id] if policy.business_hours else None
     rows, outcomes = [], []
-    for clock in sla.clocks(
+    for clock in rules.clocks(
         created_at=ticket.created_at, events=events, pause_while_waiting=policy.pause_while_waiting
     ):
         target = policy.target_seconds(clock.kind)
         if target is None or clock.started_at < policy.updated_at:
             continue
-        outcome = sla.outcome(
+        outcome = rules.outcome(
             clock,
             target_seconds=target,
             warn_percent=policy.warn_at_percent,
@@ -114,6 +114,7 @@ def sla_targets_build(
                 target_seconds=target,
                 business_hours=policy.business_hours,
                 warn_at_percent=policy.warn_at_percent,
+                pause_while_waiting=policy.pause_while_waiting,
                 priority=ticket.priority,
                 queue_id=ticket.queue_id,
                 due_at=outcome.due_at,
@@ -126,7 +127,7 @@ def sla_targets_build(
                 breached_at=outcome.due_at if running and outcome.due_at and outcome.due_at <= now else None,
             )
         )
-    ticket.sla_due_at = sla.nearest_due(outcomes)
+    ticket.sla_due_at = rules.nearest_due(outcomes)
     return rows
 
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from tickets import transitions
 from tickets.calendar import CalendarSpec, add_business_seconds
 from tickets.models import CloseReason, Customer, Message, Priority, SlaTarget, Status, Ticket, TicketEvent
-from tickets.services import ticket_event_rows, ticket_state_apply, user_ref
+from tickets.replay import ticket_event_rows, ticket_state_apply, user_ref
 from tickets.transitions import Change, TicketState
 
 from .content import (

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets.sla_selectors import SlaAchievement, sla_achievement
+from tickets.sla.selectors import SlaAchievement, sla_achievement
 
 from .forms import Period, PeriodForm
 from .selectors import (

@@ -7,6 +7,7 @@ from tickets.models import Customer, Ticket
 
 from .services import (
     customer_survey_data_erase,
+    followups_queue_follow,
     invitation_cancel_unsent,
     invitation_schedule_for_close,
     rating_queue_follow,
@@ -23,6 +24,7 @@ def on_ticket_reopened(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> N
 
 def on_ticket_moved(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:
     rating_queue_follow(ticket=ticket)
+    followups_queue_follow(ticket=ticket)
 
 
 def on_customer_erased(sender: type[Customer], customer: Customer, now: datetime, **kwargs: Any) -> None:

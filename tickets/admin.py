@@ -22,7 +22,6 @@ from common.registry import registry_list_filter
 
 from . import erasure, services
 from .admin_inlines import MessageInline, SlaTargetInline, TicketEventInline
-from .admin_sla import SlaPolicyAdmin
 from .event_kinds import ticket_event_kinds
 from .models import (
     METRIC_STEMS,
@@ -39,6 +38,7 @@ from .models import (
     TicketEvent,
     WorkingHours,
 )
+from .sla.admin import SlaPolicyAdmin
 
 
 class WorkingHoursInline(admin.TabularInline):

@@ -47,7 +47,7 @@ class TicketEventInline(ReadOnlyInline):
 
 
 class SlaTargetInline(ReadOnlyInline):
-    """Each clock against its target, as the services keep it (tickets.sla_services)."""
+    """Each clock against its target, as the services keep it (tickets.sla.services)."""
 
     model = SlaTarget
     verbose_name = "SLA target"

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from .erasure import customers_erase_past_retention
 from .services import tickets_close_stale_pending
-from .sla_alerts import sla_alerts_sweep
+from .sla.alerts import sla_alerts_sweep
 
 
 @shared_task
@@ -19,5 +19,5 @@ def erase_personal_data_past_retention() -> int:
 
 @shared_task
 def sweep_sla_alerts() -> int:
-    """Beat: record and mail each SLA warning and breach once (tickets.sla_alerts)."""
+    """Beat: record and mail each SLA warning and breach once (tickets.sla.alerts)."""
     return sla_alerts_sweep()

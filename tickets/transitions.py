@@ -48,7 +48,7 @@ class UserRef:
 @dataclass(frozen=True, slots=True)
 class Event:
     """A ticket event to write (TicketEvent's fields). The created event's value, the ticket's reference, needs the
-    primary key: it is empty here and the writer fills it in (tickets.services.ticket_event_rows)."""
+    primary key: it is empty here and the writer fills it in (tickets.replay.ticket_event_rows)."""
 
     kind: str
     at: datetime

@@ -27,7 +27,7 @@ from surveys.services import survey_policy_get_or_create
 from tickets.calendar import CalendarSpec
 from tickets.metrics import DURATION_FIELDS, metrics_compute
 from tickets.models import Message, Queue, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
-from tickets.sla_services import sla_refresh
+from tickets.sla.services import sla_refresh
 from tickets.transitions import STATUS_MOVES
 
 pytestmark = pytest.mark.django_db

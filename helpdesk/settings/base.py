@@ -204,7 +204,7 @@ FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
 # Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
 FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
-# SLA policies: how often beat records and mails the warnings and breaches of SLA targets (tickets.sla_alerts).
+# SLA policies: how often beat records and mails the warnings and breaches of SLA targets (tickets.sla.alerts).
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=60.0)
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Support <support@example.com>")

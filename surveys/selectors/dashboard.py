@@ -17,8 +17,8 @@ from django.utils import timezone
 from common.users import UserLike
 from tickets.models import CloseReason, Queue, Ticket
 from tickets.selectors import tickets_visible_to
-from tickets.sla_selectors import EMPTY as NO_SLA
-from tickets.sla_selectors import SlaAchievement, sla_achievement_rollup
+from tickets.sla.selectors import EMPTY as NO_SLA
+from tickets.sla.selectors import SlaAchievement, sla_achievement_rollup
 
 from ..models import FollowUp
 from .feedback import FeedbackStats, feedback_stats_rollup

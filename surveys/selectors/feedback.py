@@ -13,7 +13,7 @@ from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value,
 from django.utils import timezone
 
 from common.users import UserLike
-from tickets.sla_selectors import SlaAchievement, sla_achievement
+from tickets.sla.selectors import SlaAchievement, sla_achievement
 
 from ..models import SurveyInvitation, SurveyResponse
 from .permissions import invitations_visible_to, queues_led_by

@@ -14,6 +14,7 @@ from .followups import (
     followup_remind,
     followup_resolve,
     followups_escalate_due,
+    followups_queue_follow,
     followups_remind_due,
 )
 from .optout import customer_opt_out
@@ -40,6 +41,7 @@ __all__ = [
     "followup_remind",
     "followup_resolve",
     "followups_escalate_due",
+    "followups_queue_follow",
     "followups_remind_due",
     "invitation_cancel_unsent",
     "invitation_remind",

@@ -18,7 +18,7 @@ from common.errors import DomainError
 from common.links import absolute_url
 from common.users import display_name
 from outbox.services import email_enqueue
-from tickets.models import QueueMembership
+from tickets.models import QueueMembership, Ticket
 from tickets.selectors import queue_leads
 
 from ..models import FollowUp, FollowUpEvent, SurveyEmail
@@ -224,3 +224,9 @@ def followups_escalate_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = FollowUp.objects.filter(status__in=OPEN_FOLLOWUP_STATUSES, escalated_at__isnull=True, due_at__lte=now)
     return sum(followup_escalate(followup_id=pk, now=now) for pk in due.values_list("pk", flat=True))
+
+
+def followups_queue_follow(*, ticket: Ticket) -> None:
+    """The ticket moved to another queue (tickets' ticket_moved, in its transaction): its follow-ups follow, so the
+    new queue's leads see them and the old queue's no longer do. One UPDATE."""
+    FollowUp.objects.filter(ticket_id=ticket.pk).exclude(queue_id=ticket.queue_id).update(queue_id=ticket.queue_id)

@@ -10,7 +10,9 @@ from common.errors import DomainError
 from outbox.models import OutgoingEmail
 from surveys import services
 from surveys.models import FollowUp, FollowUpEvent
+from surveys.selectors import followups_for_team
 from surveys.tests.factories import FollowUpFactory
+from tickets import services as tickets_services
 from tickets.models import QueueMembership
 from tickets.tests.factories import MembershipFactory
 
@@ -196,3 +198,21 @@ def test_the_beat_task_runs_both(queue, agent, lead):
     FollowUpFactory(queue=queue, owner=agent, due_at=now - timedelta(hours=1))
     assert remind_and_escalate_followups() == (1, 1)
     assert remind_and_escalate_followups() == (0, 0)
+
+
+def test_follow_ups_follow_their_ticket_into_its_new_queue(followup, agent, lead):
+    # given a follow-up in its ticket's queue, and a lead of another queue the ticket moves to
+    billing = MembershipFactory(user=agent).queue
+    billing_lead = MembershipFactory(queue=billing, role=QueueMembership.Role.LEAD).user
+    other = FollowUpFactory()  # another ticket's follow-up
+
+    # when the ticket moves
+    tickets_services.ticket_move(ticket_id=followup.ticket_id, queue=billing, by=agent)
+
+    # then its follow-up is in the new queue: the new queue's lead sees it, the old one's no longer does
+    followup.refresh_from_db()
+    assert followup.queue == billing
+    assert list(followups_for_team(user=billing_lead)) == [followup]
+    assert list(followups_for_team(user=lead)) == []
+    # and another ticket's follow-up stays where it was
+    assert FollowUp.objects.get(pk=other.pk).queue == other.queue

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets.models import Priority, SlaTarget
-from tickets.sla_counts import counted, sla_counts_move
+from tickets.sla.counts import counted, sla_counts_move
 from tickets.tests.factories import MembershipFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

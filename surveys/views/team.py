@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 from common.users import display_name
 from tickets.models import SlaTarget, Ticket
 from tickets.selectors import tickets_visible_to
-from tickets.sla_selectors import EMPTY as NO_SLA
-from tickets.sla_selectors import KINDS as SLA_KINDS
+from tickets.sla.selectors import EMPTY as NO_SLA
+from tickets.sla.selectors import KINDS as SLA_KINDS
 
 from ..charts import trend_chart
 from ..extensions import team_panels

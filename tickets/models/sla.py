@@ -1,4 +1,4 @@
-"""SLA policies and each ticket's targets (the clocks themselves are tickets.sla; the services keep these rows and
+"""SLA policies and each ticket's targets (the clocks themselves are tickets.sla.rules; the services keep these rows and
 Ticket.sla_due_at up to date). Re-exported by tickets.models."""
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ class SlaTarget(models.Model):
     target_seconds = models.PositiveIntegerField()
     business_hours = models.BooleanField()
     warn_at_percent = models.PositiveSmallIntegerField()
+    pause_while_waiting = models.BooleanField(
+        default=True, help_text="The policy's switch when the target started (or was re-derived)."
+    )
     # What the target was derived from: a change of either re-derives a running target from its start.
     priority = models.CharField(max_length=10, choices=Priority.choices)
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
@@ -115,7 +118,7 @@ class SlaTarget(models.Model):
 
 class SlaDailyCount(models.Model):
     """Settled SLA targets counted per day (UTC), queue, agent and kind: what the reports add up, a few rows per
-    agent and day instead of every target of the period. Kept by tickets.sla_counts with the targets (in the same
+    agent and day instead of every target of the period. Kept by tickets.sla.counts with the targets (in the same
     transaction), rebuilt from them by sla_counts_rebuild."""
 
     day = models.DateField()

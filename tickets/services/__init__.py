@@ -13,13 +13,9 @@ from .core import (
     ticket_close,
     ticket_create,
     ticket_create_for_email,
-    ticket_event_rows,
     ticket_reopen,
     ticket_set_priority,
     ticket_set_status,
-    ticket_state,
-    ticket_state_apply,
-    user_ref,
 )
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
@@ -35,13 +31,9 @@ __all__ = [
     "ticket_close",
     "ticket_create",
     "ticket_create_for_email",
-    "ticket_event_rows",
     "ticket_move",
     "ticket_reopen",
     "ticket_set_priority",
     "ticket_set_status",
-    "ticket_state",
-    "ticket_state_apply",
     "tickets_close_stale_pending",
-    "user_ref",
 ]

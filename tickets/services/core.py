@@ -10,9 +10,6 @@ Refusals raise DomainError (or PermissionDenied) before anything is written, so 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import overload
-
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -34,13 +31,11 @@ from ..models import (
     TicketEvent,
 )
 from ..notifications import reply_notification_enqueue, request_confirmation_enqueue
+from ..replay import ticket_event_rows, ticket_state, ticket_state_apply, user_ref
 from ..selectors import user_can_work_in_queue
 from ..signals import ticket_closed, ticket_reopened
-from ..sla_services import sla_refresh
-from ..transitions import Change, TicketState, UserRef
-
-# The Ticket fields a TicketState carries under the same name (the assignee is a UserRef there).
-STATE_FIELDS = tuple(name for name in TicketState.__dataclass_fields__ if name != "assignee")
+from ..sla.services import sla_refresh
+from ..transitions import Change
 
 
 def ensure_can_work(*, by: User | None, queue_id: int) -> None:
@@ -52,44 +47,6 @@ def ticket_lock(ticket_id: int) -> Ticket:
     # Postgres: row lock (of the ticket only; the assignee is read for the state). SQLite: no-op, but the
     # IMMEDIATE transaction already holds the write lock.
     return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket_id)
-
-
-@overload
-def user_ref(user: User) -> UserRef: ...
-@overload
-def user_ref(user: User | None) -> UserRef | None: ...
-def user_ref(user: User | None) -> UserRef | None:
-    """A user as tickets.transitions sees them (None stays None: the system, or nobody)."""
-    return UserRef(id=user.pk, username=user.get_username()) if user else None
-
-
-def ticket_state(ticket: Ticket) -> TicketState:
-    """The rules' view of a ticket row."""
-    return TicketState(assignee=user_ref(ticket.assignee), **{name: getattr(ticket, name) for name in STATE_FIELDS})
-
-
-def ticket_state_apply(*, ticket: Ticket, state: TicketState) -> None:
-    """Copy a state onto the row (not saved)."""
-    for name in STATE_FIELDS:
-        setattr(ticket, name, getattr(state, name))
-    assignee_id = state.assignee.id if state.assignee else None
-    if ticket.assignee_id != assignee_id:
-        ticket.assignee_id = assignee_id
-
-
-def ticket_event_rows(*, ticket: Ticket, events: Iterable[transitions.Event]) -> list[TicketEvent]:
-    """Unsaved TicketEvent rows of a saved ticket; the created event gets the ticket's reference."""
-    return [
-        TicketEvent(
-            ticket=ticket,
-            actor_id=event.actor.id if event.actor else None,
-            kind=event.kind,
-            old_value=event.old_value,
-            new_value=ticket.reference if event.kind == TicketEvent.Kind.CREATED else event.new_value,
-            at=event.at,
-        )
-        for event in events
-    ]
 
 
 # The events that move an SLA clock (an assignment alone does not).

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from .. import transitions
 from ..models import OPEN_STATUSES, CloseReason, Queue, Status, Ticket
-from .core import change_apply, ticket_close, ticket_lock, ticket_state, user_ref
+from ..replay import ticket_state, user_ref
+from .core import change_apply, ticket_close, ticket_lock
 
 
 def tickets_close_stale_pending(*, now: datetime | None = None) -> list[int]:

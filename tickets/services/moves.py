@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from .. import transitions
 from ..models import Queue, Ticket, TicketEvent
+from ..replay import ticket_state, user_ref
 from ..selectors import user_can_work_in_queue
 from ..signals import ticket_moved
-from ..sla_services import sla_refresh
-from .core import change_apply, ensure_can_work, ticket_lock, ticket_state, user_ref
+from ..sla.services import sla_refresh
+from .core import change_apply, ensure_can_work, ticket_lock
 
 
 @transaction.atomic

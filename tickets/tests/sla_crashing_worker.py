@@ -11,14 +11,14 @@ django.setup()
 
 from celery.__main__ import main  # noqa: E402 - after Django is set up
 
-from tickets import sla_alerts  # noqa: E402
+from tickets.sla import alerts  # noqa: E402
 
 
 def _die(*_: object, **__: object) -> None:
     os._exit(9)
 
 
-sla_alerts.email_enqueue_many = _die  # type: ignore[assignment]
+alerts.email_enqueue_many = _die  # type: ignore[assignment]
 
 if __name__ == "__main__":
     main()

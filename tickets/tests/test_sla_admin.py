@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from tickets import services
-from tickets.admin_sla import EDIT_RULE
 from tickets.models import Priority, SlaPolicy
+from tickets.sla.admin import EDIT_RULE
 from tickets.tests.factories import CalendarFactory
 
 pytestmark = pytest.mark.django_db

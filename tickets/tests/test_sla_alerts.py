@@ -1,4 +1,4 @@
-"""The SLA beat (tickets.sla_alerts): each warning and breach recorded once, as a ticket event and emails to the right
+"""The SLA beat (tickets.sla.alerts): each warning and breach recorded once, as a ticket event and emails to the right
 people, whatever happens to the task (run twice, run at once, a worker killed between the event and the emails)."""
 
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ from outbox.kinds import email_kinds
 from outbox.models import OutgoingEmail
 from tickets import services
 from tickets.models import Message, Priority, QueueMembership, SlaPolicy, SlaTarget, Status, Ticket, TicketEvent
-from tickets.sla_alerts import sla_alerts_sweep
+from tickets.sla.alerts import sla_alerts_sweep
 from tickets.tasks import sweep_sla_alerts
 from tickets.tests.factories import CustomerFactory, MembershipFactory, QueueFactory
 
@@ -157,8 +157,45 @@ def test_a_target_settled_before_the_sweep_gets_no_alert(queue, agent):
 
 
 @pytest.mark.django_db
+def test_a_target_rederived_to_a_later_due_time_after_its_warning_is_warned_again(queue, agent):
+    # given a warned first-reply target (48 of 60 minutes), and 4 hours for low priority
+    _policy(queue)
+    with time_machine.travel(T0 - timedelta(hours=1), tick=False):
+        SlaPolicy.objects.create(queue=queue, priority=Priority.LOW, first_reply_minutes=240, business_hours=False)
+    ticket = _ticket(queue, assignee=agent)
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=50)) == 1
+
+    # when the priority drops: due at 4 hours, its warning at 192 minutes, still ahead
+    with time_machine.travel(T0 + timedelta(minutes=55), tick=False):
+        services.ticket_set_priority(ticket_id=ticket.pk, priority=Priority.LOW, by=agent)
+    assert ticket.sla_targets.get().warned_at is None
+
+    # then it is warned again when it crosses the share again, once
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=191)) == 0
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=192)) == 1
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=200)) == 0
+    assert _alerts(ticket) == [("sla_warning", "first_reply"), ("sla_warning", "first_reply")]
+
+
+@pytest.mark.django_db
+def test_a_rederived_target_still_past_its_warning_is_not_warned_again(queue, agent):
+    # given a warned target, and a high priority whose warning (80% of 90 minutes: 72) is past at 75 minutes
+    _policy(queue)
+    with time_machine.travel(T0 - timedelta(hours=1), tick=False):
+        SlaPolicy.objects.create(queue=queue, priority=Priority.HIGH, first_reply_minutes=90, business_hours=False)
+    ticket = _ticket(queue, assignee=agent)
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=50)) == 1
+
+    with time_machine.travel(T0 + timedelta(minutes=75), tick=False):
+        services.ticket_set_priority(ticket_id=ticket.pk, priority=Priority.HIGH, by=agent)
+
+    assert ticket.sla_targets.get().warned_at is not None
+    assert sla_alerts_sweep(now=T0 + timedelta(minutes=80)) == 0
+
+
+@pytest.mark.django_db
 def test_the_sweep_works_in_chunks(queue, agent, monkeypatch):
-    monkeypatch.setattr("tickets.sla_alerts.CHUNK", 2)
+    monkeypatch.setattr("tickets.sla.alerts.CHUNK", 2)
     _policy(queue)
     for _ in range(5):
         _ticket(queue, assignee=agent)

@@ -1,4 +1,4 @@
-"""SLA achievement (tickets.sla_selectors): met / (met + breached) of the targets settled in a period, excluded ones
+"""SLA achievement (tickets.sla.selectors): met / (met + breached) of the targets settled in a period, excluded ones
 left out, per agent and queue, in the user's queues only — each figure set one query."""
 
 from datetime import timedelta
@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.models import CloseReason, Message, Priority, SlaPolicy, SlaTarget
-from tickets.sla_counts import counted, sla_counts_move
-from tickets.sla_selectors import sla_achievement, sla_achievement_rollup
+from tickets.sla.counts import counted, sla_counts_move
+from tickets.sla.selectors import sla_achievement, sla_achievement_rollup
 from tickets.tests.factories import MembershipFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""SLA targets kept by the real ticket services (tickets.services → tickets.sla_services.sla_refresh) under a moving
+"""SLA targets kept by the real ticket services (tickets.services → tickets.sla.services.sla_refresh) under a moving
 clock (time_machine): the rows, their results and Ticket.sla_due_at, worked out by hand in the comments.
 
 Dates (2026): June 1 is a Monday (Fri 5, Mon 8, Tue 9 June); Berlin is UTC+2 and New York UTC−4 all June. Europe/Berlin
@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from tickets import services
@@ -27,13 +28,14 @@ from tickets.models import (
     Priority,
     Queue,
     QueueMembership,
+    SlaDailyCount,
     SlaPolicy,
     SlaTarget,
     Status,
     Ticket,
     TicketEvent,
 )
-from tickets.sla_services import sla_refresh
+from tickets.sla.services import sla_refresh
 from tickets.tests.factories import CalendarFactory, MembershipFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,6 +250,25 @@ def test_a_ticket_closed_before_any_reply_has_its_first_reply_excluded(berlin_qu
     assert (target(ticket, FIRST).result, target(ticket, RESOLUTION).result) == (EXCLUDED, MET)
 
 
+def test_a_reply_target_that_breached_stays_breached_when_a_close_without_a_reply_stops_it(queue, agent, customer):
+    # given a next reply 45 minutes overdue of 30, and a first reply never sent on another ticket, 2 hours of 60 minutes
+    policy(queue, first_reply_minutes=60, next_reply_minutes=30, business_hours=False)
+    t0 = berlin(6, 2, 10)
+    answered = create(queue, customer, t0)
+    reply(answered, agent, t0 + timedelta(minutes=10))
+    customer_writes(answered, t0 + timedelta(minutes=15))
+    unanswered = create(queue, customer, t0)
+
+    # when both are closed without a reply (solved)
+    close(answered, agent, t0 + timedelta(minutes=60))
+    close(unanswered, agent, t0 + timedelta(hours=2))
+
+    # then the breaches stand (an unanswered clock short of its target stays excluded: see the test above)
+    assert (target(answered, NEXT).result, target(answered, NEXT).elapsed_seconds) == (BREACHED, 45 * MINUTE)
+    assert target(unanswered, FIRST).result == BREACHED
+    assert SlaDailyCount.objects.filter(queue=queue).aggregate(breached=Sum("breached"))["breached"] == 2
+
+
 # --- resolution: pauses, close, reopen ------------------------------------------------------------------------------
 
 
@@ -275,6 +296,26 @@ def test_resolution_pauses_while_waiting_only_when_the_policy_says_so(queue, age
     # then it ran 0–20, 50–60, 80–100 (or throughout): the sum of its running spans
     resolution.refresh_from_db()
     assert (resolution.result, resolution.elapsed_seconds) == (MET, elapsed_minutes * MINUTE)
+
+
+def test_a_running_resolution_keeps_the_pause_switch_it_started_with(queue, agent, customer):
+    # given a resolution clock started under a policy that pauses while waiting
+    rule = policy(queue, first_reply_minutes=60, resolution_minutes=120, business_hours=False, pause_while_waiting=True)
+    t0 = berlin(6, 2, 10)
+    ticket = create(queue, customer, t0)
+    assert target(ticket, RESOLUTION).pause_while_waiting is True
+
+    # when the policy stops pausing after it started, and the ticket then waits 30 minutes
+    with clock_at(t0 + timedelta(minutes=5)):
+        rule.pause_while_waiting = False
+        rule.save()
+    reply(ticket, agent, t0 + timedelta(minutes=10))
+    set_status(ticket, agent, t0 + timedelta(minutes=20), Status.PENDING)
+    set_status(ticket, agent, t0 + timedelta(minutes=50), Status.OPEN)
+    close(ticket, agent, t0 + timedelta(minutes=60))
+
+    # then the clock still paused while it waited (an edit applies to clocks that start after it)
+    assert target(ticket, RESOLUTION).elapsed_seconds == 30 * MINUTE
 
 
 def test_resolution_resumes_on_reopen_and_settles_again_at_the_next_close(queue, agent, customer):

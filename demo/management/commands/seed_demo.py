@@ -17,7 +17,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tickets.models import CloseReason, Status
-from tickets.sla_counts import sla_counts_rebuild
+from tickets.sla.counts import sla_counts_rebuild
 
 from ... import desk as demo_desk
 from ... import sla as demo_sla

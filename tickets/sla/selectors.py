@@ -1,9 +1,9 @@
 """SLA achievement: of the targets settled in a period, the share that was met, per target kind.
 
 A target counts on the day (UTC) it settled as met or breached; excluded ones (closed as spam or duplicate, or a reply
-clock stopped by a close) count in neither part. It counts for the queue and the agent of the moment it settled
-(SlaTarget.queue / .agent), and only in the queues the user may see. The figures add up the daily counts
-(SlaDailyCount, kept with the targets by tickets.sla_counts): a period covers the days from its start's to its end's,
+clock a close stopped before its target) count in neither part. It counts for the queue and the agent of the moment it
+settled (SlaTarget.queue / .agent), and only in the queues the user may see. The figures add up the daily counts
+(SlaDailyCount, kept with the targets by tickets.sla.counts): a period covers the days from its start's to its end's,
 whole days. Each figure set is one aggregate query over a few rows per agent and day, whatever the number of
 targets (adding up the targets themselves cost ~90 ms for the 84k targets of a demo queue's 90 days).
 """
@@ -20,8 +20,8 @@ from django.db.models import Q, QuerySet, Sum
 
 from common.users import UserLike
 
-from .models import SlaDailyCount, SlaTarget
-from .selectors import queue_ids_visible_to
+from ..models import SlaDailyCount, SlaTarget
+from ..selectors import queue_ids_visible_to
 
 KINDS = [(kind.value, kind.label) for kind in SlaTarget.Kind]
 

@@ -33,9 +33,9 @@ from common.links import absolute_url
 from outbox.models import OutgoingEmail
 from outbox.services import email_build, email_enqueue_many
 
-from .email_kinds import TicketEmail
-from .models import SlaTarget, TicketEvent
-from .selectors import queue_leads
+from ..email_kinds import TicketEmail
+from ..models import SlaTarget, TicketEvent
+from ..selectors import queue_leads
 
 CHUNK = 100  # targets per transaction: each transaction stays short
 

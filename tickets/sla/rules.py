@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .calendar import CalendarSpec, add_business_seconds, business_seconds_between
-from .metrics import EventLike
-from .models import CloseReason, Message, SlaTarget, Status, TicketEvent
+from ..calendar import CalendarSpec, add_business_seconds, business_seconds_between
+from ..metrics import EventLike
+from ..models import CloseReason, Message, SlaTarget, Status, TicketEvent
 
 FIRST_REPLY, NEXT_REPLY, RESOLUTION = "first_reply", "next_reply", "resolution"
 KINDS = (FIRST_REPLY, NEXT_REPLY, RESOLUTION)
@@ -126,8 +126,8 @@ def reached_at(clock: Clock, seconds: int, *, calendar: CalendarSpec | None) -> 
 @dataclass(frozen=True)
 class Outcome:
     """A clock against its target: due and warning instants (None when paused or stopped short of them), and the
-    result once it stopped (met, breached, or excluded: closed as spam or duplicate, or a reply clock stopped by a
-    close)."""
+    result once it stopped (met, breached, or excluded: closed as spam or duplicate, whatever its time, or a reply
+    clock a close stopped before its target)."""
 
     due_at: datetime | None
     warn_at: datetime | None
@@ -156,10 +156,12 @@ def settled(clock: Clock, *, elapsed_seconds: int, target_seconds: int, close_re
     """A stopped clock's result from its elapsed time. The services pass the time stored when it settled while it
     stays stopped there, so a later move, policy or calendar edit does not change it; its exclusion can change (a
     close as spam or duplicate after it, undone by a reopen)."""
-    if clock.unanswered or close_reason in EXCLUDED_CLOSES:
+    if close_reason in EXCLUDED_CLOSES:
         result = EXCLUDED
+    elif elapsed_seconds > target_seconds:
+        result = BREACHED  # whatever stopped it: a breach stands
     else:
-        result = MET if elapsed_seconds <= target_seconds else BREACHED
+        result = EXCLUDED if clock.unanswered else MET
     return Outcome(due_at=None, warn_at=None, elapsed_seconds=elapsed_seconds, result=result)
 
 

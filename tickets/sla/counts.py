@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 
-from .models import SlaDailyCount, SlaTarget
+from ..models import SlaDailyCount, SlaTarget
 
 Bucket = tuple[date, int, int, str]  # day, queue id, agent key (0: unassigned), kind
 Counted = tuple[Bucket, str]  # and the result (met or breached)

@@ -9,7 +9,7 @@ from django.contrib import admin
 
 from common.clock import duration_text
 
-from .models import SlaPolicy
+from ..models import SlaPolicy
 
 EDIT_RULE = (
     "An edit applies to clocks that start after it; running clocks keep their targets unless the ticket's priority "

@@ -2,16 +2,18 @@
 or messages (tickets.services calls sla_refresh in their transaction, the ticket locked), never in a page.
 
 - A new clock gets the targets of its queue's policy for the ticket's priority, if the policy existed when it
-  started (a policy edit applies to clocks that start after it); the target is kept on the row.
+  started (a policy edit applies to clocks that start after it); the target, warning share and pause switch are kept
+  on the row.
 - A priority change or a queue move re-derives the targets of the clocks not stopped (running, paused, or running
   again after a reopen) from their original start under the policy and calendar of the new priority or queue (the
-  due time may already be past: the ticket is breached at once, and says so); without a target there, they go.
-- A stopped clock is settled: met, breached (elapsed over target) or excluded (closed as spam or duplicate, or a reply
-  clock stopped by a close), with the queue and the assignee it counts for. It keeps the target and elapsed time it
-  settled with (a later move, policy or calendar edit does not change them); only a close as spam or duplicate can
-  exclude it, and a reopen re-derives it.
+  due time may already be past: the ticket is breached at once, and says so); without a target there, they go. A
+  warned target whose warning moves ahead again is warned again when it gets there.
+- A stopped clock is settled: met, breached (elapsed over target: a breach stands, whatever stops it) or excluded
+  (closed as spam or duplicate, or a reply clock a close stopped before its target), with the queue and the assignee
+  it counts for. It keeps the target and elapsed time it settled with (a later move, policy or calendar edit does not
+  change them); only a close as spam or duplicate can exclude it, and a reopen re-derives it.
 - Only the rows that changed are written back (a settled target is not rewritten by every later write), and the
-  daily counts the reports read follow them (tickets.sla_counts).
+  daily counts the reports read follow them (tickets.sla.counts).
 - Ticket.sla_due_at is the nearest due time of the running targets: the list shows and sorts by it.
 """
 
@@ -21,15 +23,16 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from . import sla
-from .calendar import CalendarSpec
-from .models import Queue, SlaPolicy, SlaTarget, Ticket
-from .sla_counts import counted, sla_counts_move
+from ..calendar import CalendarSpec
+from ..models import Queue, SlaPolicy, SlaTarget, Ticket
+from . import rules
+from .counts import counted, sla_counts_move
 
 CHANGED_FIELDS = [
     "target_seconds",
     "business_hours",
     "warn_at_percent",
+    "pause_while_waiting",
     "priority",
     "queue",
     "due_at",
@@ -50,6 +53,7 @@ def _take_policy(row: SlaTarget, policy: SlaPolicy, ticket: Ticket) -> None:
     target = policy.target_seconds(row.kind)
     assert target is not None  # noqa: S101 - the caller checked
     row.target_seconds, row.business_hours, row.warn_at_percent = target, policy.business_hours, policy.warn_at_percent
+    row.pause_while_waiting = policy.pause_while_waiting
     row.priority, row.queue_id = ticket.priority, ticket.queue_id
 
 
@@ -62,7 +66,7 @@ def _calendar(queue_id: int) -> CalendarSpec | None:
     return CalendarSpec.from_calendar(queue.business_calendar) if queue.business_calendar else None
 
 
-def _stays_settled(clock: sla.Clock, row: SlaTarget) -> bool:
+def _stays_settled(clock: rules.Clock, row: SlaTarget) -> bool:
     """The target settled, and its clock is still stopped where it settled (not reopened since)."""
     return bool(row.result) and row.settled_at == clock.stopped_at
 
@@ -80,12 +84,14 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
             Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
             ticket.sla_due_at = None
         return
+    events = list(ticket.events.all())
     pause = policy.pause_while_waiting if policy else True
-    clocks = sla.clocks(created_at=ticket.created_at, events=list(ticket.events.all()), pause_while_waiting=pause)
-    kept: list[tuple[sla.Clock, SlaTarget]] = []
+    clocks = rules.clocks(created_at=ticket.created_at, events=events, pause_while_waiting=pause)
+    other_clocks: list[rules.Clock] = []  # the same clocks under the other pause switch, computed if a row keeps it
+    kept: list[tuple[rules.Clock, SlaTarget]] = []
     new: list[SlaTarget] = []
     dropped: list[SlaTarget] = []  # running targets the new priority or queue has none for
-    for clock in clocks:
+    for index, clock in enumerate(clocks):
         row = existing.pop((clock.kind, clock.started_at), None)
         rederive = (
             row is not None
@@ -103,20 +109,26 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
                 row = SlaTarget(ticket=ticket, kind=clock.kind, started_at=clock.started_at)
                 new.append(row)
             _take_policy(row, policy, ticket)
+        if row.pause_while_waiting != pause:  # it keeps the switch it started with (the policy changed since)
+            other_clocks = other_clocks or rules.clocks(
+                created_at=ticket.created_at, events=events, pause_while_waiting=not pause
+            )
+            clock = other_clocks[index]
         kept.append((clock, row))
     # A target computed now runs in the ticket's queue (re-derived above) or settles there: its calendar is the
     # ticket's, read only if one counts business hours.
     computed = any(row.business_hours and not _stays_settled(clock, row) for clock, row in kept)
     calendar = _calendar(ticket.queue_id) if computed else None
     outcomes = []
+    rewarn: list[int] = []  # warned targets whose warning moved ahead again (a re-derived, later due time)
     for clock, row in kept:
         if _stays_settled(clock, row):  # its elapsed time stands (a move, policy or calendar edit leaves it alone)
-            outcome = sla.settled(
+            outcome = rules.settled(
                 clock, elapsed_seconds=row.elapsed_seconds, target_seconds=row.target_seconds,
                 close_reason=ticket.close_reason,
             )  # fmt: skip
         else:
-            outcome = sla.outcome(
+            outcome = rules.outcome(
                 clock,
                 target_seconds=row.target_seconds,
                 warn_percent=row.warn_at_percent,
@@ -133,14 +145,19 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
             outcome.result,
         )
         row.settled_at = clock.stopped_at if outcome.result else None
+        if row.warned_at is not None and not outcome.result and outcome.warn_at is not None and outcome.warn_at > now:
+            row.warned_at = None
+            rewarn.append(row.pk)
         outcomes.append(outcome)
     changed = [row for _, row in kept if row.pk is not None and _values(row) != loaded[row.pk]]
     gone = [*dropped, *existing.values()]  # and clocks that no longer exist
     SlaTarget.objects.filter(pk__in=[row.pk for row in gone]).delete()
     SlaTarget.objects.bulk_create(new)
     SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
+    if rewarn:  # apart from the rows written back: the beat claims warned_at with its own conditional UPDATE
+        SlaTarget.objects.filter(pk__in=rewarn).update(warned_at=None)
     sla_counts_move(before=counted_before, after=[counted(row) for _, row in kept])
-    due = sla.nearest_due(outcomes)
+    due = rules.nearest_due(outcomes)
     if due != ticket.sla_due_at:
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
         ticket.sla_due_at = due
