@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("tickets", "0012_sla_daily_counts")]
-AFTER = [("tickets", "0014_slatarget_pause_while_waiting")]
+BEFORE = [("tickets", "0013_event_kind_from_registry")]
+AFTER = [("tickets", "0015_slatarget_pause_while_waiting")]
 SETTLED = datetime(2026, 6, 2, 12, tzinfo=UTC)
 
 
