@@ -6,6 +6,7 @@ ticket; moves: a ticket to another queue; housekeeping: writes to many tickets (
 
 from .ccs import ticket_cc_add, ticket_cc_remove
 from .core import (
+    UNCHANGED,
     customer_get_or_create,
     message_add,
     request_submit,
@@ -19,12 +20,14 @@ from .core import (
     ticket_set_status,
     ticket_state,
     ticket_state_apply,
+    ticket_update,
     user_ref,
 )
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
 
 __all__ = [
+    "UNCHANGED",
     "agent_deactivate",
     "customer_get_or_create",
     "message_add",
@@ -42,6 +45,7 @@ __all__ = [
     "ticket_set_status",
     "ticket_state",
     "ticket_state_apply",
+    "ticket_update",
     "tickets_close_stale_pending",
     "user_ref",
 ]
