@@ -5,7 +5,7 @@ PY := $(BIN)/python
 PYTHON ?= python3
 # check --deploy needs production settings with some values; these are dummies for the check only.
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=helpdesk.settings.production DJANGO_ALLOWED_HOSTS=helpdesk.example.com \
-	REDIS_URL=redis://127.0.0.1:6379/0 CLIENT_IP_PROXY_COUNT=1 \
+	REDIS_URL=redis://127.0.0.1:6379/0 REDIS_CACHE_URL=redis://127.0.0.1:6379/1 CLIENT_IP_PROXY_COUNT=1 \
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP \
 	INBOUND_REPLY_ADDRESS_KEY=deploy-check-reply-key INBOUND_CREDENTIALS_KEY=ZGVwbG95LWNoZWNrLWNyZWRlbnRpYWxzLWtleS0wMDA=
 

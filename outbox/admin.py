@@ -1,12 +1,11 @@
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from common.admin import job_actions
 from common.registry import registry_list_filter
 
 from .kinds import email_kinds
@@ -40,7 +39,13 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     list_filter = ["status", registry_list_filter(email_kinds, field="kind", title="kind")]
     search_fields = ["to_email", "subject", "message_id"]
     date_hierarchy = "created_at"
-    actions = ["retry", "cancel"]
+    actions = job_actions(
+        noun="email(s)",
+        retry_one=lambda pk: outbox_retry(email_id=pk),
+        retry_description="Retry selected emails (failed or cancelled → queued now)",
+        cancel_one=lambda pk: outbox_cancel(email_id=pk),
+        cancel_description="Cancel selected emails (not yet sent)",
+    )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is not None and (obj.render_spec is not None or obj.secret_body):
@@ -88,22 +93,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-    def _apply(
-        self, request: HttpRequest, queryset: QuerySet[OutgoingEmail], call: Callable[..., bool], verb: str
-    ) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        done = sum(call(email_id=pk) for pk in ids)
-        level = messages.SUCCESS if done else messages.WARNING
-        self.message_user(request, f"{verb} {done} of {len(ids)} email(s).", level)
-
-    @admin.action(description="Retry selected emails (failed or cancelled → queued now)")
-    def retry(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]) -> None:
-        self._apply(request, queryset, outbox_retry, "Queued again")
-
-    @admin.action(description="Cancel selected emails (not yet sent)")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]) -> None:
-        self._apply(request, queryset, outbox_cancel, "Cancelled")
 
 
 @admin.register(Heartbeat)

@@ -4,8 +4,10 @@ object the user may not see answers 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -211,6 +213,29 @@ class SurveyResponseViewSet(viewsets.ReadOnlyModelViewSet[SurveyResponse]):
         return SurveyResponse.objects.filter(invitation__in=visible.values("pk")).select_related("invitation")
 
 
+Perform = Callable[[FollowUp, dict[str, Any], User], FollowUp]
+
+
+def followup_action(
+    name: str, *, summary: str, serializer_class: type[serializers.Serializer[Any]], perform: Perform
+) -> Callable[..., Response]:
+    """A POST action of FollowUpViewSet at <id>/<name>/: validate the body with `serializer_class`, call the one
+    service in `perform`, answer the follow-up it returns (not re-read through the visibility rule: after a
+    reassignment the acting agent may no longer see it, but the action succeeded)."""
+
+    def handler(self: FollowUpViewSet, request: Request, pk: str | None = None) -> Response:
+        followup = self.get_object()
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        followup = perform(followup, serializer.validated_data, signed_in_user(request))
+        return Response(FollowUpSerializer(followup).data)
+
+    handler.__name__ = handler.__qualname__ = name  # DRF maps the route's POST to the method of this name
+    return extend_schema(summary=summary, request=serializer_class, responses=FollowUpSerializer)(
+        action(detail=True, methods=["post"])(handler)
+    )
+
+
 @extend_schema_view(list=extend_schema(summary="Recovery follow-ups you can see (yours, your team's as a lead)"))
 @document_list_errors()
 class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
@@ -222,62 +247,29 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet[FollowUp]):
     def get_queryset(self) -> QuerySet[FollowUp]:
         return followups_visible_to(self.request.user)
 
-    def _respond(self, followup: FollowUp) -> Response:
-        # The service's result, not a re-read through the visibility rule: after a reassignment the acting agent
-        # may no longer see the follow-up, but the action succeeded.
-        return Response(FollowUpSerializer(followup).data)
-
-    @extend_schema(summary="The customer was contacted", request=FollowUpNoteSerializer, responses=FollowUpSerializer)
-    @action(detail=True, methods=["post"])
-    def contacted(self, request: Request, pk: str | None = None) -> Response:
-        followup = self.get_object()
-        serializer = FollowUpNoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        followup = services.followup_mark_contacted(
-            followup_id=followup.pk, by=signed_in_user(request), note=serializer.validated_data["note"]
-        )
-        return self._respond(followup)
-
-    @extend_schema(
+    contacted = followup_action(
+        "contacted",
+        summary="The customer was contacted",
+        serializer_class=FollowUpNoteSerializer,
+        perform=lambda f, data, by: services.followup_mark_contacted(followup_id=f.pk, by=by, note=data["note"]),
+    )
+    resolve = followup_action(
+        "resolve",
         summary="Resolve with an outcome and a root cause",
-        request=FollowUpResolveSerializer,
-        responses=FollowUpSerializer,
+        serializer_class=FollowUpResolveSerializer,
+        perform=lambda f, data, by: services.followup_resolve(
+            followup_id=f.pk, by=by, outcome=data["outcome"], root_cause=data["root_cause"]
+        ),
     )
-    @action(detail=True, methods=["post"])
-    def resolve(self, request: Request, pk: str | None = None) -> Response:
-        followup = self.get_object()
-        serializer = FollowUpResolveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        followup = services.followup_resolve(
-            followup_id=followup.pk,
-            by=signed_in_user(request),
-            outcome=serializer.validated_data["outcome"],
-            root_cause=serializer.validated_data["root_cause"],
-        )
-        return self._respond(followup)
-
-    @extend_schema(
-        summary="The customer could not be reached", request=FollowUpNoteSerializer, responses=FollowUpSerializer
+    unreachable = followup_action(
+        "unreachable",
+        summary="The customer could not be reached",
+        serializer_class=FollowUpNoteSerializer,
+        perform=lambda f, data, by: services.followup_mark_unreachable(followup_id=f.pk, by=by, note=data["note"]),
     )
-    @action(detail=True, methods=["post"])
-    def unreachable(self, request: Request, pk: str | None = None) -> Response:
-        followup = self.get_object()
-        serializer = FollowUpNoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        followup = services.followup_mark_unreachable(
-            followup_id=followup.pk, by=signed_in_user(request), note=serializer.validated_data["note"]
-        )
-        return self._respond(followup)
-
-    @extend_schema(
-        summary="Give to another queue member", request=FollowUpReassignSerializer, responses=FollowUpSerializer
+    reassign = followup_action(
+        "reassign",
+        summary="Give to another queue member",
+        serializer_class=FollowUpReassignSerializer,
+        perform=lambda f, data, by: services.followup_reassign(followup_id=f.pk, by=by, owner=data["owner"]),
     )
-    @action(detail=True, methods=["post"])
-    def reassign(self, request: Request, pk: str | None = None) -> Response:
-        followup = self.get_object()
-        serializer = FollowUpReassignSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        followup = services.followup_reassign(
-            followup_id=followup.pk, by=signed_in_user(request), owner=serializer.validated_data["owner"]
-        )
-        return self._respond(followup)

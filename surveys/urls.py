@@ -15,10 +15,10 @@ urlpatterns = [
     path("followups/", followups.my_followups, name="my-followups"),
     path("followups/team/", followups.team_followups, name="team-followups"),
     path("followups/<int:pk>/", followups.followup_detail, name="followup-detail"),
-    path("followups/<int:pk>/contacted/", followups.followup_contacted, name="followup-contacted"),
-    path("followups/<int:pk>/resolve/", followups.followup_resolved, name="followup-resolve"),
-    path("followups/<int:pk>/unreachable/", followups.followup_unreachable, name="followup-unreachable"),
-    path("followups/<int:pk>/reassign/", followups.followup_reassigned, name="followup-reassign"),
+    *(
+        path(f"followups/<int:pk>/{key}/", followups.followup_act, {"action": action}, name=f"followup-{key}")
+        for key, action in followups.ACTIONS.items()
+    ),
     path("team/", team.team, name="team"),
     path("team/export/tickets.csv", team.export_tickets, name="export-tickets"),
     path("team/export/responses.csv", team.export_responses, name="export-responses"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -129,17 +128,16 @@ class TicketViewSet(
         serializer = TicketCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():
-            customer = services.customer_get_or_create(email=data["customer_email"], name=data["customer_name"])
-            ticket = services.ticket_create(
-                queue=data["queue"],
-                customer=customer,
-                subject=data["subject"],
-                body=data["body"],
-                by=signed_in_user(request),
-                priority=data["priority"],
-                assignee=data["assignee"],
-            )
+        ticket = services.ticket_create_for_email(
+            queue=data["queue"],
+            email=data["customer_email"],
+            name=data["customer_name"],
+            subject=data["subject"],
+            body=data["body"],
+            by=signed_in_user(request),
+            priority=data["priority"],
+            assignee=data["assignee"],
+        )
         return self._respond(ticket, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -147,11 +145,12 @@ class TicketViewSet(
         serializer = TicketUpdateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():  # both changes or neither
-            if "assignee" in data:
-                services.ticket_assign(ticket_id=ticket.pk, assignee=data["assignee"], by=signed_in_user(request))
-            if "priority" in data:
-                services.ticket_set_priority(ticket_id=ticket.pk, priority=data["priority"], by=signed_in_user(request))
+        services.ticket_update(
+            ticket_id=ticket.pk,
+            by=signed_in_user(request),
+            assignee=data.get("assignee", services.UNCHANGED),
+            priority=data.get("priority", services.UNCHANGED),
+        )
         return self._respond(ticket)
 
     @extend_schema(summary="Close the ticket with a reason", request=TicketCloseSerializer, responses=TicketSerializer)

@@ -172,6 +172,16 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters) -> QuerySet[
         return tickets
     view = list_view(filters.view)
     tickets = view.narrow(tickets, user) if view is not None else tickets
+    tickets = _apply_filters(tickets, filters)
+    tickets = _apply_search(tickets, filters.search).select_related("queue", "customer", "assignee", *_joins())
+    default_order = view_default_order(filters.view)
+    if not filters.sort and default_order:
+        return tickets.order_by(*default_order, "-id")
+    return _ordered(tickets, filters.sort)
+
+
+def _apply_filters(tickets: QuerySet[Ticket], filters: TicketListFilters) -> QuerySet[Ticket]:
+    """The list's filters: queue, status, priority, assignee, customer, creation dates, and the registered ones."""
     if filters.queue_id is not None:
         tickets = tickets.filter(queue_id=filters.queue_id)
     if filters.status:
@@ -193,18 +203,19 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters) -> QuerySet[
         value = filters.extra.get(registered.name)
         if value not in (None, ""):
             tickets = registered.narrow(tickets, value)
-    tickets = _apply_search(tickets, filters.search)
-    default_order = view_default_order(filters.view)
-    if not filters.sort and default_order:
-        return tickets.select_related("queue", "customer", "assignee", *_joins()).order_by(*default_order, "-id")
+    return tickets
+
+
+def _ordered(tickets: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    """In the whitelisted column order `sort` names ("-" first: descending), then by id the same way."""
     sorts = list_sorts()
-    column = (filters.sort or DEFAULT_SORT).removeprefix("-")
+    column = (sort or DEFAULT_SORT).removeprefix("-")
     expression, nullable = sorts.get(column, sorts["updated"])
-    descending = (filters.sort or DEFAULT_SORT).startswith("-") if column in sorts else True
+    descending = (sort or DEFAULT_SORT).startswith("-") if column in sorts else True
     nulls = {"nulls_last": True} if nullable else {}
     order = expression.desc(**nulls) if descending else expression.asc(**nulls)
     id_order = F("id").desc() if descending else F("id").asc()
-    return tickets.select_related("queue", "customer", "assignee", *_joins()).order_by(order, id_order)
+    return tickets.order_by(order, id_order)
 
 
 def _joins() -> list[str]:

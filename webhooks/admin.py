@@ -1,11 +1,10 @@
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 
+from common.admin import job_actions
 from common.registry import registry_list_filter
 
 from .events import webhook_events
@@ -54,7 +53,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     search_fields = ["event_id"]
     date_hierarchy = "created_at"
-    actions = ["retry", "cancel"]
+    actions = job_actions(
+        noun="delivery(ies)",
+        retry_one=lambda pk: webhook_delivery_retry(delivery_id=pk),
+        retry_description="Retry selected deliveries (failed or cancelled → queued now)",
+        cancel_one=lambda pk: webhook_delivery_cancel(delivery_id=pk),
+        cancel_description="Cancel selected deliveries (queued or failed → cancelled, not sent)",
+    )
     readonly_fields = (
         "endpoint",
         "event_label",
@@ -85,19 +90,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def short_error(self, obj: WebhookDelivery) -> str:
         return obj.last_error[:80]
-
-    def _apply(
-        self, request: HttpRequest, queryset: QuerySet[WebhookDelivery], call: Callable[..., bool], verb: str
-    ) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        done = sum(call(delivery_id=pk) for pk in ids)
-        level = messages.SUCCESS if done else messages.WARNING
-        self.message_user(request, f"{verb} {done} of {len(ids)} delivery(ies).", level)
-
-    @admin.action(description="Retry selected deliveries (failed or cancelled → queued now)")
-    def retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        self._apply(request, queryset, webhook_delivery_retry, "Queued again")
-
-    @admin.action(description="Cancel selected deliveries (queued or failed → cancelled, not sent)")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        self._apply(request, queryset, webhook_delivery_cancel, "Cancelled")

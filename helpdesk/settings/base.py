@@ -1,23 +1,26 @@
-"""Settings shared by every run mode; values come from the environment (django-environ).
+"""Settings shared by every run mode; values come from the environment (django-environ). Django's own here; each
+concern's in a module of its own, star-imported below (they share the one `env` of helpdesk.settings.environment).
 
-DATABASE_URL  default sqlite:///var/db.sqlite3 (WAL, IMMEDIATE transactions, busy timeout)
-REDIS_URL     optional: Celery broker and cache; without it Celery uses a filesystem broker under var/celery/
+DATABASE_URL     default sqlite:///var/db.sqlite3 (WAL, IMMEDIATE transactions, busy timeout)
+REDIS_URL        optional: the Celery broker; without it Celery uses a filesystem broker under var/celery/
+REDIS_CACHE_URL  the cache; default: REDIS_URL's server, next database (without either: local memory)
 """
 
 from datetime import timedelta
-from pathlib import Path
 
-import environ
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 from .api_schema import SPECTACULAR_SETTINGS  # noqa: F401 - a setting
-
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
-
-env = environ.Env()
+from .cache import *  # noqa: F403
+from .celery import *  # noqa: F403
+from .celery import beat_schedule
+from .environment import BASE_DIR, VAR_DIR, env
+from .inbound import *  # noqa: F403
+from .outbox import *  # noqa: F403
+from .surveys import *  # noqa: F403
+from .tickets import *  # noqa: F403
+from .webhooks import *  # noqa: F403
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - public on purpose: production refuses it
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY)
@@ -137,6 +140,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+CELERY_TIMEZONE = TIME_ZONE
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -149,28 +153,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-
-REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    # Short socket timeouts: an unreachable Redis costs a request at most this long before the rate limits fail open
-    # (common/fail_open.py), instead of hanging it. Nothing else in a request needs the cache: sessions are in the
-    # database, CSRF in a cookie, django-axes in the database (its default handler).
-    _cache_timeout = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.25)
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
-        }
-    }
-    # django-ratelimit 4.1 lists only django-redis as "supported"; Django's own RedisCache is shared and its incr()
-    # is Redis INCRBY (atomic), which is all the rate limiter needs.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-else:
-    # One process's memory: fine for `make run` and tests, but rate limits are then per process, so
-    # django-ratelimit's "shared cache" check is silenced here only (production sets REDIS_URL).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # The client IP of the rate limits, django-axes and the API throttles (common/client_ip.py): how many proxies of our
 # own stand in front of the app server; the client is the Nth X-Forwarded-For entry from the right (0: REMOTE_ADDR,
@@ -185,144 +167,6 @@ RATELIMIT_IP_META_KEY = "common.client_ip.client_ip"
 PUBLIC_RATE_LIMIT = env("PUBLIC_RATE_LIMIT", default="60/m")
 PASSWORD_RESET_RATE_LIMIT = env("PASSWORD_RESET_RATE_LIMIT", default="10/h")
 PASSWORD_RESET_EMAIL_RATE_LIMIT = env("PASSWORD_RESET_EMAIL_RATE_LIMIT", default="3/h")
-
-# Dev mailbox (outbox.devmail): where the dev delivery backend writes each email as an .eml file.
-DEV_MAIL_DIR = env.path("DEV_MAIL_DIR", default=VAR_DIR / "mail")
-
-# Absolute links in emails (survey, unsubscribe, conversation) start with this.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# Surveys: the unsubscribe links of a survey email work this many days from the email (at least 60, whatever the
-# survey's own expiry).
-SURVEY_UNSUBSCRIBE_LINK_DAYS = env.int("SURVEY_UNSUBSCRIBE_LINK_DAYS", default=90)
-# Surveys: several different scores within this many seconds are a link scanner, not a person.
-SURVEY_BURST_SECONDS = env.int("SURVEY_BURST_SECONDS", default=10)
-SURVEY_BURST_DISTINCT_SCORES = 3
-# Feedback figures (CSAT %, CES, response rate) show "not enough responses" below this many responses.
-FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
-# Privacy: customers whose tickets were all closed longer ago than this many days are erased by beat (tickets.erasure:
-# name, email and free text replaced, the tickets and figures kept). 0 keeps personal data until an admin erases it.
-PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=0)
-# Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
-FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
-# SLA policies: how often beat records and mails the warnings and breaches of SLA targets (tickets.sla.alerts).
-SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=60.0)
-
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Support <support@example.com>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# All mail goes through the outbox (outbox/): Django's own mail is queued there too, and the outbox's sender
-# delivers with OUTBOX_DELIVERY_BACKEND (SMTP from EMAIL_URL in production, var/mail/ in dev).
-EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
-EMAIL_URL = env("EMAIL_URL", default="")
-if EMAIL_URL:  # e.g. smtp+tls://user:password@smtp.example.com:587
-    _email = env.email_url("EMAIL_URL")
-    OUTBOX_DELIVERY_BACKEND = _email.pop("EMAIL_BACKEND")
-    vars().update(_email)
-else:
-    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
-# The outbox's retry rule (common.leased_jobs, README "How email works"): every claim is an attempt, at most
-# OUTBOX_MAX_ATTEMPTS; SMTP 4xx to RCPT/DATA backs off (base, 2×base, … capped); transport trouble spends no attempt and
-# opens the "smtp" circuit breaker for OUTBOX_BREAKER_BASE_SECONDS, doubled after each failed probe up to the max.
-OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)  # each send starts with half of it left, at least
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
-OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
-OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
-OUTBOX_BREAKER_BASE_SECONDS = env.int("OUTBOX_BREAKER_BASE_SECONDS", default=30)
-OUTBOX_BREAKER_MAX_SECONDS = env.int("OUTBOX_BREAKER_MAX_SECONDS", default=300)
-# An email kind's maximum age is in its registration (outbox.kinds); OUTBOX_MAX_AGE_HOURS_<KIND> overrides it.
-OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=20)
-OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
-# /healthz answers 503 when beat or worker is silent longer than this, a due email waits longer than that, or SMTP has
-# been unreachable (its circuit breaker open) longer than HEALTH_MAX_SMTP_DOWN_SECONDS.
-HEALTH_MAX_SILENCE_SECONDS = env.int("HEALTH_MAX_SILENCE_SECONDS", default=120)
-HEALTH_MAX_EMAIL_DELAY_SECONDS = env.int("HEALTH_MAX_EMAIL_DELAY_SECONDS", default=600)
-HEALTH_MAX_SMTP_DOWN_SECONDS = env.int("HEALTH_MAX_SMTP_DOWN_SECONDS", default=300)
-OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="helpdesk.local")
-
-# Email in (inbound/, README "How email comes in").
-# The per-ticket reply address support+<ticket>.<mac>@…: an HMAC with this key of its own (not SECRET_KEY, so
-# rotating one does not break the other). Production requires it.
-_DEV_INBOUND_REPLY_KEY = "dev-only-inbound-reply-key"
-INBOUND_REPLY_ADDRESS_KEY = env("INBOUND_REPLY_ADDRESS_KEY", default=_DEV_INBOUND_REPLY_KEY)
-# IMAP passwords are stored encrypted with this Fernet key (44 url-safe base64 characters; make one with
-# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`). Production requires it.
-_DEV_INBOUND_CREDENTIALS_KEY = "ZGV2LW9ubHktaW5ib3VuZC1jcmVkZW50aWFscy1rZXk="
-INBOUND_CREDENTIALS_KEY = env("INBOUND_CREDENTIALS_KEY", default=_DEV_INBOUND_CREDENTIALS_KEY)
-# The gateway (manage.py mail_gateway): where it listens, and the largest message it accepts (SIZE, 552 after DATA).
-INBOUND_GATEWAY_HOST = env("INBOUND_GATEWAY_HOST", default="127.0.0.1")
-INBOUND_GATEWAY_PORT = env.int("INBOUND_GATEWAY_PORT", default=2525)
-INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=30 * 1024 * 1024)
-# Raw messages larger than this are kept in file storage (STORAGES["default"]) instead of the database row.
-INBOUND_RAW_INLINE_MAX_BYTES = env.int("INBOUND_RAW_INLINE_MAX_BYTES", default=256 * 1024)
-# Authentication-Results headers are believed only when added by these receiving hosts (authserv-id), e.g. the
-# desk's own MTA: "mx.example.com". Empty: never believed (a subject tag alone is always held).
-INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
-# Acknowledgements of new tickets by email (Auto-Submitted: auto-replied): at most this many per sender per day.
-INBOUND_ACKS_PER_SENDER_PER_DAY = env.int("INBOUND_ACKS_PER_SENDER_PER_DAY", default=3)
-INBOUND_SWEEP_SECONDS = env.float("INBOUND_SWEEP_SECONDS", default=60.0)
-INBOUND_IMAP_POLL_SECONDS = env.float("INBOUND_IMAP_POLL_SECONDS", default=60.0)
-
-# Outgoing webhooks (webhooks/): one POST per try with this timeout; 5xx/429 are retried with backoff (base, 2×base, …
-# capped), every claim an attempt, up to WEBHOOK_MAX_ATTEMPTS; connection errors, timeouts, DNS and TLS failures spend
-# no attempt and open the endpoint's circuit breaker; a delivery not made within WEBHOOK_MAX_AGE_HOURS fails.
-WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
-WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
-WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
-WEBHOOK_BREAKER_BASE_SECONDS = env.int("WEBHOOK_BREAKER_BASE_SECONDS", default=60)
-WEBHOOK_BREAKER_MAX_SECONDS = env.int("WEBHOOK_BREAKER_MAX_SECONDS", default=900)
-WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=168)
-WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)  # well above the timeout
-WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=15.0)
-
-# Celery: Redis when REDIS_URL is set, else a filesystem broker under var/celery/ (no services needed for `make run`).
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="helpdesk")
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-else:
-    _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
-        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_celery_dir / "queue"),
-        "data_folder_out": str(_celery_dir / "queue"),
-        "data_folder_processed": str(_celery_dir / "processed"),
-        "control_folder": str(_celery_dir / "control"),
-        "store_processed": False,
-        # Polled, not pushed: a short interval and timer tick let a warm shutdown (Ctrl-C in `make run`) end well
-        # within honcho's 5 s before it SIGKILLs (the worker's loop waits out its poll and the timer its tick).
-        "polling_interval": 0.1,
-    }
-    CELERY_WORKER_TIMER_PRECISION = 0.1
-
-
-def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
-    """The periodic tasks of the installed apps only (a task `<app>.tasks.<name>` belongs to <app>): beat never sends
-    a task no worker knows. A settings module that changes INSTALLED_APPS recomputes CELERY_BEAT_SCHEDULE with it."""
-    every_task = {
-        "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
-        "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS},
-        "close-stale-pending-tickets": {"task": "tickets.tasks.close_stale_pending_tickets", "schedule": 300.0},
-        "sweep-sla-alerts": {"task": "tickets.tasks.sweep_sla_alerts", "schedule": SLA_SWEEP_SECONDS},
-        "erase-personal-data": {"task": "tickets.tasks.erase_personal_data_past_retention", "schedule": 3600.0},
-        "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
-        "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
-        "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
-        "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
-        "sweep-inbound": {"task": "inbound.tasks.sweep_inbound", "schedule": INBOUND_SWEEP_SECONDS},
-        "poll-imap-mailboxes": {"task": "inbound.tasks.poll_imap_mailboxes", "schedule": INBOUND_IMAP_POLL_SECONDS},
-    }
-    return {name: entry for name, entry in every_task.items() if entry["task"].split(".")[0] in installed_apps}
-
 
 CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS)
 

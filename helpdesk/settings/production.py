@@ -4,14 +4,22 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import _DEV_INBOUND_CREDENTIALS_KEY, _DEV_INBOUND_REPLY_KEY, _DEV_SECRET_KEY, env
+from .base import _DEV_SECRET_KEY, env
+from .inbound import _DEV_INBOUND_CREDENTIALS_KEY, _DEV_INBOUND_REPLY_KEY
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # unset: ImproperlyConfigured
 if SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is the development key: set a secret one.")
 DEBUG = False
+# Redis: the Celery broker and, in a database (or a server) apart, the cache shared by the rate limits. No default
+# for the cache: a managed Redis may offer only database 0, where the cache's clear() or eviction would drop tasks.
 if not REDIS_URL:  # noqa: F405
-    raise ImportError("REDIS_URL is required in production (Celery broker and the shared rate-limit cache).")
+    raise ImproperlyConfigured("Set REDIS_URL: the Celery broker (a Redis URL) is required in production.")
+REDIS_CACHE_URL = env("REDIS_CACHE_URL")  # unset: ImproperlyConfigured
+if REDIS_CACHE_URL == REDIS_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "REDIS_CACHE_URL must not be the broker's REDIS_URL: clearing the cache would drop tasks."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # No default: with a wrong proxy count every client shares one rate-limit bucket and one login lockout (the proxy's

@@ -1,4 +1,5 @@
-"""Production settings refuse to start without what a deployment must decide (the secret key, the proxy count), and
+"""Production settings refuse to start without what a deployment must decide (the secret key, the hosts, Redis for
+the broker and for the cache, the proxy count, the email-in keys), and
 the Docker image starts with them by default: run bare, it refuses instead of serving with DEBUG or a known key.
 
 Docker itself is not run here: the image's environment is read from the Dockerfile and given to a subprocess."""
@@ -16,13 +17,15 @@ DEPLOYMENT = {
     "DJANGO_SECRET_KEY": "a-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ",
     "DJANGO_ALLOWED_HOSTS": "helpdesk.example.com",
     "REDIS_URL": "redis://127.0.0.1:1/0",  # never connected to: the settings are only loaded
+    "REDIS_CACHE_URL": "redis://127.0.0.1:1/1",
     "CLIENT_IP_PROXY_COUNT": "1",
     "INBOUND_REPLY_ADDRESS_KEY": "a-test-reply-address-key",
     "INBOUND_CREDENTIALS_KEY": "dGVzdC1jcmVkZW50aWFscy1rZXktMDEyMzQ1Njc4OTA=",
 }
 PRINT_SETTINGS = (
     "import django; django.setup(); from django.conf import settings as s; "
-    "print(s.DEBUG, s.CLIENT_IP_PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'])"
+    "print(s.DEBUG, s.CLIENT_IP_PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], s.CELERY_BROKER_URL, "
+    "s.CACHES['default']['LOCATION'])"
 )
 
 
@@ -39,7 +42,7 @@ def test_production_settings_start_with_every_required_variable():
     result = start(DEPLOYMENT)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "1", "1"]
+    assert result.stdout.split() == ["False", "1", "1", "redis://127.0.0.1:1/0", "redis://127.0.0.1:1/1"]
 
 
 @pytest.mark.parametrize(
@@ -47,6 +50,10 @@ def test_production_settings_start_with_every_required_variable():
     [
         ("DJANGO_SECRET_KEY", None, "Set the DJANGO_SECRET_KEY environment variable"),
         ("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me", "DJANGO_SECRET_KEY is the development key"),
+        ("DJANGO_ALLOWED_HOSTS", None, "Set the DJANGO_ALLOWED_HOSTS environment variable"),
+        ("REDIS_URL", None, "Set REDIS_URL"),
+        ("REDIS_CACHE_URL", None, "Set the REDIS_CACHE_URL environment variable"),
+        ("REDIS_CACHE_URL", "redis://127.0.0.1:1/0", "REDIS_CACHE_URL must not be the broker's REDIS_URL"),
         ("CLIENT_IP_PROXY_COUNT", None, "Set CLIENT_IP_PROXY_COUNT"),
         ("CLIENT_IP_PROXY_COUNT", "", "CLIENT_IP_PROXY_COUNT is the number of proxies"),
         ("CLIENT_IP_PROXY_COUNT", "-1", "CLIENT_IP_PROXY_COUNT is the number of proxies"),
@@ -54,9 +61,10 @@ def test_production_settings_start_with_every_required_variable():
         ("INBOUND_REPLY_ADDRESS_KEY", None, "Set the INBOUND_REPLY_ADDRESS_KEY environment variable"),
         ("INBOUND_REPLY_ADDRESS_KEY", "dev-only-inbound-reply-key", "must be secrets of their own"),
         ("INBOUND_CREDENTIALS_KEY", None, "Set the INBOUND_CREDENTIALS_KEY environment variable"),
+        ("INBOUND_CREDENTIALS_KEY", "ZGV2LW9ubHktaW5ib3VuZC1jcmVkZW50aWFscy1rZXk=", "must be secrets of their own"),
     ],
 )
-def test_production_settings_refuse_to_start_without_a_secret_key_or_a_proxy_count(variable, value, message):
+def test_production_settings_refuse_to_start_without_each_required_setting(variable, value, message):
     env = {name: text for name, text in DEPLOYMENT.items() if name != variable}
     if value is not None:
         env[variable] = value

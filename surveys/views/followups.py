@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -90,84 +92,67 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _followup(request, pk))
 
 
-def _act(
-    request: HttpRequest,
-    pk: int,
-    *,
-    form_class: Callable[..., forms.Form],
-    context_name: str,
-    call: Callable[[FollowUp, dict[str, Any]], FollowUp],
-    done: str,
-    form_kwargs: dict[str, Any] | None = None,
-) -> HttpResponse:
+Perform = Callable[[FollowUp, dict[str, Any], User], FollowUp]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A follow-up action: its form (bound to the follow-up when `form_takes_followup`), shown as `form_name` in the
+    page, the one service `perform` calls, and the flash message of its success."""
+
+    form_class: Callable[..., forms.Form]
+    form_name: str
+    perform: Perform
+    done: str
+    form_takes_followup: bool = False
+
+
+ACTIONS: dict[str, Action] = {  # URL followups/<pk>/<key>/, named followup-<key>
+    "contacted": Action(
+        ContactedForm,
+        "contacted_form",
+        lambda f, data, by: followup_mark_contacted(followup_id=f.pk, by=by, note=data["note"]),
+        "Marked as contacted.",
+    ),
+    "resolve": Action(
+        ResolveForm,
+        "resolve_form",
+        lambda f, data, by: followup_resolve(
+            followup_id=f.pk, by=by, outcome=data["outcome"], root_cause=data["root_cause"]
+        ),
+        "Follow-up resolved.",
+    ),
+    "unreachable": Action(
+        UnreachableForm,
+        "unreachable_form",
+        lambda f, data, by: followup_mark_unreachable(followup_id=f.pk, by=by, note=data["note"]),
+        "Marked as unreachable.",
+    ),
+    "reassign": Action(
+        ReassignForm,
+        "reassign_form",
+        lambda f, data, by: followup_reassign(followup_id=f.pk, by=by, owner=data["owner"]),
+        "Follow-up reassigned.",
+        form_takes_followup=True,
+    ),
+}
+
+
+@require_POST
+@login_required
+def followup_act(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
+    """One of ACTIONS on the follow-up (routed by surveys.urls for each): PRG on success, the page with the bound
+    form (400) otherwise."""
     followup = _followup(request, pk)
-    form = form_class(request.POST, **(form_kwargs or {}))
+    form_kwargs = {"followup": followup} if action.form_takes_followup else {}
+    form = action.form_class(request.POST, **form_kwargs)
     if form.is_valid():
         try:
-            call(followup, form.cleaned_data)
+            action.perform(followup, form.cleaned_data, signed_in_user(request))
         except DomainError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, done)
+            messages.success(request, action.done)
             return redirect("surveys:followup-detail", pk=followup.pk)
     followup.refresh_from_db()
-    return _detail(request, followup, bound={context_name: form})
-
-
-@require_POST
-@login_required
-def followup_contacted(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        form_class=ContactedForm,
-        context_name="contacted_form",
-        call=lambda f, data: followup_mark_contacted(followup_id=f.pk, by=signed_in_user(request), note=data["note"]),
-        done="Marked as contacted.",
-    )
-
-
-@require_POST
-@login_required
-def followup_resolved(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        form_class=ResolveForm,
-        context_name="resolve_form",
-        call=lambda f, data: followup_resolve(
-            followup_id=f.pk,
-            by=signed_in_user(request),
-            outcome=data["outcome"],
-            root_cause=data["root_cause"],
-        ),
-        done="Follow-up resolved.",
-    )
-
-
-@require_POST
-@login_required
-def followup_unreachable(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        form_class=UnreachableForm,
-        context_name="unreachable_form",
-        call=lambda f, data: followup_mark_unreachable(followup_id=f.pk, by=signed_in_user(request), note=data["note"]),
-        done="Marked as unreachable.",
-    )
-
-
-@require_POST
-@login_required
-def followup_reassigned(request: HttpRequest, pk: int) -> HttpResponse:
-    followup = _followup(request, pk)
-    return _act(
-        request,
-        pk,
-        form_class=ReassignForm,
-        context_name="reassign_form",
-        call=lambda f, data: followup_reassign(followup_id=f.pk, by=signed_in_user(request), owner=data["owner"]),
-        done="Follow-up reassigned.",
-        form_kwargs={"followup": followup},
-    )
+    return _detail(request, followup, bound={action.form_name: form})

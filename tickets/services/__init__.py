@@ -6,6 +6,7 @@ ticket; moves: a ticket to another queue; housekeeping: writes to many tickets (
 
 from .ccs import ticket_cc_add, ticket_cc_remove
 from .core import (
+    UNCHANGED,
     customer_get_or_create,
     message_add,
     request_submit,
@@ -16,11 +17,13 @@ from .core import (
     ticket_reopen,
     ticket_set_priority,
     ticket_set_status,
+    ticket_update,
 )
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
 
 __all__ = [
+    "UNCHANGED",
     "agent_deactivate",
     "customer_get_or_create",
     "message_add",
@@ -35,5 +38,6 @@ __all__ = [
     "ticket_reopen",
     "ticket_set_priority",
     "ticket_set_status",
+    "ticket_update",
     "tickets_close_stale_pending",
 ]

@@ -10,6 +10,9 @@ Refusals raise DomainError (or PermissionDenied) before anything is written, so 
 
 from __future__ import annotations
 
+import enum
+from typing import Literal
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -260,6 +263,33 @@ def ticket_set_priority(*, ticket_id: int, priority: Priority, by: User | None) 
     change_apply(
         ticket, transitions.set_priority(ticket_state(ticket), priority=priority, by=user_ref(by), at=timezone.now())
     )
+    return ticket
+
+
+class Unchanged(enum.Enum):
+    """The value of a ticket_update field left as it is (None is a value: unassigned)."""
+
+    UNCHANGED = enum.auto()
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket_id: int,
+    by: User | None,
+    assignee: User | Literal[Unchanged.UNCHANGED] | None = UNCHANGED,
+    priority: Priority | Literal[Unchanged.UNCHANGED] = UNCHANGED,
+) -> Ticket:
+    """Change the given agent-editable fields (assignee, priority) at once: each as ticket_assign and
+    ticket_set_priority do, with its event; all or none."""
+    ticket = ticket_lock(ticket_id)
+    if assignee is not UNCHANGED:
+        ticket = ticket_assign(ticket_id=ticket_id, assignee=assignee, by=by)
+    if priority is not UNCHANGED:
+        ticket = ticket_set_priority(ticket_id=ticket_id, priority=priority, by=by)
     return ticket
 
 

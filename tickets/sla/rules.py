@@ -58,7 +58,9 @@ class Clock:
         self.stopped_at, self.unanswered = at, unanswered
 
 
-def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_waiting: bool) -> list[Clock]:
+# Too complex for C901 (noqa): one pass over the events, a branch per kind and status move. To be split with the
+# SLA rework of issue 17 §5; kept whole here so as not to cross that change.
+def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_waiting: bool) -> list[Clock]:  # noqa: C901
     """The ticket's clocks from its events (in the order they happened)."""
     first = Clock(FIRST_REPLY, created_at, [(created_at, None)])
     resolution = Clock(RESOLUTION, created_at, [(created_at, None)])

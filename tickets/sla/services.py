@@ -71,7 +71,9 @@ def _stays_settled(clock: rules.Clock, row: SlaTarget) -> bool:
     return bool(row.result) and row.settled_at == clock.stopped_at
 
 
-def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
+# Too complex and long for C901/PLR0915 (noqa): to be split with the SLA rework of issue 17 §5; kept whole here so
+# as not to cross that change.
+def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:  # noqa: C901, PLR0915
     """Bring the ticket's SLA targets and sla_due_at up to date with its events. Call it in the transaction of the
     change, after its events are written."""
     now = now or timezone.now()

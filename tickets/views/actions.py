@@ -1,10 +1,12 @@
-"""POST actions on one ticket. Each parses a form, calls one service and then redirects (PRG) with a flash message;
+"""POST actions on one ticket, one table (ACTIONS: URL name → route, form, perform) and one view (`act`, routed by
+tickets.urls for each row). Each parses its form, calls one service and then redirects (PRG) with a flash message;
 htmx requests get the re-rendered #ticket part instead. DomainError is shown next to the form; PermissionDenied → 403.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -36,24 +38,34 @@ from .agent import DETAIL_FORMS, render_detail, visible_ticket
 Perform = Callable[[Ticket, dict[str, Any], User], str]
 
 
-def _act(request: HttpRequest, pk: int, form_name: str, perform: Perform) -> HttpResponse:
-    """Perform the form's action on the ticket; then show the ticket again, or the list when the action took the
+@dataclass(frozen=True)
+class Action:
+    route: str  # under tickets/<pk>/
+    form: str  # its key in DETAIL_FORMS
+    perform: Perform  # calls the one service; returns the flash message
+    may_hide: bool = False  # the action can take the ticket out of the user's sight (a move)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
+    """Perform the action's form on the ticket; then show the ticket again, or the list when the action took the
     ticket out of the user's sight (a move to a queue they do not see)."""
     ticket = visible_ticket(request, pk)
-    form = DETAIL_FORMS[form_name](request.POST, ticket=ticket, user=request.user)
+    form = DETAIL_FORMS[action.form](request.POST, ticket=ticket, user=request.user)
     if form.is_valid():
         try:
-            success = perform(ticket, form.cleaned_data, signed_in_user(request))
+            success = action.perform(ticket, form.cleaned_data, signed_in_user(request))
         except DomainError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, success)
-            if form_name == "move_form" and not tickets_visible_to(request.user).filter(pk=pk).exists():
+            if action.may_hide and not tickets_visible_to(request.user).filter(pk=pk).exists():
                 return _to_list(request)
             if getattr(request, "htmx", None):
                 return render_detail(request, visible_ticket(request, pk))
             return redirect("tickets:detail", pk=pk)
-    return render_detail(request, ticket, bound={form_name: form}, status=400)
+    return render_detail(request, ticket, bound={action.form: form}, status=400)
 
 
 def _to_list(request: HttpRequest) -> HttpResponse:
@@ -120,61 +132,15 @@ def _cc_remove(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     return f"{data['cc'].email} is no longer copied on the ticket."
 
 
-@login_required
-@require_POST
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "reply_form", _reply)
-
-
-@login_required
-@require_POST
-def note(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "note_form", _note)
-
-
-@login_required
-@require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "assign_form", _assign)
-
-
-@login_required
-@require_POST
-def set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "status_form", _status)
-
-
-@login_required
-@require_POST
-def set_priority(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "priority_form", _priority)
-
-
-@login_required
-@require_POST
-def move(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "move_form", _move)
-
-
-@login_required
-@require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "close_form", _close)
-
-
-@login_required
-@require_POST
-def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "reopen_form", _reopen)
-
-
-@login_required
-@require_POST
-def cc_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "cc_add_form", _cc_add)
-
-
-@login_required
-@require_POST
-def cc_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "cc_remove_form", _cc_remove)
+ACTIONS: dict[str, Action] = {
+    "reply": Action("reply/", "reply_form", _reply),
+    "note": Action("note/", "note_form", _note),
+    "assign": Action("assign/", "assign_form", _assign),
+    "status": Action("status/", "status_form", _status),
+    "priority": Action("priority/", "priority_form", _priority),
+    "move": Action("move/", "move_form", _move, may_hide=True),
+    "close": Action("close/", "close_form", _close),
+    "reopen": Action("reopen/", "reopen_form", _reopen),
+    "cc-add": Action("cc/", "cc_add_form", _cc_add),
+    "cc-remove": Action("cc/remove/", "cc_remove_form", _cc_remove),
+}
