@@ -1,7 +1,7 @@
 """Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
 
 core: tickets and messages (create, reply, assign, status, priority, close, reopen); ccs: addresses copied on a
-ticket; moves: a ticket to another queue; housekeeping: writes to many tickets (stale pending, agent deactivation).
+ticket; moves: a ticket to another queue; events: an event of a kind another app registered; housekeeping: writes to many tickets (stale pending, agent deactivation).
 """
 
 from .ccs import ticket_cc_add, ticket_cc_remove
@@ -19,6 +19,7 @@ from .core import (
     ticket_set_status,
     ticket_update,
 )
+from .events import ticket_event_record
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
 
@@ -34,6 +35,7 @@ __all__ = [
     "ticket_close",
     "ticket_create",
     "ticket_create_for_email",
+    "ticket_event_record",
     "ticket_move",
     "ticket_reopen",
     "ticket_set_priority",
