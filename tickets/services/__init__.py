@@ -1,7 +1,8 @@
 """Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
 
-core: tickets and messages (create, reply, assign, status, priority, close, reopen); ccs: addresses copied on a
-ticket; moves: a ticket to another queue; events: an event of a kind another app registered; housekeeping: writes to many tickets (stale pending, agent deactivation).
+core: tickets and messages (create, update, reply, assign, status, priority, close, reopen); ccs: addresses copied on
+a ticket; moves: a ticket to another queue; events: an event of a kind another app registered; housekeeping: writes
+to many tickets (stale pending, agent deactivation).
 """
 
 from .ccs import ticket_cc_add, ticket_cc_remove
