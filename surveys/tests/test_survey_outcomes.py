@@ -142,3 +142,21 @@ def test_a_survey_answered_between_its_send_and_the_outcome_still_gets_its_send_
     queued.refresh_from_db()
     assert (queued.status, queued.sent_at) == (Status.ANSWERED, sent_at)
     assert sent_count(queued) == 1
+
+
+def test_an_address_copied_on_the_ticket_never_gets_the_survey(queue, agent, mailoutbox):
+    # given a ticket with an address copied on it (it gets the public replies)
+    SurveyPolicy.objects.create(queue=None, delay_minutes=0, throttle_days=0)
+    ticket = tickets.ticket_create(
+        queue=queue, customer=CustomerFactory(email="pat@example.org"), subject="Help", body="Hi", by=None
+    )
+    tickets.ticket_cc_add(ticket_id=ticket.pk, email="boss@example.org", by=agent)
+
+    # when it is closed and its survey goes out
+    tickets.ticket_close(ticket_id=ticket.pk, reason=CloseReason.SOLVED, by=agent)
+    assert surveys.invitation_send(invitation_id=SurveyInvitation.objects.get(ticket=ticket).pk)
+    outbox_deliver()
+
+    # then only the customer got it
+    assert [message.to for message in mailoutbox] == [["pat@example.org"]]
+    assert not OutgoingEmail.objects.filter(to_email__iexact="boss@example.org").exists()
