@@ -4,6 +4,7 @@ trend, latest comments, and the rows of the CSV export. Every figure is one quer
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,10 +118,14 @@ class FeedbackRollup:
     total: FeedbackStats
     by_agent: dict[int | None, FeedbackStats]
     by_queue: dict[int, FeedbackStats]
+    others: FeedbackStats | None  # of the agents not in `agent_ids` (and none), None when they have no invitation
 
 
-def feedback_stats_rollup(*, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime) -> FeedbackRollup:
-    """FeedbackStats in total, per agent snapshot and per queue snapshot — one query grouped by (agent, queue)."""
+def feedback_stats_rollup(
+    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, agent_ids: Collection[int] = ()
+) -> FeedbackRollup:
+    """FeedbackStats in total, per agent snapshot and per queue snapshot, and of the agents other than `agent_ids`
+    — one query grouped by (agent, queue)."""
     rows = list(
         _sent_between(invitations, start, end).order_by().values("agent_id", "queue_id").annotate(**_stats_aggregates())
     )
@@ -129,10 +134,12 @@ def feedback_stats_rollup(*, invitations: QuerySet[SurveyInvitation], start: dat
     for row in rows:
         by_agent[row["agent_id"]].append(row)
         by_queue[row["queue_id"]].append(row)
+    others = [row for row in rows if row["agent_id"] not in agent_ids]
     return FeedbackRollup(
         total=FeedbackStats.from_row(_rows_added(rows)),
         by_agent={key: FeedbackStats.from_row(_rows_added(group)) for key, group in by_agent.items()},
         by_queue={key: FeedbackStats.from_row(_rows_added(group)) for key, group in by_queue.items()},
+        others=FeedbackStats.from_row(_rows_added(others)) if others else None,
     )
 
 

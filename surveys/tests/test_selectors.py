@@ -209,7 +209,7 @@ def test_ticket_metrics_medians_per_assignee_and_overall_count_only_solved():
         )
     tickets = Ticket.objects.filter(queue=queue, closed_at__gte=now - _td(days=1))
 
-    by_agent, overall = _ticket_metrics(tickets=tickets)
+    by_agent, overall = _ticket_metrics(tickets=tickets, agent_ids=[ann.pk, bob.pk])
 
     assert {k: (v["closed"], v["first_reply"], v["resolution"]) for k, v in by_agent.items()} == {
         ann.pk: (3, 20.0, 200.0),

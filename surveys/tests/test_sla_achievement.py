@@ -14,7 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import Priority, SlaTarget
+from surveys.selectors import team_dashboard
+from surveys.tests.factories import ResponseFactory
+from tickets.models import Priority, QueueMembership, SlaTarget, Ticket
 from tickets.sla.counts import counted, sla_counts_move
 from tickets.tests.factories import MembershipFactory, TicketFactory
 
@@ -123,3 +125,42 @@ def test_stats_api_gives_the_pages_figures(queue, agent, lead, outsider, settled
     assert agent_body["sla"][2] == {"kind": "resolution", "met": 0, "breached": 1, "settled": 1, "pct": 0.0}
     assert queue_body["sla"][1] == {"kind": "next_reply", "met": 1, "breached": 0, "settled": 1, "pct": 100.0}
     assert client_for(outsider).get(f"/api/v1/stats/agents/{agent.pk}/").status_code == 404
+
+
+def test_the_team_dashboards_rows_add_up_to_the_total_with_unassigned_and_former_agents(queue, agent, lead):
+    # given closed tickets of a member, of a former member (membership gone) and without an assignee, each with a
+    # settled target and a survey response
+    former = MembershipFactory(queue=queue).user
+    closed = timezone.now() - timedelta(days=2)
+    for assignee, first_reply in ((agent, 600), (former, 1200), (None, 1800), (None, 2400)):
+        response = ResponseFactory(invitation__queue=queue, invitation__agent=assignee, csat=5, ces=6)
+        Ticket.objects.filter(pk=response.invitation.ticket_id).update(first_reply_seconds=first_reply)
+        target(queue, agent=assignee, ticket=response.invitation.ticket, result="breached" if assignee else "met")
+    QueueMembership.objects.filter(user=former).delete()
+    now = timezone.now()
+
+    # when the lead opens the team dashboard
+    dashboard = team_dashboard(user=lead, start=closed - timedelta(days=1), end=now)
+
+    # then the former agent has no row of their own, and "Unassigned or former agents" holds their figures
+    assert {row.agent for row in dashboard.rows} == {agent, lead}
+    others = dashboard.others
+    assert others is not None
+    assert others.tickets_closed == 3
+    assert others.median_first_reply == 1800.0
+    assert others.feedback is not None and others.feedback.responses == 3
+    assert (others.sla.of("first_reply").met, others.sla.of("first_reply").breached) == (2, 1)
+    # and the rows add up to the total
+    rows = [*dashboard.rows, others]
+    assert sum(row.tickets_closed for row in rows) == dashboard.totals.tickets_closed == 4
+    assert sum(row.feedback.responses for row in rows if row.feedback) == dashboard.totals.feedback.responses
+    assert sum(row.sla.settled for row in rows) == dashboard.totals.sla.settled == 4
+    page = client_for(lead).get(reverse("surveys:team")).content.decode()
+    assert "Unassigned or former agents" in page
+
+
+def test_the_team_dashboard_has_no_others_row_when_every_ticket_is_a_members(queue, agent, lead):
+    ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=5, ces=6)
+
+    now = timezone.now()
+    assert team_dashboard(user=lead, start=now - timedelta(days=7), end=now).others is None
