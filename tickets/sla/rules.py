@@ -58,50 +58,67 @@ class Clock:
         self.stopped_at, self.unanswered = at, unanswered
 
 
-# Too complex for C901 (noqa): one pass over the events, a branch per kind and status move. To be split with the
-# SLA rework of issue 17 §5; kept whole here so as not to cross that change.
-def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_waiting: bool) -> list[Clock]:  # noqa: C901
+class _Replay:
+    """The clocks of one ticket, moved event by event (clocks() below)."""
+
+    def __init__(self, created_at: datetime, *, pause_while_waiting: bool) -> None:
+        self.first = Clock(FIRST_REPLY, created_at, [(created_at, None)])
+        self.resolution = Clock(RESOLUTION, created_at, [(created_at, None)])
+        self.result = [self.first, self.resolution]
+        self.next_reply: Clock | None = None
+        self.waiting_message: datetime | None = None  # the last customer message on the closed ticket
+        self.status = Status.NEW.value
+        self.pause_while_waiting = pause_while_waiting
+
+    def _wait_starts(self, at: datetime) -> None:
+        self.next_reply = Clock(NEXT_REPLY, at, [(at, None)])
+        self.result.append(self.next_reply)
+
+    def public_reply(self, at: datetime) -> None:
+        for clock in (self.first, self.next_reply):
+            if clock is not None and clock.stopped_at is None:
+                clock.stop(at)
+
+    def customer_message(self, at: datetime) -> None:
+        if self.status == Status.CLOSED:
+            self.waiting_message = at
+        elif self.first.stopped_at is not None and (self.next_reply is None or self.next_reply.stopped_at is not None):
+            self._wait_starts(at)
+
+    def status_change(self, at: datetime, *, old: str, new: str) -> None:
+        self.status = new
+        pausing = self.pause_while_waiting
+        if new == Status.CLOSED:
+            self.resolution.stop(at)
+            for clock in (self.first, self.next_reply):
+                if clock is not None and clock.stopped_at is None:
+                    clock.stop(at, unanswered=True)
+        elif old == Status.CLOSED:  # reopened: the resolution clock runs again
+            self.resolution.stopped_at = None
+            if not (pausing and new in WAITING):
+                self.resolution.resume(at)
+            # The customer's message that reopened it (the same instant) waits for a reply; one kept with the
+            # closed ticket earlier (a survey reply) does not start a wait when an agent reopens it later.
+            if self.waiting_message == at:
+                self._wait_starts(at)
+        elif pausing and new in WAITING:
+            self.resolution.pause(at)
+        elif pausing and old in WAITING:
+            self.resolution.resume(at)
+        self.waiting_message = None
+
+
+def clocks(*, created_at: datetime, events: Iterable[EventLike], pause_while_waiting: bool) -> list[Clock]:
     """The ticket's clocks from its events (in the order they happened)."""
-    first = Clock(FIRST_REPLY, created_at, [(created_at, None)])
-    resolution = Clock(RESOLUTION, created_at, [(created_at, None)])
-    result = [first, resolution]
-    next_reply: Clock | None = None
-    waiting_message: datetime | None = None  # the last customer message on the closed ticket
-    status = Status.NEW.value
+    replay = _Replay(created_at, pause_while_waiting=pause_while_waiting)
     for event in sorted(events, key=lambda e: e.at):
         if event.kind == TicketEvent.Kind.MESSAGE and event.new_value == Message.Kind.PUBLIC_REPLY:
-            if first.stopped_at is None:
-                first.stop(event.at)
-            if next_reply is not None and next_reply.stopped_at is None:
-                next_reply.stop(event.at)
+            replay.public_reply(event.at)
         elif event.kind == TicketEvent.Kind.MESSAGE and event.new_value == Message.Kind.CUSTOMER_MESSAGE:
-            if status == Status.CLOSED:
-                waiting_message = event.at
-            elif first.stopped_at is not None and (next_reply is None or next_reply.stopped_at is not None):
-                next_reply = Clock(NEXT_REPLY, event.at, [(event.at, None)])
-                result.append(next_reply)
+            replay.customer_message(event.at)
         elif event.kind == TicketEvent.Kind.STATUS:
-            old, status = event.old_value, event.new_value
-            if status == Status.CLOSED:
-                resolution.stop(event.at)
-                for clock in (first, next_reply):
-                    if clock is not None and clock.stopped_at is None:
-                        clock.stop(event.at, unanswered=True)
-            elif old == Status.CLOSED:  # reopened: the resolution clock runs again
-                resolution.stopped_at = None
-                if not (pause_while_waiting and status in WAITING):
-                    resolution.resume(event.at)
-                # The customer's message that reopened it (the same instant) waits for a reply; one kept with the
-                # closed ticket earlier (a survey reply) does not start a wait when an agent reopens it later.
-                if waiting_message == event.at:
-                    next_reply = Clock(NEXT_REPLY, event.at, [(event.at, None)])
-                    result.append(next_reply)
-            elif pause_while_waiting and status in WAITING:
-                resolution.pause(event.at)
-            elif pause_while_waiting and old in WAITING:
-                resolution.resume(event.at)
-            waiting_message = None
-    return result
+            replay.status_change(event.at, old=event.old_value, new=event.new_value)
+    return replay.result
 
 
 def _span_seconds(start: datetime, end: datetime, calendar: CalendarSpec | None) -> int:

@@ -19,6 +19,7 @@ or messages (tickets.services calls sla_refresh in their transaction, the ticket
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -71,9 +72,7 @@ def _stays_settled(clock: rules.Clock, row: SlaTarget) -> bool:
     return bool(row.result) and row.settled_at == clock.stopped_at
 
 
-# Too complex and long for C901/PLR0915 (noqa): to be split with the SLA rework of issue 17 §5; kept whole here so
-# as not to cross that change.
-def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:  # noqa: C901, PLR0915
+def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:
     """Bring the ticket's SLA targets and sla_due_at up to date with its events. Call it in the transaction of the
     change, after its events are written."""
     now = now or timezone.now()
@@ -82,17 +81,45 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:  # noqa
     loaded = {row.pk: _values(row) for row in existing.values()}  # rows are written back only if they changed
     counted_before = [counted(row) for row in existing.values()]
     if policy is None and not existing:
-        if ticket.sla_due_at is not None:
-            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
-            ticket.sla_due_at = None
+        _due_set(ticket, None)
         return
+    kept, new, dropped = _targets_match(ticket=ticket, policy=policy, existing=existing)
+    # A target computed now runs in the ticket's queue (re-derived above) or settles there: its calendar is the
+    # ticket's, read only if one counts business hours.
+    computed = any(row.business_hours and not _stays_settled(clock, row) for clock, row in kept)
+    calendar = _calendar(ticket.queue_id) if computed else None
+    outcomes = [_outcome_apply(clock, row, ticket=ticket, now=now, calendar=calendar) for clock, row in kept]
+    # warned targets whose warning moved ahead again (a re-derived, later due time)
+    rewarn = [row.pk for (_, row), outcome in zip(kept, outcomes, strict=True) if outcome.rewarn and row.pk]
+    changed = [row for _, row in kept if row.pk is not None and _values(row) != loaded[row.pk]]
+    gone = [*dropped, *existing.values()]  # and clocks that no longer exist
+    SlaTarget.objects.filter(pk__in=[row.pk for row in gone]).delete()
+    SlaTarget.objects.bulk_create(new)
+    SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
+    if rewarn:  # apart from the rows written back: the beat claims warned_at with its own conditional UPDATE
+        SlaTarget.objects.filter(pk__in=rewarn).update(warned_at=None)
+    sla_counts_move(before=counted_before, after=[counted(row) for _, row in kept])
+    _due_set(ticket, rules.nearest_due([outcome.outcome for outcome in outcomes]))
+
+
+def _due_set(ticket: Ticket, due: datetime | None) -> None:
+    if due != ticket.sla_due_at:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+        ticket.sla_due_at = due
+
+
+def _targets_match(
+    *, ticket: Ticket, policy: SlaPolicy | None, existing: dict[tuple[str, datetime], SlaTarget]
+) -> tuple[list[tuple[rules.Clock, SlaTarget]], list[SlaTarget], list[SlaTarget]]:
+    """Each clock of the ticket with its target row: (clock, row) kept, rows new, rows dropped (running targets the
+    new priority or queue has none for). Matched rows are popped from `existing`: what is left has no clock."""
     events = list(ticket.events.all())
     pause = policy.pause_while_waiting if policy else True
     clocks = rules.clocks(created_at=ticket.created_at, events=events, pause_while_waiting=pause)
     other_clocks: list[rules.Clock] = []  # the same clocks under the other pause switch, computed if a row keeps it
     kept: list[tuple[rules.Clock, SlaTarget]] = []
     new: list[SlaTarget] = []
-    dropped: list[SlaTarget] = []  # running targets the new priority or queue has none for
+    dropped: list[SlaTarget] = []
     for index, clock in enumerate(clocks):
         row = existing.pop((clock.kind, clock.started_at), None)
         rederive = (
@@ -117,49 +144,43 @@ def sla_refresh(*, ticket: Ticket, now: datetime | None = None) -> None:  # noqa
             )
             clock = other_clocks[index]
         kept.append((clock, row))
-    # A target computed now runs in the ticket's queue (re-derived above) or settles there: its calendar is the
-    # ticket's, read only if one counts business hours.
-    computed = any(row.business_hours and not _stays_settled(clock, row) for clock, row in kept)
-    calendar = _calendar(ticket.queue_id) if computed else None
-    outcomes = []
-    rewarn: list[int] = []  # warned targets whose warning moved ahead again (a re-derived, later due time)
-    for clock, row in kept:
-        if _stays_settled(clock, row):  # its elapsed time stands (a move, policy or calendar edit leaves it alone)
-            outcome = rules.settled(
-                clock, elapsed_seconds=row.elapsed_seconds, target_seconds=row.target_seconds,
-                close_reason=ticket.close_reason,
-            )  # fmt: skip
-        else:
-            outcome = rules.outcome(
-                clock,
-                target_seconds=row.target_seconds,
-                warn_percent=row.warn_at_percent,
-                now=now,
-                calendar=calendar if row.business_hours else None,
-                close_reason=ticket.close_reason,
-            )
-        if outcome.result and not row.result:  # settles now: counted for the queue and agent of this moment
-            row.agent_id, row.queue_id = ticket.assignee_id, ticket.queue_id
-        row.due_at, row.warn_at, row.elapsed_seconds, row.result = (
-            outcome.due_at,
-            outcome.warn_at,
-            outcome.elapsed_seconds,
-            outcome.result,
+    return kept, new, dropped
+
+
+@dataclass(frozen=True)
+class _Applied:
+    outcome: rules.Outcome
+    rewarn: bool  # its warning was recorded, and is ahead again
+
+
+def _outcome_apply(
+    clock: rules.Clock, row: SlaTarget, *, ticket: Ticket, now: datetime, calendar: CalendarSpec | None
+) -> _Applied:
+    """The clock's outcome against the row's target, written into the row (unsaved)."""
+    if _stays_settled(clock, row):  # its elapsed time stands (a move, policy or calendar edit leaves it alone)
+        outcome = rules.settled(
+            clock, elapsed_seconds=row.elapsed_seconds, target_seconds=row.target_seconds,
+            close_reason=ticket.close_reason,
+        )  # fmt: skip
+    else:
+        outcome = rules.outcome(
+            clock,
+            target_seconds=row.target_seconds,
+            warn_percent=row.warn_at_percent,
+            now=now,
+            calendar=calendar if row.business_hours else None,
+            close_reason=ticket.close_reason,
         )
-        row.settled_at = clock.stopped_at if outcome.result else None
-        if row.warned_at is not None and not outcome.result and outcome.warn_at is not None and outcome.warn_at > now:
-            row.warned_at = None
-            rewarn.append(row.pk)
-        outcomes.append(outcome)
-    changed = [row for _, row in kept if row.pk is not None and _values(row) != loaded[row.pk]]
-    gone = [*dropped, *existing.values()]  # and clocks that no longer exist
-    SlaTarget.objects.filter(pk__in=[row.pk for row in gone]).delete()
-    SlaTarget.objects.bulk_create(new)
-    SlaTarget.objects.bulk_update(changed, CHANGED_FIELDS)
-    if rewarn:  # apart from the rows written back: the beat claims warned_at with its own conditional UPDATE
-        SlaTarget.objects.filter(pk__in=rewarn).update(warned_at=None)
-    sla_counts_move(before=counted_before, after=[counted(row) for _, row in kept])
-    due = rules.nearest_due(outcomes)
-    if due != ticket.sla_due_at:
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
-        ticket.sla_due_at = due
+    if outcome.result and not row.result:  # settles now: counted for the queue and agent of this moment
+        row.agent_id, row.queue_id = ticket.assignee_id, ticket.queue_id
+    row.due_at, row.warn_at, row.elapsed_seconds, row.result = (
+        outcome.due_at,
+        outcome.warn_at,
+        outcome.elapsed_seconds,
+        outcome.result,
+    )
+    row.settled_at = clock.stopped_at if outcome.result else None
+    rewarn = row.warned_at is not None and not outcome.result and outcome.warn_at is not None and outcome.warn_at > now
+    if rewarn:
+        row.warned_at = None
+    return _Applied(outcome=outcome, rewarn=rewarn)
