@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "webhooks",
     "surveys",
     "inbound",
+    "sentiment",
     "demo",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SentimentConfig(AppConfig):
+    name = "sentiment"
+    verbose_name = "Sentiment"
