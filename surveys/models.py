@@ -330,6 +330,12 @@ class FollowUp(models.Model):
     note = models.TextField(blank=True)
     outcome = models.TextField(blank=True)
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why an app above surveys opened it (e.g. a negative comment beside a good score); "
+        "blank for a poor rating.",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -4,7 +4,7 @@ trend, latest comments, and the rows of the CSV export. Every figure is one quer
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -202,23 +202,29 @@ def _week_of(mondays: list[datetime], low: int, high: int) -> Any:
 
 
 def latest_comments(
-    *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime, limit: int = 10
+    *,
+    invitations: QuerySet[SurveyInvitation],
+    start: datetime,
+    end: datetime,
+    limit: int = 10,
+    narrow: Sequence[Callable[[QuerySet[SurveyResponse]], QuerySet[SurveyResponse]]] = (),
+    select_related: Sequence[str] = (),
 ) -> QuerySet[SurveyResponse]:
-    latest = (
-        SurveyResponse.objects.filter(
-            # answer_commented (counted, with a comment) is in the agent stats index: only those responses are read
-            invitation__in=_sent_between(invitations, start, end).filter(answer_commented=True).values("pk"),
-            flagged_automated=False,
-        )
-        .exclude(comment="")
-        .order_by("-updated_at", "-id")
-        .values("pk")[:limit]
-    )
+    """The newest comments, narrowed by the chosen comment filters (surveys.extensions), with the relations their
+    badges read."""
+    commented = SurveyResponse.objects.filter(
+        # answer_commented (counted, with a comment) is in the agent stats index: only those responses are read
+        invitation__in=_sent_between(invitations, start, end).filter(answer_commented=True).values("pk"),
+        flagged_automated=False,
+    ).exclude(comment="")
+    for narrowing in narrow:
+        commented = narrowing(commented)
+    latest = commented.order_by("-updated_at", "-id").values("pk")[:limit]
     # Still one query: the `limit` newest are picked in a subquery first, so only they are joined to their ticket and
     # customer (a join before the sort would read the ticket and customer of every commented response).
     return (
         SurveyResponse.objects.filter(pk__in=latest)
-        .select_related("invitation__ticket", "invitation__customer")
+        .select_related("invitation__ticket", "invitation__customer", *select_related)
         .order_by("-updated_at", "-id")
     )
 

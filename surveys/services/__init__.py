@@ -27,7 +27,7 @@ from .sending import (
     invitations_remind_due,
     invitations_send_due,
 )
-from .settling import followup_owner_id, response_act_on, responses_settle_due
+from .settling import followup_open, followup_owner_id, response_act_on, responses_settle_due
 
 __all__ = [
     "answer_copies_write",
@@ -36,6 +36,7 @@ __all__ = [
     "followup_escalate",
     "followup_mark_contacted",
     "followup_mark_unreachable",
+    "followup_open",
     "followup_owner_id",
     "followup_reassign",
     "followup_remind",

@@ -47,25 +47,49 @@ def response_act_on(
     followup = FollowUp.objects.filter(invitation=invitation).first()
     poor = answer_is_poor(csat=response.csat, ces=response.ces, policy=policy)
     if followup is None and poor:
-        followup = FollowUp.objects.create(
-            invitation=invitation,
-            ticket_id=invitation.ticket_id,
-            queue_id=invitation.queue_id,
-            owner_id=followup_owner_id(invitation=invitation, policy=policy),
-            due_at=add_business_seconds(
-                now, policy.followup_due_business_hours * 3600, invitation.queue.business_calendar
-            ),
-            created_at=now,
-        )
-        FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, at=now)
-        followup_created_emit(followup=followup, response=response)
-        return followup
-    if followup is not None:
+        return _followup_create(response=response, invitation=invitation, policy=policy, now=now)
+    if followup is not None and not followup.reason:  # one opened for another reason is not "improved" by a score
         improved_at = None if poor else (followup.rating_improved_at or now)
         if improved_at != followup.rating_improved_at:
             followup.rating_improved_at = improved_at
             followup.save(update_fields=["rating_improved_at"])
     return followup
+
+
+def _followup_create(
+    *, response: SurveyResponse, invitation: SurveyInvitation, policy: SurveyPolicy, now: datetime, reason: str = ""
+) -> FollowUp:
+    followup = FollowUp.objects.create(
+        invitation=invitation,
+        ticket_id=invitation.ticket_id,
+        queue_id=invitation.queue_id,
+        owner_id=followup_owner_id(invitation=invitation, policy=policy),
+        due_at=add_business_seconds(now, policy.followup_due_business_hours * 3600, invitation.queue.business_calendar),
+        created_at=now,
+        reason=reason,
+    )
+    FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, note=reason, at=now)
+    followup_created_emit(followup=followup, response=response)
+    return followup
+
+
+@transaction.atomic
+def followup_open(*, response_id: int, reason: str, now: datetime | None = None) -> FollowUp | None:
+    """Open the response's recovery follow-up for a reason other than a poor score (an app above surveys: a negative
+    comment beside a good score), with the reason shown on it. At most one per invitation, whatever the reason and
+    however often it is asked: None when it already has one, or the answer is a link scanner's."""
+    now = now or timezone.now()
+    invitation_id = SurveyResponse.objects.values_list("invitation_id", flat=True).get(pk=response_id)
+    invitation = (  # the invitation first, then its response: response_submit's order, so the two never deadlock
+        SurveyInvitation.objects.select_for_update(of=("self",))
+        .select_related("agent", "queue__business_calendar")
+        .get(pk=invitation_id)
+    )
+    response = SurveyResponse.objects.select_for_update().get(pk=response_id)
+    if response.flagged_automated or FollowUp.objects.filter(invitation=invitation).exists():
+        return None
+    policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
+    return _followup_create(response=response, invitation=invitation, policy=policy, now=now, reason=reason[:200])
 
 
 def responses_settle_due(*, now: datetime | None = None) -> int:

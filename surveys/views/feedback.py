@@ -6,13 +6,15 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from common.users import UserLike, signed_in_user
 
 from ..charts import TrendPoint, distribution_chart, trend_chart
+from ..extensions import comment_filters, feedback_figures
 from ..forms import Period, PeriodForm
 from ..models import SurveyInvitation
 from ..selectors import (
@@ -52,8 +54,57 @@ def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
     return form, form.period_or_default()
 
 
+def _query_with(params: QueryDict, name: str, value: str) -> str:
+    query = params.copy()
+    query.pop(name, None)
+    if value:
+        query[name] = value
+    return query.urlencode()
+
+
+def comments_context(
+    *, request: HttpRequest, invitations: QuerySet[SurveyInvitation], period: Period
+) -> dict[str, Any]:
+    """The figures the apps above add beside CSAT and CES, and the latest comments narrowed by their comment filters
+    (an unknown value is "All"), each comment with the filters' badges: one query per figure, one for the list."""
+    narrow, select_related, filter_links = [], [], []
+    for comment_filter in comment_filters():
+        chosen = request.GET.get(comment_filter.name, "")
+        chosen = chosen if chosen in dict(comment_filter.choices) else ""
+        options = [("", "All"), *comment_filter.choices]
+        filter_links.append(
+            {
+                "label": comment_filter.label,
+                "links": [
+                    (label, _query_with(request.GET, comment_filter.name, value), value == chosen)
+                    for value, label in options
+                ],
+            }
+        )
+        select_related += comment_filter.select_related
+        if chosen:
+            narrow.append(lambda responses, f=comment_filter, v=chosen: f.narrow(responses, v))
+    comments = latest_comments(
+        invitations=invitations, start=period.start, end=period.end, narrow=narrow, select_related=select_related
+    )
+    return {
+        "figures": [
+            render_to_string(figure.template, figure.context(invitations, period), request=request)
+            for figure in feedback_figures()
+        ],
+        "comments": [(response, [f.badge(response) for f in comment_filters()]) for response in comments],
+        "comment_filters": filter_links,
+        "comments_filtered": bool(narrow),
+    }
+
+
 def feedback_context(
-    *, invitations: QuerySet[SurveyInvitation], period: Period, viewer: UserLike, agent_id: int
+    *,
+    request: HttpRequest,
+    invitations: QuerySet[SurveyInvitation],
+    period: Period,
+    viewer: UserLike,
+    agent_id: int,
 ) -> dict[str, Any]:
     """Every figure of a feedback page, the agent's SLA achievement beside: a fixed number of queries, whatever the
     number of responses and targets."""
@@ -75,7 +126,7 @@ def feedback_context(
         "ces_distribution": ces,
         "csat_svg": distribution_chart(csat, title="CSAT scores, 1 to 5 (4–5 satisfied)", good_from=4),
         "ces_svg": distribution_chart(ces, title="CES scores, 1 to 7 (5–7 agree)", good_from=5),
-        "comments": latest_comments(invitations=invitations, start=period.start, end=period.end),
+        **comments_context(request=request, invitations=invitations, period=period),
     }
 
 
@@ -97,7 +148,7 @@ def my_feedback(request: HttpRequest) -> HttpResponse:
         "form": form,
         "subject": request.user,
         "own": True,
-        **feedback_context(invitations=invitations, period=period, viewer=user, agent_id=user.pk),
+        **feedback_context(request=request, invitations=invitations, period=period, viewer=user, agent_id=user.pk),
     }
     return _render(request, context)
 
@@ -112,5 +163,7 @@ def agent_feedback(request: HttpRequest, agent_id: int) -> HttpResponse:
         raise Http404
     form, period = period_from(request)
     context = {"form": form, "subject": agent, "own": agent.pk == request.user.pk}
-    context |= feedback_context(invitations=invitations, period=period, viewer=request.user, agent_id=agent.pk)
+    context |= feedback_context(
+        request=request, invitations=invitations, period=period, viewer=request.user, agent_id=agent.pk
+    )
     return _render(request, context)

@@ -30,7 +30,7 @@ from ..selectors import (
     user_is_lead,
     weekly_feedback,
 )
-from .feedback import TREND_WEEKS, TREND_WINDOW, period_from, trend_points
+from .feedback import TREND_WEEKS, TREND_WINDOW, comments_context, period_from, trend_points
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -76,6 +76,7 @@ def team(request: HttpRequest) -> HttpResponse:
             render_to_string(panel.template, panel.context(request.user, dashboard.queues, period), request=request)
             for panel in team_panels()
         ],
+        **comments_context(request=request, invitations=invitations, period=period),
     }
     return render(request, "surveys/agent/team.html", context, status=400 if form.errors else 200)
 
