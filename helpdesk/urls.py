@@ -26,6 +26,7 @@ urlpatterns = [
     *([path("", include("surveys.urls"))] if apps.is_installed("surveys") else []),
     # before the dev mailbox's email pages, so /dev/mail/write/ is not taken for an email's name
     *([path("", include("inbound.urls"))] if apps.is_installed("inbound") else []),
+    *([path("sentiment/", include("sentiment.urls"))] if apps.is_installed("sentiment") else []),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     path("", include("tickets.urls")),

@@ -18,6 +18,7 @@ from .celery import beat_schedule
 from .environment import BASE_DIR, VAR_DIR, env
 from .inbound import *  # noqa: F403
 from .outbox import *  # noqa: F403
+from .sentiment import *  # noqa: F403
 from .surveys import *  # noqa: F403
 from .tickets import *  # noqa: F403
 from .webhooks import *  # noqa: F403

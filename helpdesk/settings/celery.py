@@ -51,5 +51,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},
         "sweep-inbound": {"task": "inbound.tasks.sweep_inbound", "schedule": INBOUND_SWEEP_SECONDS},
         "poll-imap-mailboxes": {"task": "inbound.tasks.poll_imap_mailboxes", "schedule": INBOUND_IMAP_POLL_SECONDS},
+        "score-unscored-texts": {"task": "sentiment.tasks.score_unscored", "schedule": 300.0},
+        "flag-sentiment-spikes": {"task": "sentiment.tasks.flag_spikes", "schedule": 300.0},
     }
     return {name: entry for name, entry in every_task.items() if entry["task"].split(".")[0] in installed_apps}

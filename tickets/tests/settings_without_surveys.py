@@ -1,4 +1,4 @@
-"""The test settings without the surveys app (and demo, which imports it): a plain ticket desk.
+"""The test settings without the surveys app (and sentiment and demo, which import it): a plain ticket desk.
 
 tickets/tests/test_without_surveys.py runs `manage.py migrate` and the tickets tests in a subprocess with these
 settings, DATABASE_URL pointing at a fresh SQLite file.
@@ -7,7 +7,7 @@ settings, DATABASE_URL pointing at a fresh SQLite file.
 from helpdesk.settings.test import *  # noqa: F403
 from helpdesk.settings.test import DATABASES, INSTALLED_APPS, beat_schedule
 
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in {"surveys", "demo"}]
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in {"surveys", "sentiment", "demo"}]  # sentiment is above surveys
 CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
