@@ -16,9 +16,7 @@ from .scoring import Label
 class TextSentiment(models.Model):
     """The score of one customer text: a customer message, or a survey comment (rescored when it is edited)."""
 
-    message = models.OneToOneField(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="sentiment"
-    )
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="sentiment")
     response = models.OneToOneField(
         SurveyResponse, on_delete=models.CASCADE, null=True, blank=True, related_name="sentiment"
     )

@@ -39,14 +39,20 @@ from tickets.models import Message, Queue, Ticket
 from .models import TextSentiment, TicketSentiment
 from .scoring import Label
 
-LABELS = {Label.NEGATIVE: "Negative", Label.NEUTRAL: "Neutral", Label.POSITIVE: "Positive", Label.NOT_SCORED: "Not scored"}
+LABELS = {
+    Label.NEGATIVE: "Negative",
+    Label.NEUTRAL: "Neutral",
+    Label.POSITIVE: "Positive",
+    Label.NOT_SCORED: "Not scored",
+}
+WORDS = {label.value: text for label, text in LABELS.items()}
 NOT_YET = mark_safe('<span class="sentiment sentiment-pending">Not scored yet</span>')
 PANEL_MESSAGES = 50  # the ticket card shows the newest this many customer messages
 
 
 def badge(label: str, score: float | None) -> SafeString:
     """A small label badge; the score in its title (the label is the words, so it is not read by colour alone)."""
-    text = LABELS.get(Label(label), label) if label in Label else label
+    text = WORDS.get(label, label)
     if score is None:
         return format_html('<span class="sentiment sentiment-{}">{}</span>', label, text)
     return format_html('<span class="sentiment sentiment-{}" title="score {}">{}</span>', label, f"{score:+.2f}", text)

@@ -34,7 +34,9 @@ def on_message_saved(sender: type[Message], instance: Message, created: bool, **
         _score_later(score_message, instance.pk)
 
 
-def on_response_saved(sender: type[SurveyResponse], instance: SurveyResponse, update_fields: Any, **kwargs: Any) -> None:
+def on_response_saved(
+    sender: type[SurveyResponse], instance: SurveyResponse, update_fields: Any, **kwargs: Any
+) -> None:
     if update_fields is None or "comment" in update_fields:  # not the settle's own save of settled_at
         _score_later(score_response, instance.pk)
 

@@ -67,7 +67,12 @@ def _unchanged(row: TextSentiment | None, text: str) -> bool:
 
 def _ticket_latest(message: Message, row: TextSentiment) -> None:
     """The ticket's row follows its latest customer message (a late score of an older message changes nothing)."""
-    latest = {"message_id": message.pk, "message_created_at": message.created_at, "label": row.label, "score": row.score}
+    latest = {
+        "message_id": message.pk,
+        "message_created_at": message.created_at,
+        "label": row.label,
+        "score": row.score,
+    }
     _, created = TicketSentiment.objects.get_or_create(ticket_id=message.ticket_id, defaults=latest)
     if not created:
         TicketSentiment.objects.filter(ticket_id=message.ticket_id, message_created_at__lte=message.created_at).update(
@@ -186,8 +191,10 @@ def _batches(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
 def _score_new_messages(message_ids: list[int]) -> int:
     """Bulk: the rows of messages that have none (seed_demo's bulk-written messages), and their tickets' latest."""
     for batch in _batches(message_ids):
-        messages = Message.objects.filter(pk__in=batch).select_related("ticket").only(
-            "body", "created_at", "ticket_id", "author_customer_id", "ticket__queue_id"
+        messages = (
+            Message.objects.filter(pk__in=batch)
+            .select_related("ticket")
+            .only("body", "created_at", "ticket_id", "author_customer_id", "ticket__queue_id")
         )
         rows, latest = [], {}
         for message in messages:
@@ -227,7 +234,7 @@ def _score_new_comments(response_ids: list[int]) -> int:
     return len(response_ids)
 
 
-# --- moves and erasure -------------------------------------------------------------------------------------------------
+# --- moves and erasure ------------------------------------------------------------------------------------------
 
 
 def ticket_texts_follow(*, ticket: Ticket) -> None:
