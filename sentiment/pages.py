@@ -82,14 +82,15 @@ def ticket_messages_context(ticket: Ticket) -> dict[str, Any]:
         .select_related("sentiment")
         .order_by("-created_at", "-id")[:PANEL_MESSAGES]
     )
-    rows = []
+    rows, scores = [], []
     for message in reversed(newest):
         try:
             row: TextSentiment | None = message.sentiment
         except TextSentiment.DoesNotExist:
             row = None
         rows.append({"message": message, "badge": badge(row.label, row.score) if row else NOT_YET, "row": row})
-    scores = [row["row"].score for row in rows if row["row"] is not None and row["row"].score is not None]
+        if row is not None and row.score is not None:
+            scores.append(row.score)
     return {"ticket": ticket, "sentiment_rows": rows, "sentiment_trend": trend(scores)}
 
 

@@ -196,14 +196,15 @@ def _score_new_messages(message_ids: list[int]) -> int:
             .select_related("ticket")
             .only("body", "created_at", "ticket_id", "author_customer_id", "ticket__queue_id")
         )
-        rows, latest = [], {}
+        rows: list[TextSentiment] = []
+        latest: dict[int, tuple[Message, TextSentiment]] = {}
         for message in messages:
             rows.append(
                 TextSentiment(
                     message_id=message.pk,
                     ticket_id=message.ticket_id,
                     queue_id=message.ticket.queue_id,
-                    customer_id=message.author_customer_id,
+                    customer_id=message.author_customer_id,  # type: ignore[misc]  # a customer message has one
                     written_at=message.created_at,
                     **_fields(_score(message.body), message.body),
                 )

@@ -4,13 +4,14 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
 from demo.content import QUEUES
 from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse
 from surveys.selectors import feedback_stats
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +60,19 @@ def test_every_demo_agent_has_enough_responses_and_follow_ups_are_mixed():
     # snapshots: the invitation's agent and queue are the ticket's at close
     invitation = SurveyInvitation.objects.select_related("ticket").first()
     assert (invitation.agent_id, invitation.queue_id) == (invitation.ticket.assignee_id, invitation.ticket.queue_id)
+
+
+@pytest.mark.skipif(not apps.is_installed("sentiment"), reason="the desk without the sentiment app")
+def test_seed_demo_scores_every_customer_message_and_comment_once():
+    from sentiment.models import TextSentiment, TicketSentiment  # noqa: PLC0415 - only with the app installed
+
+    output = seed(tickets=150)
+    customer_messages = Message.objects.filter(kind=Message.Kind.CUSTOMER_MESSAGE).count()
+    comments = SurveyResponse.objects.exclude(comment="").count()
+    assert TextSentiment.objects.count() == customer_messages + comments
+    assert f"Sentiment: {customer_messages + comments} customer messages and comments scored" in output
+    labels = set(TextSentiment.objects.values_list("label", flat=True))
+    assert {"negative", "positive"} <= labels
+    assert TicketSentiment.objects.count() == Ticket.objects.count()
+
+    assert "Sentiment: 0 customer messages" in seed(tickets=150)  # nothing scored twice

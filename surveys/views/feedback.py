@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,9 +16,9 @@ from django.views.decorators.http import require_GET
 from common.users import UserLike, signed_in_user
 
 from ..charts import TrendPoint, distribution_chart, trend_chart
-from ..extensions import comment_filters, feedback_figures
+from ..extensions import CommentFilter, comment_filters, feedback_figures
 from ..forms import Period, PeriodForm
-from ..models import SurveyInvitation
+from ..models import SurveyInvitation, SurveyResponse
 from ..selectors import (
     WeekPoint,
     agent_feedback_invitations,
@@ -62,12 +64,20 @@ def _query_with(params: QueryDict, name: str, value: str) -> str:
     return query.urlencode()
 
 
+def _narrowed(
+    responses: QuerySet[SurveyResponse], *, comment_filter: CommentFilter, value: str
+) -> QuerySet[SurveyResponse]:
+    return comment_filter.narrow(responses, value)
+
+
 def comments_context(
     *, request: HttpRequest, invitations: QuerySet[SurveyInvitation], period: Period
 ) -> dict[str, Any]:
     """The figures the apps above add beside CSAT and CES, and the latest comments narrowed by their comment filters
     (an unknown value is "All"), each comment with the filters' badges: one query per figure, one for the list."""
-    narrow, select_related, filter_links = [], [], []
+    narrow: list[Callable[[QuerySet[SurveyResponse]], QuerySet[SurveyResponse]]] = []
+    select_related: list[str] = []
+    filter_links: list[dict[str, Any]] = []
     for comment_filter in comment_filters():
         chosen = request.GET.get(comment_filter.name, "")
         chosen = chosen if chosen in dict(comment_filter.choices) else ""
@@ -83,7 +93,7 @@ def comments_context(
         )
         select_related += comment_filter.select_related
         if chosen:
-            narrow.append(lambda responses, f=comment_filter, v=chosen: f.narrow(responses, v))
+            narrow.append(partial(_narrowed, comment_filter=comment_filter, value=chosen))
     comments = latest_comments(
         invitations=invitations, start=period.start, end=period.end, narrow=narrow, select_related=select_related
     )
