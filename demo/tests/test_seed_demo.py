@@ -64,7 +64,7 @@ def test_every_demo_agent_has_enough_responses_and_follow_ups_are_mixed():
 
 @pytest.mark.skipif(not apps.is_installed("sentiment"), reason="the desk without the sentiment app")
 def test_seed_demo_scores_every_customer_message_and_comment_once():
-    from sentiment.models import TextSentiment, TicketSentiment  # noqa: PLC0415 - only with the app installed
+    from sentiment.models import TextSentiment, TicketSentiment  # only with the app installed
 
     output = seed(tickets=150)
     customer_messages = Message.objects.filter(kind=Message.Kind.CUSTOMER_MESSAGE).count()
