@@ -35,8 +35,10 @@ def on_message_saved(sender: type[Message], instance: Message, created: bool, **
 
 
 def on_response_saved(
-    sender: type[SurveyResponse], instance: SurveyResponse, update_fields: Any, **kwargs: Any
+    sender: type[SurveyResponse], instance: SurveyResponse, created: bool, update_fields: Any, **kwargs: Any
 ) -> None:
+    if created and not instance.comment:  # a score's click: nothing to score (a comment removed later is: unscored)
+        return
     if update_fields is None or "comment" in update_fields:  # not the settle's own save of settled_at
         _score_later(score_response, instance.pk)
 
