@@ -15,12 +15,21 @@ class SurveysConfig(AppConfig):
         from webhooks.events import webhook_event_register
 
         from . import receivers, ticket_pages
-        from .emails import survey_email_outcomes, survey_email_render, survey_reminder_render
-        from .models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyEmail, SurveyInvitation
+        from .emails import resurvey_email_render, survey_email_outcomes, survey_email_render, survey_reminder_render
+        from .models import (
+            RESURVEY_LINK_PURPOSE,
+            SURVEY_LINK_PURPOSE,
+            SURVEY_UNSUBSCRIBE_PURPOSE,
+            Resurvey,
+            SurveyEmail,
+            SurveyInvitation,
+        )
+        from .services import resurvey_email_outcomes
         from .services.webhook_events import SurveyWebhookEvent
 
         token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
         token_purpose_register(purpose=SURVEY_UNSUBSCRIBE_PURPOSE, model=Customer)
+        token_purpose_register(purpose=RESURVEY_LINK_PURPOSE, model=Resurvey)
         three_days, week = timedelta(days=3), timedelta(days=7)
         email_kind_register(  # the outbox's outcome makes the invitation emailed, or not emailed and why
             app=self.label,
@@ -29,6 +38,14 @@ class SurveysConfig(AppConfig):
             max_age=three_days,
             render=survey_email_render,
             on_outcome=survey_email_outcomes,
+        )
+        email_kind_register(  # the outbox's outcome makes the re-survey sent, or not emailed and why
+            app=self.label,
+            key=SurveyEmail.RESURVEY,
+            label="Re-survey (did we make this right?)",
+            max_age=three_days,
+            render=resurvey_email_render,
+            on_outcome=resurvey_email_outcomes,
         )
         for key, label, max_age, render in [
             (SurveyEmail.SURVEY_REMINDER, "Survey reminder", three_days, survey_reminder_render),

@@ -21,11 +21,16 @@ from common.tokens import token_mint
 from outbox.addresses import mailbox_format
 from outbox.kinds import EmailNotWanted, EmailOutcome, RenderedEmail
 from outbox.models import OutgoingEmail
+from tickets.models import Customer
 
 from .models import (
     CSAT_CHOICES,
+    RESURVEY_CHOICES,
+    RESURVEY_LINK_PURPOSE,
+    RESURVEY_QUESTION,
     SURVEY_LINK_PURPOSE,
     SURVEY_UNSUBSCRIBE_PURPOSE,
+    Resurvey,
     SurveyInvitation,
     unsubscribe_link_days,
 )
@@ -53,18 +58,25 @@ def _invitation(invitation_id: int, *, reminder: bool) -> SurveyInvitation:
     return invitation
 
 
+def _unsubscribe_links(customer: Customer) -> tuple[str, dict[str, str]]:
+    """The unsubscribe page's link, and the headers naming the RFC 8058 one-click link."""
+    token = token_mint(
+        purpose=SURVEY_UNSUBSCRIBE_PURPOSE,
+        target=customer,
+        expires_at=timezone.now() + timedelta(days=unsubscribe_link_days()),
+    )
+    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[token]))
+    headers = {"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return absolute_url(reverse("surveys:unsubscribe", args=[token])), headers
+
+
 def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
     invitation = _invitation(spec["invitation_id"], reminder=reminder)
     assert invitation.expires_at is not None  # noqa: S101 - checked by _invitation
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     raw = token_mint(purpose=SURVEY_LINK_PURPOSE, target=invitation, expires_at=invitation.expires_at)
-    unsubscribe = token_mint(
-        purpose=SURVEY_UNSUBSCRIBE_PURPOSE,
-        target=invitation.customer,
-        expires_at=timezone.now() + timedelta(days=unsubscribe_link_days()),
-    )
+    unsubscribe, headers = _unsubscribe_links(invitation.customer)
     landing = absolute_url(reverse("surveys:landing", args=[raw]))
-    one_click = absolute_url(reverse("surveys:unsubscribe-one-click", args=[unsubscribe]))
     ticket, queue, agent = invitation.ticket, invitation.queue, invitation.agent
     context = {
         "invitation": invitation,
@@ -76,7 +88,7 @@ def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
         "reminder": reminder,
         "landing_url": landing,
         "csat_links": [(score, label, f"{landing}?csat={score}") for score, label in reversed(CSAT_CHOICES)],
-        "unsubscribe_url": absolute_url(reverse("surveys:unsubscribe", args=[unsubscribe])),
+        "unsubscribe_url": unsubscribe,
         "expires_at": invitation.expires_at,
     }
     return RenderedEmail(
@@ -85,7 +97,7 @@ def _render(spec: dict[str, Any], *, reminder: bool) -> RenderedEmail:
         subject=render_to_string("surveys/email/subject.txt", context).strip(),
         text=render_to_string("surveys/email/invitation.txt", context),
         html=render_to_string("surveys/email/invitation.html", context),
-        headers={"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=headers,
     )
 
 
@@ -117,3 +129,38 @@ def survey_email_outcomes(outcomes: Sequence[EmailOutcome]) -> None:
             invitation.filter(status=Status.QUEUED).update(
                 status=Status.NOT_EMAILED, not_emailed_reason=outcome.reason[:300]
             )
+
+
+def resurvey_email_render(spec: dict[str, Any]) -> RenderedEmail:
+    """The re-survey email: "Did we make this right?" with one link per score, if it is still to be emailed."""
+    resurvey = (
+        Resurvey.objects.select_related("customer__survey_opt_out", "queue", "followup__ticket")
+        .filter(pk=spec["resurvey_id"])
+        .first()
+    )
+    if resurvey is None or resurvey.status not in (Resurvey.Status.QUEUED, Resurvey.Status.NOT_EMAILED):
+        raise EmailNotWanted("the re-survey is no longer to be emailed")
+    if hasattr(resurvey.customer, "survey_opt_out"):
+        raise EmailNotWanted("the customer opted out of surveys")
+    if resurvey.expires_at is None or resurvey.expires_at <= timezone.now():
+        raise EmailNotWanted("the re-survey expired")
+    raw = token_mint(purpose=RESURVEY_LINK_PURPOSE, target=resurvey, expires_at=resurvey.expires_at)
+    landing = absolute_url(reverse("surveys:resurvey", args=[raw]))
+    unsubscribe, headers = _unsubscribe_links(resurvey.customer)
+    context = {
+        "customer_first_name": resurvey.customer.first_name,
+        "ticket": resurvey.followup.ticket,
+        "queue": resurvey.queue,
+        "question": RESURVEY_QUESTION,
+        "score_links": [(score, label, f"{landing}?score={score}") for score, label in reversed(RESURVEY_CHOICES)],
+        "unsubscribe_url": unsubscribe,
+        "expires_at": resurvey.expires_at,
+    }
+    return RenderedEmail(
+        to=resurvey.customer.email,
+        from_email=mailbox_format(name=resurvey.queue.name, address=resurvey.queue.reply_from_email),
+        subject=f"{RESURVEY_QUESTION} [{resurvey.followup.ticket.reference}]",
+        text=render_to_string("surveys/email/resurvey.txt", context),
+        html=render_to_string("surveys/email/resurvey.html", context),
+        headers=headers,
+    )

@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from tickets.forms import AgentChoiceField
 
-from .models import CES_CHOICES, CES_QUESTION, CSAT_CHOICES, CSAT_QUESTION, FollowUp, SurveyResponse
+from .models import (
+    CES_CHOICES,
+    CES_QUESTION,
+    CSAT_CHOICES,
+    CSAT_QUESTION,
+    RESURVEY_CHOICES,
+    RESURVEY_QUESTION,
+    FollowUp,
+    SurveyResponse,
+)
 from .selectors import followup_assignees
 
 
@@ -39,6 +48,12 @@ class SurveyAnswerForm(forms.Form):
     )
     via = forms.ChoiceField(
         choices=SurveyResponse.Via.choices, initial=SurveyResponse.Via.PERSON, widget=forms.HiddenInput
+    )
+
+
+class ResurveyAnswerForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=RESURVEY_QUESTION, choices=RESURVEY_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect
     )
 
 

@@ -7,13 +7,15 @@ from .services import (
     invitations_remind_due,
     invitations_send_due,
     responses_settle_due,
+    resurveys_expire,
+    resurveys_send_due,
 )
 
 
 @shared_task
 def send_due_invitations() -> int:
-    """Beat: due invitations become outgoing emails (the outbox sweep sends them)."""
-    return invitations_send_due()
+    """Beat: due invitations and re-surveys become outgoing emails (the outbox sweep sends them)."""
+    return invitations_send_due() + resurveys_send_due()
 
 
 @shared_task
@@ -24,8 +26,8 @@ def settle_responses() -> int:
 
 @shared_task
 def expire_and_remind_invitations() -> tuple[int, int]:
-    """Beat: expire unanswered invitations past their expiry; send each due reminder once."""
-    return invitations_expire(), invitations_remind_due()
+    """Beat: expire unanswered invitations and re-surveys past their expiry; send each due reminder once."""
+    return invitations_expire() + resurveys_expire(), invitations_remind_due()
 
 
 @shared_task

@@ -9,6 +9,7 @@ urlpatterns = [
     path("s/<str:token>/thanks/", public.thanks, name="thanks"),
     path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
     path("s/<str:token>/unsubscribe/one-click/", public.unsubscribe_one_click, name="unsubscribe-one-click"),
+    path("r/<str:token>/", public.resurvey, name="resurvey"),
     # agent pages
     path("feedback/", feedback.my_feedback, name="my-feedback"),
     path("feedback/agents/<int:agent_id>/", feedback.agent_feedback, name="agent-feedback"),

@@ -13,3 +13,5 @@ SURVEY_BURST_DISTINCT_SCORES = 3
 FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
 # Recovery follow-ups: the owner is reminded this long before the due time (once); overdue ones escalate once.
 FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
+# Re-surveys: "Did we make this right?" goes this many hours after a follow-up is resolved (if its policy asks).
+RESURVEY_DELAY_HOURS = env.int("RESURVEY_DELAY_HOURS", default=24)

@@ -6,7 +6,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!form || !status) return;
   var data = new FormData();
   data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
-  data.append("csat", form.dataset.autosubmit);
+  data.append(form.dataset.autosubmitField || "csat", form.dataset.autosubmit);
   data.append("via", "auto");
   fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (response) {

@@ -19,6 +19,13 @@ from .followups import (
 )
 from .optout import customer_opt_out
 from .policies import survey_policy_get_or_create
+from .resurveys import (
+    resurvey_answer,
+    resurvey_email_outcomes,
+    resurvey_schedule,
+    resurveys_expire,
+    resurveys_send_due,
+)
 from .scheduling import invitation_cancel_unsent, invitation_schedule_for_close
 from .sending import (
     invitation_remind,
@@ -55,5 +62,10 @@ __all__ = [
     "response_act_on",
     "response_submit",
     "responses_settle_due",
+    "resurvey_answer",
+    "resurvey_email_outcomes",
+    "resurvey_schedule",
+    "resurveys_expire",
+    "resurveys_send_due",
     "survey_policy_get_or_create",
 ]

@@ -23,6 +23,7 @@ from tickets.selectors import queue_leads
 
 from ..models import FollowUp, FollowUpEvent, SurveyEmail
 from ..selectors import OPEN_FOLLOWUP_STATUSES, followups_visible_to
+from .resurveys import resurvey_schedule
 
 Status = FollowUp.Status
 NOTE_MAX = 5000
@@ -83,6 +84,7 @@ def followup_resolve(*, followup_id: int, by: User, outcome: str, root_cause: st
     followup.save(update_fields=["status", "closed_at", "outcome", "root_cause"])
     label = FollowUp.RootCause(root_cause).label
     _event(followup, by=by, kind=FollowUpEvent.Kind.RESOLVED, note=f"{outcome}\nRoot cause: {label}", at=now)
+    resurvey_schedule(followup=followup, now=now)
     return followup
 
 

@@ -11,9 +11,16 @@ from common.errors import DomainError
 from common.ratelimit import public_rate_limit
 from common.tokens import token_resolve
 
-from ..forms import SurveyAnswerForm
-from ..models import SURVEY_LINK_PURPOSE, SURVEY_UNSUBSCRIBE_PURPOSE, SurveyInvitation, SurveyResponse
-from ..services import customer_opt_out, response_submit
+from ..forms import ResurveyAnswerForm, SurveyAnswerForm
+from ..models import (
+    RESURVEY_LINK_PURPOSE,
+    SURVEY_LINK_PURPOSE,
+    SURVEY_UNSUBSCRIBE_PURPOSE,
+    Resurvey,
+    SurveyInvitation,
+    SurveyResponse,
+)
+from ..services import customer_opt_out, response_submit, resurvey_answer
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
@@ -102,6 +109,38 @@ def _context(invitation: SurveyInvitation, form: SurveyAnswerForm, answer: Surve
     return {"invitation": invitation, "ticket": invitation.ticket, "form": form, "answer": answer}
 
 
+@public_rate_limit
+@require_http_methods(["GET", "POST"])
+def resurvey(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Did we make this right?": GET shows the question (the clicked score preselected and posted by survey.js, so a
+    link scanner's GET records nothing); POST records the score (again: changes it)."""
+    pk = token_resolve(raw=token, purpose=RESURVEY_LINK_PURPOSE)
+    row = Resurvey.objects.select_related("followup__ticket").filter(pk=pk).first() if pk is not None else None
+    if row is None or not row.is_open_for_answers:
+        return link_invalid(request)
+    context: dict[str, object] = {"resurvey": row, "ticket": row.followup.ticket, "token": token}
+    if request.method == "POST":
+        form = ResurveyAnswerForm(request.POST)
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        if form.is_valid():
+            try:
+                resurvey_answer(resurvey_id=row.pk, score=form.cleaned_data["score"])
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                if wants_json:
+                    return JsonResponse({"recorded": True})
+                return render(request, "surveys/resurvey.html", {**context, "form": form, "thanks": True})
+        if wants_json:
+            return JsonResponse({"recorded": False, "errors": form.errors}, status=400)
+        return render(request, "surveys/resurvey.html", {**context, "form": form}, status=400)
+    clicked = request.GET.get("score", "")
+    clicked_score = int(clicked) if clicked in {"1", "2", "3", "4", "5"} else None
+    form = ResurveyAnswerForm(initial={"score": clicked_score or row.score})
+    context |= {"form": form, "autosubmit": clicked_score if clicked_score != row.score else None}
+    return render(request, "surveys/resurvey.html", context)
+
+
 def _unsubscribe_target(token: str) -> int | None:
     """The customer to opt out: a survey email's unsubscribe token (valid long after the survey expired), or a
     survey token (the survey page's own link, and the emails sent before unsubscribe tokens), even once answered."""
@@ -109,9 +148,10 @@ def _unsubscribe_target(token: str) -> int | None:
     if customer_id is not None:
         return customer_id
     pk = token_resolve(raw=token, purpose=SURVEY_LINK_PURPOSE)
-    if pk is None:
-        return None
-    return SurveyInvitation.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
+    if pk is not None:
+        return SurveyInvitation.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
+    pk = token_resolve(raw=token, purpose=RESURVEY_LINK_PURPOSE)
+    return Resurvey.objects.filter(pk=pk).values_list("customer_id", flat=True).first() if pk is not None else None
 
 
 @public_rate_limit

@@ -44,6 +44,7 @@ class SurveyEmail(StrEnum):
 
     SURVEY = "survey"
     SURVEY_REMINDER = "survey_reminder"
+    RESURVEY = "resurvey"
     FOLLOWUP_REMINDER = "followup_reminder"
     FOLLOWUP_ESCALATION = "followup_escalation"
 
@@ -107,6 +108,12 @@ class SurveyPolicy(models.Model):
     )
     followup_owner = models.CharField(max_length=10, choices=FollowUpOwner.choices, default=FollowUpOwner.AGENT)
     followup_due_business_hours = models.PositiveIntegerField(default=8)
+    resurvey = models.BooleanField(
+        "re-survey after recovery",
+        default=True,
+        help_text="When a follow-up is resolved, ask the customer once “Did we make this right?” (1–5), "
+        "RESURVEY_DELAY_HOURS later: the recovery rate.",
+    )
 
     class Meta:
         verbose_name_plural = "survey policies"
