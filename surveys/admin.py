@@ -2,7 +2,15 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import FollowUp, SurveyInvitation, SurveyOptOut, SurveyPolicy, SurveyResponse, SurveyResponseChange
+from .models import (
+    FollowUp,
+    Resurvey,
+    SurveyInvitation,
+    SurveyOptOut,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveyResponseChange,
+)
 from .services import invitation_cancel_unsent
 
 
@@ -36,6 +44,7 @@ class SurveyPolicyAdmin(admin.ModelAdmin):
                     "settle_minutes",
                     "followup_owner",
                     "followup_due_business_hours",
+                    "resurvey",
                 ]
             },
         ),
@@ -177,4 +186,21 @@ class SurveyOptOutAdmin(admin.ModelAdmin):
         return False  # customers opt out through their unsubscribe link
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Resurvey)
+class ResurveyAdmin(admin.ModelAdmin):
+    """Read only: re-surveys are scheduled by resolved follow-ups and answered by customers."""
+
+    list_display = ["__str__", "queue", "agent", "root_cause", "status", "send_after", "sent_at", "score"]
+    list_filter = ["status", "queue", "root_cause", "flagged_automated"]
+    list_select_related = ["followup__ticket", "queue", "agent"]
+    readonly_fields = [field.name for field in Resurvey._meta.fields]
+    date_hierarchy = "send_after"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Resurvey | None = None) -> bool:
         return False

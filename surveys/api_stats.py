@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,13 +19,17 @@ from rest_framework.views import APIView
 from tickets.sla.selectors import SlaAchievement, sla_achievement
 
 from .forms import Period, PeriodForm
+from .models import Resurvey
 from .selectors import (
     FeedbackStats,
+    Recovery,
     agent_feedback_invitations,
     agent_sla_achievement,
     feedback_for_queue,
     feedback_stats,
     queues_led_by,
+    recovery_by,
+    recovery_cells,
 )
 
 
@@ -62,6 +67,14 @@ def _sla_rows(sla: SlaAchievement) -> list[dict[str, Any]]:
     ]
 
 
+class RecoverySerializer(serializers.Serializer[Any]):
+    emailed = serializers.IntegerField(help_text="Re-surveys emailed in the period (the outbox sent them).")
+    answered = serializers.IntegerField(help_text="Re-surveys answered (a link scanner's burst is not an answer).")
+    recovered = serializers.IntegerField(help_text="Answers of 4–5 to “Did we make this right?”.")
+    rate = serializers.FloatField(allow_null=True, help_text="Recovery rate: recovered / answered, 0–100.")
+    response_rate = serializers.FloatField(allow_null=True, help_text="answered / emailed, 0–100.")
+
+
 class FeedbackStatsSerializer(serializers.Serializer[Any]):
     start = serializers.DateTimeField(help_text="Period start (inclusive).")
     end = serializers.DateTimeField(help_text="Period end (exclusive).")
@@ -80,6 +93,10 @@ class FeedbackStatsSerializer(serializers.Serializer[Any]):
     enough = serializers.BooleanField(help_text="responses >= min_sample")
     sla = SlaAchievementSerializer(
         many=True, help_text="SLA achievement per target kind, of targets settled in the period."
+    )
+    recovery = RecoverySerializer(
+        help_text="The re-surveys after resolved follow-ups emailed in the period (by the follow-up's owner at "
+        "resolution for an agent)."
     )
 
 
@@ -102,6 +119,10 @@ class _StatsView(APIView):
     def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
         raise NotImplementedError
 
+    def resurveys(self, request: Request, pk: int) -> QuerySet[Resurvey]:
+        """Asked after stats(), which has checked the permission."""
+        raise NotImplementedError
+
     def get(self, request: Request, **kwargs: Any) -> Response:
         value = kwargs[self.kwarg]
         if not (value.isascii() and value.isdigit() and 0 < int(value) < 2**63):
@@ -110,7 +131,14 @@ class _StatsView(APIView):
         query.is_valid(raise_exception=True)
         period: Period = query.validated_data["period"]
         stats, sla = self.stats(request, int(value), period)
+        cells = recovery_cells(resurveys=self.resurveys(request, int(value)), start=period.start, end=period.end)
+        recovery = recovery_by(cells, lambda key: ()).get((), Recovery())
         data = {"start": period.start, "end": period.end, **dataclasses.asdict(stats), "sla": _sla_rows(sla)}
+        data["recovery"] = {
+            **dataclasses.asdict(recovery),
+            "rate": recovery.rate,
+            "response_rate": recovery.response_rate,
+        }
         return Response(FeedbackStatsSerializer(data).data)
 
 
@@ -132,6 +160,12 @@ class AgentStatsView(_StatsView):
             agent_sla_achievement(viewer=request.user, agent_id=pk, start=period.start, end=period.end),
         )
 
+    def resurveys(self, request: Request, pk: int) -> QuerySet[Resurvey]:
+        resurveys = Resurvey.objects.filter(agent_id=pk)
+        if pk == request.user.pk or request.user.is_superuser:
+            return resurveys
+        return resurveys.filter(queue_id__in=queues_led_by(request.user).values("pk"))
+
 
 @extend_schema(
     summary="Feedback figures of a queue (leads of the queue and admins)",
@@ -148,3 +182,6 @@ class QueueStatsView(_StatsView):
             feedback_for_queue(queue_id=pk, start=period.start, end=period.end),
             sla_achievement(user=request.user, start=period.start, end=period.end, queue_ids=[pk]),
         )
+
+    def resurveys(self, request: Request, pk: int) -> QuerySet[Resurvey]:
+        return Resurvey.objects.filter(queue_id=pk)

@@ -21,6 +21,7 @@ urlpatterns = [
         for key, action in followups.ACTIONS.items()
     ),
     path("team/", team.team, name="team"),
+    path("team/recovery/", team.team_recovery, name="team-recovery"),
     path("team/export/tickets.csv", team.export_tickets, name="export-tickets"),
     path("team/export/responses.csv", team.export_responses, name="export-responses"),
 ]

@@ -23,12 +23,14 @@ from .permissions import (
     team_agents_visible_to,
     user_is_lead,
 )
+from .recovery import Recovery, recovery_by, recovery_cells, resurveys_visible_to
 
 __all__ = [
     "DUE_SOON",
     "OPEN_FOLLOWUP_STATUSES",
     "AgentRow",
     "FeedbackStats",
+    "Recovery",
     "TeamDashboard",
     "WeekPoint",
     "agent_feedback_invitations",
@@ -43,7 +45,10 @@ __all__ = [
     "invitations_visible_to",
     "latest_comments",
     "queues_led_by",
+    "recovery_by",
+    "recovery_cells",
     "responses_for_export",
+    "resurveys_visible_to",
     "team_agents_visible_to",
     "team_dashboard",
     "user_is_lead",

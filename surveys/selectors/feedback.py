@@ -232,7 +232,13 @@ def latest_comments(
 def responses_for_export(*, user: UserLike) -> QuerySet[SurveyResponse]:
     return (
         SurveyResponse.objects.filter(invitation__in=invitations_visible_to(user).values("pk"))
-        .select_related("invitation__ticket", "invitation__customer", "invitation__agent", "invitation__queue")
+        .select_related(
+            "invitation__ticket",
+            "invitation__customer",
+            "invitation__agent",
+            "invitation__queue",
+            "invitation__followup__resurvey",
+        )
         .order_by("-answered_at", "-id")
     )
 

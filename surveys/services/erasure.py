@@ -8,7 +8,7 @@ their events (contacted, resolved, unreachable), the comment in the survey.answe
 links are deleted and their surveys closed: scheduled ones suppressed ("erased"), emailed unanswered ones expired,
 none answerable any more. The survey emails to them are cancelled if not sent yet and emptied, as are the follow-up
 reminders and escalations about them (to agents, who keep their address). Their opt-out row is deleted: an erased
-customer is never emailed again anyway.
+customer is never emailed again anyway. Their re-surveys are deleted with their answers (and their emails emptied).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from tickets.models import Customer
 from webhooks.services import webhook_payloads_erase
 
 from ..models import (
+    RESURVEY_LINK_PURPOSE,
     SURVEY_LINK_PURPOSE,
     FollowUp,
     FollowUpEvent,
+    Resurvey,
     SurveyInvitation,
     SurveyOptOut,
     SurveyResponse,
@@ -74,7 +76,13 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
     tokens_revoke(purpose=SURVEY_LINK_PURPOSE, target_ids=invitation_ids)
     emails_erase(emails=_emails_of(SurveyInvitation, invitation_ids), to=customer.email)
     emails_erase(emails=_emails_of(FollowUp, followup_ids), to=None)
+    resurvey_ids = list(Resurvey.objects.filter(customer=customer).values_list("pk", flat=True))
+    emails_erase(emails=_emails_of(Resurvey, resurvey_ids), to=customer.email)
+    tokens_revoke(purpose=RESURVEY_LINK_PURPOSE, target_ids=resurvey_ids)
+    Resurvey.objects.filter(pk__in=resurvey_ids).delete()  # their answers go with them (the recovery rate too)
 
 
-def _emails_of(model: type[SurveyInvitation] | type[FollowUp], ids: list[int]) -> QuerySet[OutgoingEmail]:
+def _emails_of(
+    model: type[SurveyInvitation] | type[FollowUp] | type[Resurvey], ids: list[int]
+) -> QuerySet[OutgoingEmail]:
     return OutgoingEmail.objects.filter(related_type=ContentType.objects.get_for_model(model), related_id__in=ids)

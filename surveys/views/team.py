@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -22,10 +23,15 @@ from tickets.sla.selectors import KINDS as SLA_KINDS
 
 from ..charts import trend_chart
 from ..extensions import team_panels
+from ..models import FollowUp
 from ..selectors import (
+    Recovery,
     invitations_visible_to,
     queues_led_by,
+    recovery_by,
+    recovery_cells,
     responses_for_export,
+    resurveys_visible_to,
     team_dashboard,
     user_is_lead,
     weekly_feedback,
@@ -79,6 +85,34 @@ def team(request: HttpRequest) -> HttpResponse:
         **comments_context(request=request, invitations=invitations, period=period),
     }
     return render(request, "surveys/agent/team.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def team_recovery(request: HttpRequest) -> HttpResponse:
+    """The recovery card's partial (the dashboard loads it, keeping its own query budget): the recovery rate and the
+    re-survey response rate of the led queues, by queue, agent and root cause, in the dashboard's period."""
+    queues = {queue.pk: queue for queue in queues_led_by(request.user).order_by("name")}
+    if not queues:
+        raise Http404
+    _, period = period_from(request)
+    cells = recovery_cells(resurveys=resurveys_visible_to(request.user), start=period.start, end=period.end)
+    agents = User.objects.in_bulk({agent_id for _, agent_id, _ in cells if agent_id is not None})
+    causes = dict(FollowUp.RootCause.choices)
+
+    def rows(key: Callable[[Any], Any], label: Callable[[Any], str]) -> list[tuple[str, Recovery]]:
+        return sorted(((label(k), r) for k, r in recovery_by(cells, key).items()), key=lambda row: row[0].lower())
+
+    context = {
+        "period": period,
+        "total": recovery_by(cells, lambda key: ()).get((), Recovery()),
+        "by_queue": rows(lambda key: key[0], lambda pk: queues[pk].name if pk in queues else "—"),
+        "by_agent": rows(
+            lambda key: key[1], lambda pk: display_name(agents.get(pk)) if pk in agents else "Unassigned or former"
+        ),
+        "by_cause": rows(lambda key: key[2], lambda cause: causes.get(cause, "—")),
+    }
+    return render(request, "surveys/agent/_recovery.html", context)
 
 
 # --- CSV exports ------------------------------------------------------------------------------------------------
@@ -200,11 +234,17 @@ def export_responses(request: HttpRequest) -> StreamingHttpResponse:
         "answered_at",
         "updated_at",
         "flagged_automated",
+        "followup_root_cause",
+        "resurvey_score",
+        "resurvey_answered_at",
     ]
 
     def rows() -> Iterator[list[object]]:
         for response in responses.iterator(chunk_size=500):
             invitation = response.invitation
+            followup = getattr(invitation, "followup", None)
+            resurvey = getattr(followup, "resurvey", None) if followup else None
+            counted = resurvey is not None and resurvey.counts
             yield [
                 invitation.ticket.reference,
                 invitation.queue.name,
@@ -217,6 +257,9 @@ def export_responses(request: HttpRequest) -> StreamingHttpResponse:
                 _iso(response.answered_at),
                 _iso(response.updated_at),
                 response.flagged_automated,
+                followup.root_cause if followup else "",
+                resurvey.score if counted else "",  # type: ignore[union-attr]
+                _iso(resurvey.answered_at) if counted else "",  # type: ignore[union-attr]
             ]
 
     return _csv_response("responses.csv", header, rows())
