@@ -27,8 +27,8 @@ def _last_survey_email(*, customer_id: int, since: datetime, now: datetime) -> d
     if Resurvey.objects.filter(customer_id=customer_id, status=Resurvey.Status.QUEUED).exists():
         return now
     newest = [
-        SurveyInvitation.objects.filter(customer_id=customer_id, sent_at__gte=since).aggregate(at=Max("sent_at"))["at"],
-        Resurvey.objects.filter(customer_id=customer_id, sent_at__gte=since).aggregate(at=Max("sent_at"))["at"],
+        SurveyInvitation.objects.filter(customer_id=customer_id, sent_at__gt=since).aggregate(at=Max("sent_at"))["at"],
+        Resurvey.objects.filter(customer_id=customer_id, sent_at__gt=since).aggregate(at=Max("sent_at"))["at"],
     ]
     return max((at for at in newest if at is not None), default=None)
 
