@@ -213,8 +213,20 @@ def _score_new_messages(message_ids: list[int]) -> int:
                 latest[message.ticket_id] = (message, rows[-1])
         with transaction.atomic():
             TextSentiment.objects.bulk_create(rows)
-            for message, row in latest.values():
-                _ticket_latest(message, row)
+            known = set(TicketSentiment.objects.filter(ticket_id__in=latest).values_list("ticket_id", flat=True))
+            TicketSentiment.objects.bulk_create(
+                TicketSentiment(
+                    ticket_id=ticket_id,
+                    message_id=message.pk,
+                    message_created_at=message.created_at,
+                    label=row.label,
+                    score=row.score,
+                )
+                for ticket_id, (message, row) in latest.items()
+                if ticket_id not in known
+            )
+            for ticket_id in known:
+                _ticket_latest(*latest[ticket_id])
     return len(message_ids)
 
 
