@@ -31,6 +31,7 @@ from tickets.calendar import add_business_seconds
 from tickets.models import CloseReason, Status, Ticket
 
 from .desk import Desk, demo_tickets
+from .resurveys import resurveys_create
 
 SENT_SHARE = 0.88  # the rest were suppressed (throttled: the customer had a survey recently)
 RESPONSE_SHARE = 0.6
@@ -188,6 +189,7 @@ def surveys_create(desk: Desk, *, seed: int, now: datetime, policy: SurveyPolicy
             batch_size=1000,
         )
         FollowUp.objects.bulk_create([f for f, _ in followups], batch_size=1000)
+        resurveys_create([f for f, _ in followups], seed=seed, now=now)
         for followup, history in followups:
             events += [FollowUpEvent(followup=followup, **event) for event in history]
         FollowUpEvent.objects.bulk_create(events, batch_size=1000)

@@ -130,8 +130,11 @@ def trend(scores: Sequence[float]) -> dict[str, Any] | None:
 def comment_share_context(invitations: QuerySet[SurveyInvitation], period: Period) -> dict[str, Any]:
     """The share of negative comments among the scored comments of the invitations emailed in the period (the
     period rule of the figures beside it): one query."""
-    sent = invitations.filter(sent_at__gte=period.start, sent_at__lt=period.end).values("pk")
-    counts = TextSentiment.objects.filter(response__invitation__in=sent, response__flagged_automated=False).aggregate(
+    # answer_commented (a counted answer with a comment) is in the invitations' stats indexes: only the commented
+    # invitations of the period are read, then their responses and scores by their unique indexes.
+    commented = invitations.filter(sent_at__gte=period.start, sent_at__lt=period.end, answer_commented=True)
+    responses = SurveyResponse.objects.filter(invitation_id__in=commented.values("pk"), flagged_automated=False)
+    counts = TextSentiment.objects.filter(response_id__in=responses.values("pk")).aggregate(
         scored=Count("pk", filter=~Q(label=Label.NOT_SCORED)),
         negative=Count("pk", filter=Q(label=Label.NEGATIVE)),
         not_scored=Count("pk", filter=Q(label=Label.NOT_SCORED)),

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.content import QUEUES
-from surveys.models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyResponse
+from surveys.models import FollowUp, FollowUpEvent, Resurvey, SurveyInvitation, SurveyResponse
 from surveys.selectors import feedback_stats
 from tickets.models import Message, Ticket
 
@@ -76,3 +76,13 @@ def test_seed_demo_scores_every_customer_message_and_comment_once():
     assert TicketSentiment.objects.count() == Ticket.objects.count()
 
     assert "Sentiment: 0 customer messages" in seed(tickets=150)  # nothing scored twice
+
+
+def test_seed_demo_gives_resolved_follow_ups_their_resurveys():
+    seed(tickets=400)
+    resolved = FollowUp.objects.filter(status="resolved").count()
+    resurveys = Resurvey.objects.all()
+    assert resolved and resurveys.count() == resolved
+    answered = resurveys.filter(score__isnull=False)
+    assert 0 < answered.count() < resurveys.filter(sent_at__isnull=False).count()
+    assert set(answered.values_list("score", flat=True)) <= {1, 2, 3, 4, 5}
