@@ -22,6 +22,8 @@ urlpatterns = [
     ),
     path("team/", team.team, name="team"),
     path("team/recovery/", team.team_recovery, name="team-recovery"),
+    path("team/comments/", team.team_comments, name="team-comments"),
+    path("feedback/figures/", feedback.feedback_figures_partial, name="feedback-figures"),
     path("team/export/tickets.csv", team.export_tickets, name="export-tickets"),
     path("team/export/responses.csv", team.export_responses, name="export-responses"),
 ]

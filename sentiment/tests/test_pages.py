@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -142,7 +143,11 @@ def test_my_feedback_shows_the_negative_share_and_filters_comments(queue, agent)
     client = client_for(agent)
 
     page = client.get(reverse("surveys:my-feedback")).text
-    assert "Negative comments" in page and "50.0%" in page and "1 of 2 scored comments; 1 not scored" in page
+    figures = re.search(r'hx-get="([^"]+)"', page[page.index("Response rate") :]).group(1).replace("&amp;", "&")
+    assert figures.startswith(reverse("surveys:feedback-figures")) and "me=1" in figures
+    share = client.get(figures).text
+    assert "Negative comments" in share and "50.0%" in share and "1 of 2 scored comments; 1 not scored" in share
+    assert client_for(MembershipFactory().user).get(figures.replace("me=1", f"agent={agent.pk}")).status_code == 404
 
     negative = client.get(reverse("surveys:my-feedback"), {"sentiment": "negative"}).text
     assert "Awful, still broken" in negative and "Lovely, thanks" not in negative
@@ -156,9 +161,15 @@ def test_the_team_dashboard_lists_comments_with_the_filter(queue, lead, agent):
     bad = ResponseFactory(invitation__queue=queue, invitation__agent=agent, csat=4, comment="Terrible, awful service")
     response_score(response_id=bad.pk)
 
-    page = client_for(lead).get(reverse("surveys:team"), {"sentiment": "negative"}).text
-    assert "Latest comments" in page and "Terrible, awful service" in page and "Negative comments" in page
-    assert reverse("sentiment:live") in page  # the live panel, loaded by htmx
+    client = client_for(lead)
+    page = client.get(reverse("surveys:team"), {"sentiment": "negative"}).text
+    assert reverse("sentiment:live") in page  # the live panel, loaded by htmx, as the comments and the figures
+    assert f"{reverse('surveys:team-comments')}?sentiment=negative" in page
+    comments = client.get(reverse("surveys:team-comments"), {"sentiment": "negative"}).text
+    assert "Latest comments" in comments and "Terrible, awful service" in comments
+    assert "Negative comments" in client.get(reverse("surveys:feedback-figures"), {"team": "1"}).text
+    assert client_for(agent).get(reverse("surveys:team-comments")).status_code == 404
+    assert client_for(agent).get(reverse("surveys:feedback-figures"), {"team": "1"}).status_code == 404
 
 
 # --- the live panel and spikes -----------------------------------------------------------------------------------

@@ -269,6 +269,7 @@ def test_agent_stats_equal_the_selector(feedback, agent):
     body = response.json()
     period_start, period_end = body.pop("start"), body.pop("end")
     assert period_start < period_end
+    assert body.pop("recovery")["emailed"] == 0  # no re-survey (tests of the figures: test_resurveys.py)
     assert body.pop("sla") == [  # nothing settled (tests of the figures: surveys/tests/test_sla_achievement.py)
         {"kind": kind, "met": 0, "breached": 0, "settled": 0, "pct": None}
         for kind in ("first_reply", "next_reply", "resolution")

@@ -91,7 +91,7 @@ def test_one_aggregate_query_whatever_the_number_of_targets(queue, agent, lead, 
 
     assert sla_queries(client, reverse(name)) == small
     assert small[1] == 1
-    assert small[0] == {"surveys:team": 11, "surveys:my-feedback": 8}[name] + (
+    assert small[0] == {"surveys:team": 9, "surveys:my-feedback": 7}[name] + (
         name == "surveys:team" and connection.vendor == "postgresql"
     )
 

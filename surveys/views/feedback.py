@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from common.users import UserLike, signed_in_user
@@ -24,7 +25,9 @@ from ..selectors import (
     agent_feedback_invitations,
     agent_sla_achievement,
     feedback_stats_with_distributions,
+    invitations_visible_to,
     latest_comments,
+    queues_led_by,
     team_agents_visible_to,
     weekly_feedback,
 )
@@ -73,8 +76,8 @@ def _narrowed(
 def comments_context(
     *, request: HttpRequest, invitations: QuerySet[SurveyInvitation], period: Period
 ) -> dict[str, Any]:
-    """The figures the apps above add beside CSAT and CES, and the latest comments narrowed by their comment filters
-    (an unknown value is "All"), each comment with the filters' badges: one query per figure, one for the list."""
+    """The latest comments narrowed by the comment filters of the apps above (an unknown value is "All"), each
+    comment with the filters' badges: one query."""
     narrow: list[Callable[[QuerySet[SurveyResponse]], QuerySet[SurveyResponse]]] = []
     select_related: list[str] = []
     filter_links: list[dict[str, Any]] = []
@@ -98,14 +101,46 @@ def comments_context(
         invitations=invitations, start=period.start, end=period.end, narrow=narrow, select_related=select_related
     )
     return {
-        "figures": [
-            render_to_string(figure.template, figure.context(invitations, period), request=request)
-            for figure in feedback_figures()
-        ],
         "comments": [(response, [f.badge(response) for f in comment_filters()]) for response in comments],
         "comment_filters": filter_links,
         "comments_filtered": bool(narrow),
     }
+
+
+def figures_url(request: HttpRequest, **scope: str | int) -> str | None:
+    """The partial of the figures the apps above add beside CSAT and CES (None when none is registered): loaded by the
+    page, so an app's figure never costs the page a query. `scope`: me=1, agent=<id> or team=1."""
+    if not feedback_figures():
+        return None
+    query = request.GET.copy()
+    for name in ("me", "agent", "team"):
+        query.pop(name, None)
+    query.update({name: str(value) for name, value in scope.items()})
+    return f"{reverse('surveys:feedback-figures')}?{query.urlencode()}"
+
+
+@require_GET
+@login_required
+def feedback_figures_partial(request: HttpRequest) -> HttpResponse:
+    """The registered figures of My feedback (me=1), a lead's view of an agent (agent=<id>) or the team dashboard
+    (team=1), over the page's period, for the invitations that page counts (the same permission rules; else 404)."""
+    _, period = period_from(request)
+    user = signed_in_user(request)
+    invitations: QuerySet[SurveyInvitation] | None
+    if request.GET.get("team"):
+        led = queues_led_by(user)
+        invitations = invitations_visible_to(user).filter(queue_id__in=led.values("pk")) if led.exists() else None
+    elif (agent := request.GET.get("agent", "")).isdigit() and int(agent) < 2**63:
+        invitations = agent_feedback_invitations(viewer=user, agent_id=int(agent))
+    else:
+        invitations = SurveyInvitation.objects.filter(agent_id=user.pk)
+    if invitations is None:
+        raise Http404
+    figures = [
+        render_to_string(figure.template, figure.context(invitations, period), request=request)
+        for figure in feedback_figures()
+    ]
+    return render(request, "surveys/agent/_figures.html", {"figures": figures})
 
 
 def feedback_context(
@@ -137,6 +172,7 @@ def feedback_context(
         "csat_svg": distribution_chart(csat, title="CSAT scores, 1 to 5 (4–5 satisfied)", good_from=4),
         "ces_svg": distribution_chart(ces, title="CES scores, 1 to 7 (5–7 agree)", good_from=5),
         **comments_context(request=request, invitations=invitations, period=period),
+        "figures_url": figures_url(request, **({"me": 1} if agent_id == viewer.pk else {"agent": agent_id})),
     }
 
 

@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from common.users import display_name
@@ -36,7 +37,7 @@ from ..selectors import (
     user_is_lead,
     weekly_feedback,
 )
-from .feedback import TREND_WEEKS, TREND_WINDOW, comments_context, period_from, trend_points
+from .feedback import TREND_WEEKS, TREND_WINDOW, comments_context, figures_url, period_from, trend_points
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -82,9 +83,25 @@ def team(request: HttpRequest) -> HttpResponse:
             render_to_string(panel.template, panel.context(request.user, dashboard.queues, period), request=request)
             for panel in team_panels()
         ],
-        **comments_context(request=request, invitations=invitations, period=period),
+        "figures_url": figures_url(request, team=1),
+        "comments_url": f"{reverse('surveys:team-comments')}?{request.GET.urlencode()}",
     }
     return render(request, "surveys/agent/team.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def team_comments(request: HttpRequest) -> HttpResponse:
+    """The team dashboard's latest comments (its partial: the page keeps its query budget), with the comment
+    filters, in the dashboard's period."""
+    _require_lead(request)
+    _, period = period_from(request)
+    invitations = invitations_visible_to(request.user).filter(queue_id__in=queues_led_by(request.user).values("pk"))
+    return render(
+        request,
+        "surveys/agent/_comments.html",
+        comments_context(request=request, invitations=invitations, period=period),
+    )
 
 
 @require_GET
