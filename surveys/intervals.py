@@ -38,6 +38,14 @@ def overlap(a: Interval, b: Interval) -> bool:
     return a.low <= b.high and b.low <= a.high
 
 
+def difference(a: Interval | None, b: Interval | None) -> int:
+    """1 when a lies wholly above b, −1 wholly below, 0 when they overlap or either is unknown: a difference is
+    called out only when it is more than the noise of the two samples."""
+    if a is None or b is None or overlap(a, b):
+        return 0
+    return 1 if a.low > b.high else -1
+
+
 def t95(df: int) -> float:
     """The two-sided 95% quantile of Student's t with `df` degrees of freedom (df >= 1)."""
     return _T95[df - 1] if df <= len(_T95) else Z95

@@ -163,7 +163,8 @@ def test_trend_line_is_csat_over_8_weeks_and_only_with_the_minimum_sample():
 
     def week(i, responses, satisfied):
         row = {"sent": responses, "responses": responses, "csat_n": responses, "csat_sat": satisfied}
-        row |= {"csat_mean": None, "ces_n": 0, "ces_agree": 0, "ces_mean": None}
+        row |= {"csat_sum": 5 * satisfied, "csat_sq": 25 * satisfied, "ces_n": 0, "ces_agree": 0}
+        row |= {"ces_sum": None, "ces_sq": None}
         return WeekPoint(week=datetime(2026, 1, 5) + timedelta(weeks=i), stats=FeedbackStats.from_row(row))
 
     # given 19 weeks (12 shown + 7 of history): nothing, then three responses a week (all satisfied every other week)
