@@ -75,7 +75,22 @@ class RecoverySerializer(serializers.Serializer[Any]):
     response_rate = serializers.FloatField(allow_null=True, help_text="answered / emailed, 0–100.")
 
 
+class IntervalSerializer(serializers.Serializer[Any]):
+    """A 95% interval: a range drawn this way, from this many answers, holds the true figure 19 times out of 20."""
+
+    low = serializers.FloatField(help_text="Lower bound, in the figure's unit.")
+    high = serializers.FloatField(help_text="Upper bound, in the figure's unit.")
+
+
+def _interval(of: str) -> IntervalSerializer:
+    return IntervalSerializer(allow_null=True, help_text=f"95% interval of {of}.")
+
+
 class FeedbackStatsSerializer(serializers.Serializer[Any]):
+    """Figures of the period. Every share and mean has its 95% interval (`*_ci`, null when there is nothing to
+    measure it on): two figures differ beyond noise only when their intervals do not overlap. Figures and intervals
+    are given whatever the sample; below min_sample (`enough` false) the web pages show neither."""
+
     start = serializers.DateTimeField(help_text="Period start (inclusive).")
     end = serializers.DateTimeField(help_text="Period end (exclusive).")
     invitations_sent = serializers.IntegerField(help_text="Invitations emailed in the period (by sent_at).")
@@ -83,14 +98,19 @@ class FeedbackStatsSerializer(serializers.Serializer[Any]):
     csat_responses = serializers.IntegerField()
     csat_satisfied = serializers.IntegerField(help_text="CSAT 4–5.")
     csat_satisfied_pct = serializers.FloatField(allow_null=True, help_text="Satisfied / CSAT responses, 0–100.")
-    csat_mean = serializers.FloatField(allow_null=True)
+    csat_mean = serializers.FloatField(allow_null=True, help_text="Mean CSAT score, 1–5.")
     ces_responses = serializers.IntegerField()
     ces_agree = serializers.IntegerField(help_text="CES 5–7.")
-    ces_mean = serializers.FloatField(allow_null=True)
+    ces_mean = serializers.FloatField(allow_null=True, help_text="Mean CES score, 1–7.")
     ces_agree_pct = serializers.FloatField(allow_null=True, help_text="Agree / CES responses, 0–100.")
     response_rate = serializers.FloatField(allow_null=True, help_text="Responses / invitations emailed, 0–100.")
     min_sample = serializers.IntegerField(help_text="Below this many responses the figures are not significant.")
     enough = serializers.BooleanField(help_text="responses >= min_sample")
+    csat_satisfied_ci = _interval("csat_satisfied_pct: Wilson score interval, 0–100 (null: no CSAT response)")
+    csat_mean_ci = _interval("csat_mean: Student t interval, within 1–5 (null: fewer than 2 CSAT responses)")
+    ces_mean_ci = _interval("ces_mean: Student t interval, within 1–7 (null: fewer than 2 CES responses)")
+    ces_agree_ci = _interval("ces_agree_pct: Wilson score interval, 0–100 (null: no CES response)")
+    response_rate_ci = _interval("response_rate: Wilson score interval, 0–100 (null: no invitation emailed)")
     sla = SlaAchievementSerializer(
         many=True, help_text="SLA achievement per target kind, of targets settled in the period."
     )

@@ -1,5 +1,6 @@
 """Feedback figures: CSAT, CES and response rate of a set of invitations over a period, their distributions, weekly
-trend, latest comments, and the rows of the CSV export. Every figure is one query, whatever the number of rows."""
+trend, latest comments, and the rows of the CSV export. Every figure is one query, whatever the number of rows, and
+every share and mean comes with its 95% interval (surveys.intervals)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from common.users import UserLike
 from tickets.sla.selectors import SlaAchievement, sla_achievement
 
+from ..intervals import Interval, difference, t_interval, wilson
 from ..models import SurveyInvitation, SurveyResponse
 from .permissions import invitations_visible_to, queues_led_by
 
@@ -35,27 +37,65 @@ class FeedbackStats:
     response_rate: float | None  # responses / invitations emailed in the period, 0–100
     min_sample: int
     enough: bool  # responses >= FEEDBACK_MIN_SAMPLE: below it the UI shows no percentages
+    # 95% intervals (percent to 1 decimal, means to 2): Wilson for the shares, Student t for the means (None: n < 2)
+    csat_satisfied_ci: Interval | None
+    csat_mean_ci: Interval | None
+    ces_mean_ci: Interval | None
+    ces_agree_ci: Interval | None
+    response_rate_ci: Interval | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> FeedbackStats:
         sent, responses = row["sent"] or 0, row["responses"] or 0
         csat_n, ces_n = row["csat_n"] or 0, row["ces_n"] or 0
+        csat_sat, ces_agree = row["csat_sat"] or 0, row["ces_agree"] or 0
         min_sample = min_feedback_sample()
         return cls(
             invitations_sent=sent,
             responses=responses,
             csat_responses=csat_n,
-            csat_satisfied=row["csat_sat"] or 0,
-            csat_satisfied_pct=_pct(row["csat_sat"], csat_n),
-            csat_mean=row["csat_mean"],
+            csat_satisfied=csat_sat,
+            csat_satisfied_pct=_pct(csat_sat, csat_n),
+            csat_mean=row["csat_sum"] / csat_n if csat_n else None,
             ces_responses=ces_n,
-            ces_agree=row["ces_agree"] or 0,
-            ces_mean=row["ces_mean"],
-            ces_agree_pct=_pct(row["ces_agree"], ces_n),
+            ces_agree=ces_agree,
+            ces_mean=row["ces_sum"] / ces_n if ces_n else None,
+            ces_agree_pct=_pct(ces_agree, ces_n),
             response_rate=_pct(responses, sent),
             min_sample=min_sample,
             enough=responses >= min_sample,
+            csat_satisfied_ci=_rounded(wilson(csat_sat, csat_n), 1),
+            csat_mean_ci=_mean_ci(csat_n, row["csat_sum"], row["csat_sq"], CSAT_SCALE),
+            ces_mean_ci=_mean_ci(ces_n, row["ces_sum"], row["ces_sq"], CES_SCALE),
+            ces_agree_ci=_rounded(wilson(ces_agree, ces_n), 1),
+            response_rate_ci=_rounded(wilson(responses, sent), 1),
         )
+
+
+CSAT_SCALE, CES_SCALE = (1, 5), (1, 7)  # lowest and highest score: a mean's interval is clipped to its scale
+
+
+def _rounded(interval: Interval | None, digits: int) -> Interval | None:
+    return interval.rounded(digits) if interval else None
+
+
+def _mean_ci(n: int, total: int | None, squares: int | None, scale: tuple[int, int]) -> Interval | None:
+    return _rounded(t_interval(n=n, total=total or 0, sum_of_squares=squares or 0, within=scale), 2)
+
+
+def csat_difference(stats: FeedbackStats | None, other: FeedbackStats | None) -> int:
+    """1 / −1 when the CSAT % satisfied of `stats` is above / below that of `other` by more than noise — their 95%
+    intervals do not overlap, and both hold the minimum sample; 0 otherwise."""
+    if not (stats and other and stats.enough and other.enough):
+        return 0
+    return difference(stats.csat_satisfied_ci, other.csat_satisfied_ci)
+
+
+def ces_difference(stats: FeedbackStats | None, other: FeedbackStats | None) -> int:
+    """As csat_difference, of the CES mean."""
+    if not (stats and other and stats.enough and other.enough):
+        return 0
+    return difference(stats.ces_mean_ci, other.ces_mean_ci)
 
 
 def min_feedback_sample() -> int:
@@ -72,17 +112,24 @@ def _pct(part: int | None, whole: int | None) -> float | None:
 
 
 def _stats_aggregates() -> dict[str, Any]:
-    """The aggregate expressions of FeedbackStats over invitations. Each reads only columns of the stats indexes."""
+    """The aggregate expressions of FeedbackStats over invitations. Each reads only columns of the stats indexes.
+    Means come as sums and sums of squares (integers, exact in any database): with the counts they give the mean and
+    its interval, and rows of several groups add up by plain sums."""
     return {
         "sent": Count("*"),
         "responses": Count("answer_counted", filter=Q(answer_counted=True)),
         "csat_n": Count("answer_csat"),
         "csat_sat": Count("answer_csat", filter=Q(answer_csat__gte=4)),
-        "csat_mean": Avg("answer_csat"),
+        "csat_sum": Sum("answer_csat"),
+        "csat_sq": Sum(F("answer_csat") * F("answer_csat")),
         "ces_n": Count("answer_ces"),
         "ces_agree": Count("answer_ces", filter=Q(answer_ces__gte=5)),
-        "ces_mean": Avg("answer_ces"),
+        "ces_sum": Sum("answer_ces"),
+        "ces_sq": Sum(F("answer_ces") * F("answer_ces")),
     }
+
+
+_STAT_KEYS = tuple(_stats_aggregates())  # every key of an aggregate row: counts and sums alike
 
 
 def _sent_between(invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime) -> QuerySet:
@@ -100,17 +147,9 @@ def feedback_for_queue(*, queue_id: int, start: datetime, end: datetime) -> Feed
     return feedback_stats(invitations=SurveyInvitation.objects.filter(queue_id=queue_id), start=start, end=end)
 
 
-_STAT_COUNTS = ("sent", "responses", "csat_n", "csat_sat", "ces_n", "ces_agree")
-_STAT_MEANS = {"csat_mean": "csat_n", "ces_mean": "ces_n"}  # a mean and the count it is taken over
-
-
 def _rows_added(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Aggregate rows of _stats_aggregates added up: counts summed, means weighted by the count they are over."""
-    total: dict[str, Any] = {key: sum(row[key] or 0 for row in rows) for key in _STAT_COUNTS}
-    for mean, count in _STAT_MEANS.items():
-        weighted = sum((row[mean] or 0) * (row[count] or 0) for row in rows if row[mean] is not None)
-        total[mean] = weighted / total[count] if total[count] else None
-    return total
+    """Aggregate rows of _stats_aggregates added up (counts and sums alike)."""
+    return {key: sum(row[key] or 0 for row in rows) for key in _STAT_KEYS}
 
 
 @dataclass(frozen=True)
@@ -179,9 +218,7 @@ def weekly_feedback(*, invitations: QuerySet[SurveyInvitation], weeks: int = 12,
         .annotate(**_stats_aggregates())
     )
     by_week = {mondays[row["week"]].date(): FeedbackStats.from_row(row) for row in rows}
-    empty = FeedbackStats.from_row(
-        dict.fromkeys(("sent", "responses", "csat_n", "csat_sat", "csat_mean", "ces_n", "ces_agree", "ces_mean"))
-    )
+    empty = FeedbackStats.from_row(dict.fromkeys(_STAT_KEYS))
     points = []
     for i in range(weeks):
         monday = first + timedelta(weeks=i)

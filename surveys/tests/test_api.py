@@ -259,7 +259,7 @@ def feedback(queue, agent, lead):
 
 
 def expected(stats: FeedbackStats) -> dict:
-    return {name: getattr(stats, name) for name in STATS_FIELDS}
+    return dataclasses.asdict(stats)  # the intervals as {"low": …, "high": …}
 
 
 def test_agent_stats_equal_the_selector(feedback, agent):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from surveys.intervals import Interval
 from surveys.models import SurveyInvitation
 from surveys.selectors import (
     feedback_for_queue,
@@ -14,6 +15,7 @@ from surveys.selectors import (
     invitations_visible_to,
     weekly_feedback,
 )
+from surveys.selectors.feedback import feedback_stats_rollup
 from surveys.tests.factories import FollowUpFactory, InvitationFactory, ResponseFactory
 from tickets.models import QueueMembership
 from tickets.tests.factories import MembershipFactory
@@ -75,6 +77,25 @@ def test_feedback_stats_numbers_on_a_hand_built_data_set(agent, data_set, period
     assert stats.ces_mean == pytest.approx(50 / 11)
     assert stats.response_rate == 75.0  # 12 / 16
     assert stats.enough is True
+    # the 95% intervals (values in surveys/tests/test_intervals.py's terms): Wilson of 7/11, 6/11, 12/16 in percent
+    # to 1 decimal; CSAT 5,5,4,4,3,2,1,5,4,5,3: Σ 41, Σx² 171, variance (171 − 41²/11)/10 = 1.8182,
+    # se √(1.8182/11) = 0.4066, t(10) = 2.228 → 3.727 ± 0.906
+    assert stats.csat_satisfied_ci == Interval(35.4, 84.8)
+    assert stats.ces_agree_ci == Interval(28.0, 78.7)
+    assert stats.response_rate_ci == Interval(50.5, 89.8)
+    assert stats.csat_mean_ci == Interval(2.82, 4.63)
+    assert stats.ces_mean_ci is not None and stats.ces_mean_ci.low < 50 / 11 < stats.ces_mean_ci.high
+
+
+def test_rollup_intervals_equal_those_of_one_query(queue, agent, data_set, period):
+    """The dashboard adds up (agent, queue) groups: their sums of squares give the same intervals as one query."""
+    start, end = period
+    invitations = SurveyInvitation.objects.filter(queue=queue)
+    rollup = feedback_stats_rollup(invitations=invitations, start=start, end=end, agent_ids=[agent.pk])
+    assert rollup.total == feedback_stats(invitations=invitations, start=start, end=end)
+    assert rollup.by_agent[agent.pk] == feedback_stats(
+        invitations=invitations.filter(agent=agent), start=start, end=end
+    )
 
 
 def test_queue_figures_include_every_agent(queue, data_set, period):
@@ -163,7 +184,8 @@ def test_trend_line_is_csat_over_8_weeks_and_only_with_the_minimum_sample():
 
     def week(i, responses, satisfied):
         row = {"sent": responses, "responses": responses, "csat_n": responses, "csat_sat": satisfied}
-        row |= {"csat_mean": None, "ces_n": 0, "ces_agree": 0, "ces_mean": None}
+        row |= {"csat_sum": 5 * satisfied, "csat_sq": 25 * satisfied, "ces_n": 0, "ces_agree": 0}
+        row |= {"ces_sum": None, "ces_sq": None}
         return WeekPoint(week=datetime(2026, 1, 5) + timedelta(weeks=i), stats=FeedbackStats.from_row(row))
 
     # given 19 weeks (12 shown + 7 of history): nothing, then three responses a week (all satisfied every other week)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -19,11 +20,14 @@ from common.users import UserLike, signed_in_user
 from ..charts import TrendPoint, distribution_chart, trend_chart
 from ..extensions import CommentFilter, comment_filters, feedback_figures
 from ..forms import Period, PeriodForm
+from ..intervals import wilson
 from ..models import SurveyInvitation, SurveyResponse
 from ..selectors import (
     WeekPoint,
     agent_feedback_invitations,
     agent_sla_achievement,
+    ces_difference,
+    csat_difference,
     feedback_stats_with_distributions,
     invitations_visible_to,
     latest_comments,
@@ -38,7 +42,7 @@ TREND_WEEKS, TREND_WINDOW = 12, 8
 def trend_points(weeks: list[WeekPoint]) -> list[TrendPoint]:
     """Bars: responses per week. Line: CSAT % satisfied over the TREND_WINDOW weeks ending that week (one agent's
     week rarely holds the minimum sample on its own), drawn only where those weeks hold the minimum sample. `weeks`
-    has TREND_WINDOW - 1 extra weeks of history before the TREND_WEEKS shown."""
+    has TREND_WINDOW - 1 extra weeks of history before the TREND_WEEKS shown. The line's band: its 95% interval."""
     points = []
     for end in range(TREND_WINDOW - 1, len(weeks)):
         window = [w.stats for w in weeks[end - TREND_WINDOW + 1 : end + 1]]
@@ -49,9 +53,41 @@ def trend_points(weeks: list[WeekPoint]) -> list[TrendPoint]:
                 label=f"{weeks[end].week:%-d %b}",
                 bar=weeks[end].stats.responses,
                 line=100 * satisfied / csat_n if enough else None,
+                band=wilson(satisfied, csat_n) if enough else None,
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """A row of the weekly table: the week's figures, the trend line's point (its 8 weeks) and whether the week's
+    CSAT % and CES mean are above (1) or below (−1) the week before by more than noise (0: intervals overlap)."""
+
+    week: WeekPoint
+    trend: TrendPoint
+    csat_change: int
+    ces_change: int
+
+
+def weekly_trend(history: list[WeekPoint], *, title: str) -> dict[str, Any]:
+    """The weekly table's rows and the trend chart of the last TREND_WEEKS weeks of `history` (which has
+    TREND_WINDOW - 1 weeks more before them)."""
+    trend = trend_points(history)
+    shown = range(TREND_WINDOW - 1, len(history))
+    rows = [
+        WeekRow(
+            week=history[i],
+            trend=point,
+            csat_change=csat_difference(history[i].stats, history[i - 1].stats),
+            ces_change=ces_difference(history[i].stats, history[i - 1].stats),
+        )
+        for i, point in zip(shown, trend, strict=True)
+    ]
+    return {
+        "week_rows": rows,
+        "trend_svg": trend_chart(trend, title=title, line_name="satisfied", bar_name="responses"),
+    }
 
 
 def period_from(request: HttpRequest) -> tuple[PeriodForm, Period]:
@@ -155,17 +191,14 @@ def feedback_context(
     number of responses and targets."""
     stats, csat, ces = feedback_stats_with_distributions(invitations=invitations, start=period.start, end=period.end)
     history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
-    weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
     return {
         "stats": stats,
         "sla": agent_sla_achievement(viewer=viewer, agent_id=agent_id, start=period.start, end=period.end),
         "period": period,
-        "weeks": weeks,
-        "trend_svg": trend_chart(
-            trend,
-            title="CSAT % satisfied over 8 weeks (line) and responses per week (bars), last 12 weeks",
-            line_name="satisfied",
-            bar_name="responses",
+        **weekly_trend(
+            history,
+            title="CSAT % satisfied over 8 weeks (line, its 95% interval as a band) and responses per week (bars), "
+            "last 12 weeks",
         ),
         "csat_distribution": csat,
         "ces_distribution": ces,

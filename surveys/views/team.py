@@ -22,7 +22,6 @@ from tickets.selectors import tickets_visible_to
 from tickets.sla.selectors import EMPTY as NO_SLA
 from tickets.sla.selectors import KINDS as SLA_KINDS
 
-from ..charts import trend_chart
 from ..extensions import team_panels
 from ..models import FollowUp
 from ..selectors import (
@@ -37,7 +36,7 @@ from ..selectors import (
     user_is_lead,
     weekly_feedback,
 )
-from .feedback import TREND_WEEKS, TREND_WINDOW, comments_context, figures_url, period_from, trend_points
+from .feedback import TREND_WEEKS, TREND_WINDOW, comments_context, figures_url, period_from, weekly_trend
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,7 +61,6 @@ def team(request: HttpRequest) -> HttpResponse:
     dashboard = team_dashboard(user=request.user, start=period.start, end=period.end, queues=queues)
     invitations = invitations_visible_to(request.user).filter(queue_id__in=queues_led_by(request.user).values("pk"))
     history = weekly_feedback(invitations=invitations, weeks=TREND_WEEKS + TREND_WINDOW - 1)
-    weeks, trend = history[TREND_WINDOW - 1 :], trend_points(history)
     context: dict[str, Any] = {
         "form": form,
         "period": period,
@@ -71,12 +69,10 @@ def team(request: HttpRequest) -> HttpResponse:
             (queue, dashboard.queue_feedback.get(queue.pk), dashboard.queue_sla.get(queue.pk, NO_SLA))
             for queue in dashboard.queues
         ],
-        "weeks": weeks,
-        "trend_svg": trend_chart(
-            trend,
-            title="Team CSAT % satisfied over 8 weeks (line) and responses per week (bars), last 12 weeks",
-            line_name="satisfied",
-            bar_name="responses",
+        **weekly_trend(
+            history,
+            title="Team CSAT % satisfied over 8 weeks (line, its 95% interval as a band) and responses per week "
+            "(bars), last 12 weeks",
         ),
         "export_query": request.GET.urlencode(),
         "panels": [
