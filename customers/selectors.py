@@ -5,6 +5,7 @@ aggregate, so a customer with 500 tickets costs the same queries as one with 5."
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Lower
 
