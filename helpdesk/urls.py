@@ -27,6 +27,7 @@ urlpatterns = [
     # before the dev mailbox's email pages, so /dev/mail/write/ is not taken for an email's name
     *([path("", include("inbound.urls"))] if apps.is_installed("inbound") else []),
     *([path("sentiment/", include("sentiment.urls"))] if apps.is_installed("sentiment") else []),
+    *([path("customers/", include("customers.urls"))] if apps.is_installed("customers") else []),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     path("", include("tickets.urls")),

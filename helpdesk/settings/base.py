@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "surveys",
     "inbound",
     "sentiment",
+    "customers",
     "demo",
 ]
 

@@ -20,7 +20,7 @@ from webhooks.events import webhook_events
 ROOT = Path(settings.BASE_DIR)
 # The layers, bottom up (README "Architecture"): an app may name only the keys of its own layer or those below.
 LAYER = {"common": 0, "outbox": 1, "webhooks": 1, "tickets": 2, "surveys": 3, "inbound": 3}
-LAYER |= {"sentiment": 4, "demo": 5, "helpdesk": 6}
+LAYER |= {"sentiment": 4, "customers": 5, "demo": 6, "helpdesk": 7}
 LOWER_APPS = ["common", "outbox", "webhooks", "tickets"]
 
 

@@ -7,7 +7,7 @@ settings, DATABASE_URL pointing at a fresh SQLite file.
 from helpdesk.settings.test import *  # noqa: F403
 from helpdesk.settings.test import DATABASES, INSTALLED_APPS, beat_schedule
 
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in {"surveys", "sentiment", "demo"}]
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in {"surveys", "sentiment", "customers", "demo"}]
 CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
