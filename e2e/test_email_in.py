@@ -111,7 +111,7 @@ def test_a_customer_emails_the_agent_replies_and_the_customer_answers_by_email(
     reply = Message.objects.filter(ticket=ticket, kind=Message.Kind.CUSTOMER_MESSAGE).last()
     assert reply is not None and reply.body == "Thanks, that fixed it!"
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
-    expect(page.get_by_text("Thanks, that fixed it!", exact=True)).to_be_visible()
+    expect(page.locator(".msg-body").get_by_text("Thanks, that fixed it!", exact=True)).to_be_visible()  # the thread
     folded = page.locator("details").filter(has_text="Show the full email").last
     expect(folded).not_to_have_attribute("open", "")
     expect(folded.get_by_text("Please switch it off and on again.")).to_be_hidden()
