@@ -4,6 +4,8 @@ from django.http import HttpRequest
 
 from .models import (
     FollowUp,
+    NpsPolicy,
+    NpsSurvey,
     Resurvey,
     SurveyInvitation,
     SurveyOptOut,
@@ -203,4 +205,38 @@ class ResurveyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Resurvey | None = None) -> bool:
+        return False
+
+
+@admin.register(NpsPolicy)
+class NpsPolicyAdmin(admin.ModelAdmin):
+    """The one NPS policy row: without it NPS is off (surveys.services.nps)."""
+
+    list_display = ["__str__", "enabled", "interval_days", "min_closed_tickets", "activity_days", "expiry_days"]
+    filter_horizontal = ["excluded_queues"]
+    fieldsets = [
+        (None, {"fields": ["enabled"]}),
+        ("Who is asked", {"fields": ["interval_days", "min_closed_tickets", "activity_days", "excluded_queues"]}),
+        ("When", {"fields": ["send_window_start_hour", "send_window_end_hour", "expiry_days"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not NpsPolicy.objects.exists()  # one row
+
+
+@admin.register(NpsSurvey)
+class NpsSurveyAdmin(admin.ModelAdmin):
+    """Read only: NPS surveys are scheduled by beat and answered by customers."""
+
+    list_display = ["__str__", "queue", "status", "send_after", "sent_at", "score", "flagged_automated"]
+    list_filter = ["status", "queue", "flagged_automated"]
+    list_select_related = ["customer", "queue"]
+    search_fields = ["customer__email"]
+    readonly_fields = [field.name for field in NpsSurvey._meta.fields]
+    date_hierarchy = "send_after"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: NpsSurvey | None = None) -> bool:
         return False

@@ -19,14 +19,16 @@ from rest_framework.views import APIView
 from tickets.sla.selectors import SlaAchievement, sla_achievement
 
 from .forms import Period, PeriodForm
-from .models import Resurvey
+from .models import NpsSurvey, Resurvey
 from .selectors import (
     FeedbackStats,
+    Nps,
     Recovery,
     agent_feedback_invitations,
     agent_sla_achievement,
     feedback_for_queue,
     feedback_stats,
+    nps_by_queue,
     queues_led_by,
     recovery_by,
     recovery_cells,
@@ -120,6 +122,23 @@ class FeedbackStatsSerializer(serializers.Serializer[Any]):
     )
 
 
+class NpsSerializer(serializers.Serializer[Any]):
+    promoters = serializers.IntegerField(help_text="Answers of 9–10, given in the period.")
+    passives = serializers.IntegerField(help_text="Answers of 7–8.")
+    detractors = serializers.IntegerField(help_text="Answers of 0–6.")
+    n = serializers.IntegerField(help_text="Answers (a link scanner's burst is not an answer).")
+    score = serializers.FloatField(allow_null=True, help_text="% promoters − % detractors, −100…100; null: none.")
+    interval_low = serializers.FloatField(allow_null=True, help_text="95% interval of the score, lower end.")
+    interval_high = serializers.FloatField(allow_null=True, help_text="95% interval of the score, upper end.")
+
+
+class QueueStatsSerializer(FeedbackStatsSerializer):
+    nps = NpsSerializer(
+        help_text="The NPS relationship survey answered in the period by customers whose latest closed ticket (when "
+        "it was scheduled) was in this queue."
+    )
+
+
 STATS_PARAMETERS = [
     OpenApiParameter(
         "start",
@@ -135,6 +154,7 @@ STATS_PARAMETERS = [
 @extend_validation_errors(["invalid"], field_name="end")
 class _StatsView(APIView):
     kwarg = ""
+    serializer: type[FeedbackStatsSerializer] = FeedbackStatsSerializer
 
     def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
         raise NotImplementedError
@@ -142,6 +162,10 @@ class _StatsView(APIView):
     def resurveys(self, request: Request, pk: int) -> QuerySet[Resurvey]:
         """Asked after stats(), which has checked the permission."""
         raise NotImplementedError
+
+    def more_figures(self, pk: int, period: Period) -> dict[str, Any]:
+        """More figures of the view's serializer; asked after stats()."""
+        return {}
 
     def get(self, request: Request, **kwargs: Any) -> Response:
         value = kwargs[self.kwarg]
@@ -159,7 +183,7 @@ class _StatsView(APIView):
             "rate": recovery.rate,
             "response_rate": recovery.response_rate,
         }
-        return Response(FeedbackStatsSerializer(data).data)
+        return Response(self.serializer({**data, **self.more_figures(int(value), period)}).data)
 
 
 @extend_schema(
@@ -190,10 +214,11 @@ class AgentStatsView(_StatsView):
 @extend_schema(
     summary="Feedback figures of a queue (leads of the queue and admins)",
     parameters=[OpenApiParameter("queue_id", OpenApiTypes.INT, OpenApiParameter.PATH), *STATS_PARAMETERS],
-    responses=FeedbackStatsSerializer,
+    responses=QueueStatsSerializer,
 )
 class QueueStatsView(_StatsView):
     kwarg = "queue_id"
+    serializer = QueueStatsSerializer
 
     def stats(self, request: Request, pk: int, period: Period) -> tuple[FeedbackStats, SlaAchievement]:
         if not queues_led_by(request.user).filter(pk=pk).exists():
@@ -205,3 +230,17 @@ class QueueStatsView(_StatsView):
 
     def resurveys(self, request: Request, pk: int) -> QuerySet[Resurvey]:
         return Resurvey.objects.filter(queue_id=pk)
+
+    def more_figures(self, pk: int, period: Period) -> dict[str, Any]:
+        nps = nps_by_queue(surveys=NpsSurvey.objects.filter(queue_id=pk), start=period.start, end=period.end)
+        total = nps.get(pk, Nps())
+        low, high = total.interval or (None, None)
+        return {
+            "nps": {
+                **dataclasses.asdict(total),
+                "n": total.n,
+                "score": total.score,
+                "interval_low": low,
+                "interval_high": high,
+            }
+        }

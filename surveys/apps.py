@@ -15,21 +15,30 @@ class SurveysConfig(AppConfig):
         from webhooks.events import webhook_event_register
 
         from . import receivers, ticket_pages
-        from .emails import resurvey_email_render, survey_email_outcomes, survey_email_render, survey_reminder_render
+        from .emails import (
+            nps_email_render,
+            resurvey_email_render,
+            survey_email_outcomes,
+            survey_email_render,
+            survey_reminder_render,
+        )
         from .models import (
+            NPS_LINK_PURPOSE,
             RESURVEY_LINK_PURPOSE,
             SURVEY_LINK_PURPOSE,
             SURVEY_UNSUBSCRIBE_PURPOSE,
+            NpsSurvey,
             Resurvey,
             SurveyEmail,
             SurveyInvitation,
         )
-        from .services import resurvey_email_outcomes
+        from .services import nps_email_outcomes, resurvey_email_outcomes
         from .services.webhook_events import SurveyWebhookEvent
 
         token_purpose_register(purpose=SURVEY_LINK_PURPOSE, model=SurveyInvitation)
         token_purpose_register(purpose=SURVEY_UNSUBSCRIBE_PURPOSE, model=Customer)
         token_purpose_register(purpose=RESURVEY_LINK_PURPOSE, model=Resurvey)
+        token_purpose_register(purpose=NPS_LINK_PURPOSE, model=NpsSurvey)
         three_days, week = timedelta(days=3), timedelta(days=7)
         email_kind_register(  # the outbox's outcome makes the invitation emailed, or not emailed and why
             app=self.label,
@@ -46,6 +55,14 @@ class SurveysConfig(AppConfig):
             max_age=three_days,
             render=resurvey_email_render,
             on_outcome=resurvey_email_outcomes,
+        )
+        email_kind_register(  # the outbox's outcome makes the NPS survey sent, or not emailed and why
+            app=self.label,
+            key=SurveyEmail.NPS,
+            label="NPS relationship survey",
+            max_age=three_days,
+            render=nps_email_render,
+            on_outcome=nps_email_outcomes,
         )
         for key, label, max_age, render in [
             (SurveyEmail.SURVEY_REMINDER, "Survey reminder", three_days, survey_reminder_render),

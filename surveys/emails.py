@@ -1,9 +1,9 @@
-"""Survey emails, rendered when the outbox sends them (the renderers of the kinds `survey` and `survey_reminder`,
-registered in SurveysConfig.ready). The outbox row holds only the invitation's id; the links and their tokens are
-made here, right before the email is sent, so only the tokens' hashes are ever stored: one survey token (valid until
-the survey expires) and one unsubscribe token (the page and RFC 8058's one-click POST, valid unsubscribe_link_days()
-from the email, so a customer can opt out long after the survey closed). An invitation that should no longer be
-emailed (answered, cancelled, expired, its customer opted out) gets no email: EmailNotWanted."""
+"""Survey emails, rendered when the outbox sends them (the renderers of the kinds `survey`, `survey_reminder`,
+`resurvey` and `nps`, registered in SurveysConfig.ready). The outbox row holds only the survey's id; the links and
+their tokens are made here, right before the email is sent, so only the tokens' hashes are ever stored: one survey
+token (valid until the survey expires) and one unsubscribe token (the page and RFC 8058's one-click POST, valid
+unsubscribe_link_days() from the email, so a customer can opt out long after the survey closed). A survey that should
+no longer be emailed (answered, cancelled, expired, its customer opted out) gets no email: EmailNotWanted."""
 
 from __future__ import annotations
 
@@ -25,11 +25,15 @@ from tickets.models import Customer
 
 from .models import (
     CSAT_CHOICES,
+    NPS_LINK_PURPOSE,
+    NPS_QUESTION,
+    NPS_SCORES,
     RESURVEY_CHOICES,
     RESURVEY_LINK_PURPOSE,
     RESURVEY_QUESTION,
     SURVEY_LINK_PURPOSE,
     SURVEY_UNSUBSCRIBE_PURPOSE,
+    NpsSurvey,
     Resurvey,
     SurveyInvitation,
     unsubscribe_link_days,
@@ -162,5 +166,36 @@ def resurvey_email_render(spec: dict[str, Any]) -> RenderedEmail:
         subject=f"{RESURVEY_QUESTION} [{resurvey.followup.ticket.reference}]",
         text=render_to_string("surveys/email/resurvey.txt", context),
         html=render_to_string("surveys/email/resurvey.html", context),
+        headers=headers,
+    )
+
+
+def nps_email_render(spec: dict[str, Any]) -> RenderedEmail:
+    """The NPS email: "How likely are you to recommend us…?" with one link per score 0–10, if it is still to be
+    emailed. It comes from the queue of the customer's latest closed ticket (the team they know)."""
+    nps = NpsSurvey.objects.select_related("customer__survey_opt_out", "queue").filter(pk=spec["nps_id"]).first()
+    if nps is None or nps.status not in (NpsSurvey.Status.QUEUED, NpsSurvey.Status.NOT_EMAILED):
+        raise EmailNotWanted("the NPS survey is no longer to be emailed")
+    if hasattr(nps.customer, "survey_opt_out"):
+        raise EmailNotWanted("the customer opted out of surveys")
+    if nps.expires_at is None or nps.expires_at <= timezone.now():
+        raise EmailNotWanted("the NPS survey expired")
+    raw = token_mint(purpose=NPS_LINK_PURPOSE, target=nps, expires_at=nps.expires_at)
+    landing = absolute_url(reverse("surveys:nps", args=[raw]))
+    unsubscribe, headers = _unsubscribe_links(nps.customer)
+    context = {
+        "customer_first_name": nps.customer.first_name,
+        "queue": nps.queue,
+        "question": NPS_QUESTION,
+        "score_links": [(score, f"{landing}?score={score}") for score in NPS_SCORES],
+        "unsubscribe_url": unsubscribe,
+        "expires_at": nps.expires_at,
+    }
+    return RenderedEmail(
+        to=nps.customer.email,
+        from_email=mailbox_format(name=nps.queue.name, address=nps.queue.reply_from_email),
+        subject="One question: how likely are you to recommend us?",
+        text=render_to_string("surveys/email/nps.txt", context),
+        html=render_to_string("surveys/email/nps.html", context),
         headers=headers,
     )

@@ -15,6 +15,9 @@ from .models import (
     CES_QUESTION,
     CSAT_CHOICES,
     CSAT_QUESTION,
+    NPS_QUESTION,
+    NPS_REASON_QUESTION,
+    NPS_SCORES,
     RESURVEY_CHOICES,
     RESURVEY_QUESTION,
     FollowUp,
@@ -54,6 +57,25 @@ class SurveyAnswerForm(forms.Form):
 class ResurveyAnswerForm(forms.Form):
     score = forms.TypedChoiceField(
         label=RESURVEY_QUESTION, choices=RESURVEY_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect
+    )
+
+
+class NpsAnswerForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=NPS_QUESTION,
+        choices=[(score, str(score)) for score in NPS_SCORES],
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=NPS_REASON_QUESTION + " (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    via = forms.ChoiceField(
+        choices=SurveyResponse.Via.choices, initial=SurveyResponse.Via.PERSON, widget=forms.HiddenInput
     )
 
 

@@ -6,6 +6,9 @@ from .services import (
     invitations_expire,
     invitations_remind_due,
     invitations_send_due,
+    nps_expire,
+    nps_schedule_due,
+    nps_send_due,
     responses_settle_due,
     resurveys_expire,
     resurveys_send_due,
@@ -14,8 +17,14 @@ from .services import (
 
 @shared_task
 def send_due_invitations() -> int:
-    """Beat: due invitations and re-surveys become outgoing emails (the outbox sweep sends them)."""
-    return invitations_send_due() + resurveys_send_due()
+    """Beat: due invitations, re-surveys and NPS surveys become outgoing emails (the outbox sweep sends them)."""
+    return invitations_send_due() + resurveys_send_due() + nps_send_due()
+
+
+@shared_task
+def schedule_nps_surveys() -> int:
+    """Beat, hourly: an NPS survey for each customer due one (the NPS policy; its send step runs with the others)."""
+    return nps_schedule_due()
 
 
 @shared_task
@@ -26,8 +35,9 @@ def settle_responses() -> int:
 
 @shared_task
 def expire_and_remind_invitations() -> tuple[int, int]:
-    """Beat: expire unanswered invitations and re-surveys past their expiry; send each due reminder once."""
-    return invitations_expire() + resurveys_expire(), invitations_remind_due()
+    """Beat: expire unanswered invitations, re-surveys and NPS surveys past their expiry; send each due reminder
+    once."""
+    return invitations_expire() + resurveys_expire() + nps_expire(), invitations_remind_due()
 
 
 @shared_task

@@ -10,6 +10,7 @@ urlpatterns = [
     path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
     path("s/<str:token>/unsubscribe/one-click/", public.unsubscribe_one_click, name="unsubscribe-one-click"),
     path("r/<str:token>/", public.resurvey, name="resurvey"),
+    path("n/<str:token>/", public.nps, name="nps"),
     # agent pages
     path("feedback/", feedback.my_feedback, name="my-feedback"),
     path("feedback/agents/<int:agent_id>/", feedback.agent_feedback, name="agent-feedback"),
@@ -22,6 +23,7 @@ urlpatterns = [
     ),
     path("team/", team.team, name="team"),
     path("team/recovery/", team.team_recovery, name="team-recovery"),
+    path("team/nps/", team.team_nps, name="team-nps"),
     path("team/comments/", team.team_comments, name="team-comments"),
     path("feedback/figures/", feedback.feedback_figures_partial, name="feedback-figures"),
     path("team/export/tickets.csv", team.export_tickets, name="export-tickets"),

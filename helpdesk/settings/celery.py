@@ -46,6 +46,7 @@ def beat_schedule(installed_apps: list[str]) -> dict[str, dict]:
         "sweep-sla-alerts": {"task": "tickets.tasks.sweep_sla_alerts", "schedule": SLA_SWEEP_SECONDS},
         "erase-personal-data": {"task": "tickets.tasks.erase_personal_data_past_retention", "schedule": 3600.0},
         "send-due-survey-invitations": {"task": "surveys.tasks.send_due_invitations", "schedule": 15.0},
+        "schedule-nps-surveys": {"task": "surveys.tasks.schedule_nps_surveys", "schedule": 3600.0},
         "settle-survey-responses": {"task": "surveys.tasks.settle_responses", "schedule": 60.0},
         "expire-and-remind-surveys": {"task": "surveys.tasks.expire_and_remind_invitations", "schedule": 600.0},
         "remind-and-escalate-followups": {"task": "surveys.tasks.remind_and_escalate_followups", "schedule": 300.0},

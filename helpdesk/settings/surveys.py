@@ -15,3 +15,5 @@ FEEDBACK_MIN_SAMPLE = env.int("FEEDBACK_MIN_SAMPLE", default=10)
 FOLLOWUP_REMIND_BEFORE_MINUTES = env.int("FOLLOWUP_REMIND_BEFORE_MINUTES", default=120)
 # Re-surveys: "Did we make this right?" goes this many hours after a follow-up is resolved (if its policy asks).
 RESURVEY_DELAY_HOURS = env.int("RESURVEY_DELAY_HOURS", default=24)
+# NPS: the relationship survey waits until this many days after any CSAT or re-survey email to the customer.
+NPS_QUIET_DAYS_AFTER_SURVEY = env.int("NPS_QUIET_DAYS_AFTER_SURVEY", default=14)

@@ -1,5 +1,5 @@
 """Surveys domain: policies, invitations (one per close round), responses with their history, follow-ups, and the
-re-surveys of resolved follow-ups."""
+re-surveys of resolved follow-ups, the NPS relationship survey."""
 
 from .core import (
     CES_CHOICES,
@@ -24,6 +24,16 @@ from .core import (
     unsubscribe_link_days,
     validate_close_reasons,
 )
+from .nps import (
+    DETRACTOR_TO,
+    NPS_LINK_PURPOSE,
+    NPS_QUESTION,
+    NPS_REASON_QUESTION,
+    NPS_SCORES,
+    PROMOTER_FROM,
+    NpsPolicy,
+    NpsSurvey,
+)
 from .resurvey import RECOVERED_FROM, RESURVEY_CHOICES, RESURVEY_LINK_PURPOSE, RESURVEY_QUESTION, Resurvey
 
 __all__ = [
@@ -31,7 +41,13 @@ __all__ = [
     "CES_QUESTION",
     "CSAT_CHOICES",
     "CSAT_QUESTION",
+    "DETRACTOR_TO",
     "EMAILED_STATUSES",
+    "NPS_LINK_PURPOSE",
+    "NPS_QUESTION",
+    "NPS_REASON_QUESTION",
+    "NPS_SCORES",
+    "PROMOTER_FROM",
     "RECOVERED_FROM",
     "RESURVEY_CHOICES",
     "RESURVEY_LINK_PURPOSE",
@@ -42,6 +58,8 @@ __all__ = [
     "UNSUBSCRIBE_LINK_MIN_DAYS",
     "FollowUp",
     "FollowUpEvent",
+    "NpsPolicy",
+    "NpsSurvey",
     "Resurvey",
     "SurveyEmail",
     "SurveyInvitation",

@@ -45,6 +45,7 @@ class SurveyEmail(StrEnum):
     SURVEY = "survey"
     SURVEY_REMINDER = "survey_reminder"
     RESURVEY = "resurvey"
+    NPS = "nps_survey"
     FOLLOWUP_REMINDER = "followup_reminder"
     FOLLOWUP_ESCALATION = "followup_escalation"
 

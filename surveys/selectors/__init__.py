@@ -1,5 +1,6 @@
 """Every non-trivial read of the surveys app, one module per job: permissions (who sees what), feedback (figures),
-followups (lists), dashboard (a lead's team). `from surveys.selectors import …` works for the names below."""
+followups (lists), dashboard (a lead's team), recovery, nps (the NPS figure), throttle.
+`from surveys.selectors import …` works for the names below."""
 
 from .dashboard import AgentRow, TeamDashboard, team_dashboard
 from .feedback import (
@@ -16,6 +17,14 @@ from .feedback import (
     weekly_feedback,
 )
 from .followups import DUE_SOON, OPEN_FOLLOWUP_STATUSES, followups_for_owner, followups_for_team
+from .nps import (
+    Nps,
+    nps_by_month,
+    nps_by_queue,
+    nps_policy_current,
+    nps_surveys_visible_to,
+    nps_total,
+)
 from .permissions import (
     agent_feedback_invitations,
     followup_assignees,
@@ -32,6 +41,7 @@ __all__ = [
     "OPEN_FOLLOWUP_STATUSES",
     "AgentRow",
     "FeedbackStats",
+    "Nps",
     "Recovery",
     "TeamDashboard",
     "WeekPoint",
@@ -48,6 +58,11 @@ __all__ = [
     "followups_visible_to",
     "invitations_visible_to",
     "latest_comments",
+    "nps_by_month",
+    "nps_by_queue",
+    "nps_policy_current",
+    "nps_surveys_visible_to",
+    "nps_total",
     "queues_led_by",
     "recovery_by",
     "recovery_cells",

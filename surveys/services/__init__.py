@@ -1,7 +1,7 @@
 """Every write of the surveys app, one module per job: policies, scheduling (close/reopen hooks), sending (survey
 emails, reminders, expiry), answers (submission and the answer's copies), settling (poor answer → follow-up),
-optout, followups (the agents' follow-up actions, reminders, escalations), webhook_events, erasure (a customer's
-survey data, on tickets' customer_erased).
+optout, followups (the agents' follow-up actions, reminders, escalations), resurveys, nps (the relationship
+survey), webhook_events, erasure (a customer's survey data, on tickets' customer_erased).
 `from surveys.services import …` works for the names below."""
 
 from .answers import answer_copies_write, rating_queue_follow, response_submit
@@ -17,6 +17,7 @@ from .followups import (
     followups_queue_follow,
     followups_remind_due,
 )
+from .nps import nps_answer, nps_email_outcomes, nps_expire, nps_schedule_due, nps_send_due
 from .optout import customer_opt_out
 from .policies import survey_policy_get_or_create
 from .resurveys import (
@@ -58,6 +59,11 @@ __all__ = [
     "invitations_expire",
     "invitations_remind_due",
     "invitations_send_due",
+    "nps_answer",
+    "nps_email_outcomes",
+    "nps_expire",
+    "nps_schedule_due",
+    "nps_send_due",
     "rating_queue_follow",
     "response_act_on",
     "response_submit",

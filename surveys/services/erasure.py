@@ -8,7 +8,8 @@ their events (contacted, resolved, unreachable), the comment in the survey.answe
 links are deleted and their surveys closed: scheduled ones suppressed ("erased"), emailed unanswered ones expired,
 none answerable any more. The survey emails to them are cancelled if not sent yet and emptied, as are the follow-up
 reminders and escalations about them (to agents, who keep their address). Their opt-out row is deleted: an erased
-customer is never emailed again anyway. Their re-surveys are deleted with their answers (and their emails emptied).
+customer is never emailed again anyway. Their re-surveys and NPS surveys are deleted with their answers (their emails
+emptied, their links revoked).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from tickets.models import Customer
 from webhooks.services import webhook_payloads_erase
 
 from ..models import (
+    NPS_LINK_PURPOSE,
     RESURVEY_LINK_PURPOSE,
     SURVEY_LINK_PURPOSE,
     FollowUp,
     FollowUpEvent,
+    NpsSurvey,
     Resurvey,
     SurveyInvitation,
     SurveyOptOut,
@@ -80,9 +83,13 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
     emails_erase(emails=_emails_of(Resurvey, resurvey_ids), to=customer.email)
     tokens_revoke(purpose=RESURVEY_LINK_PURPOSE, target_ids=resurvey_ids)
     Resurvey.objects.filter(pk__in=resurvey_ids).delete()  # their answers go with them (the recovery rate too)
+    nps_ids = list(NpsSurvey.objects.filter(customer=customer).values_list("pk", flat=True))
+    emails_erase(emails=_emails_of(NpsSurvey, nps_ids), to=customer.email)
+    tokens_revoke(purpose=NPS_LINK_PURPOSE, target_ids=nps_ids)
+    NpsSurvey.objects.filter(pk__in=nps_ids).delete()  # the score and the "why?" go with them (the NPS figure too)
 
 
 def _emails_of(
-    model: type[SurveyInvitation] | type[FollowUp] | type[Resurvey], ids: list[int]
+    model: type[SurveyInvitation] | type[FollowUp] | type[Resurvey] | type[NpsSurvey], ids: list[int]
 ) -> QuerySet[OutgoingEmail]:
     return OutgoingEmail.objects.filter(related_type=ContentType.objects.get_for_model(model), related_id__in=ids)

@@ -26,7 +26,8 @@ Status = Resurvey.Status
 CLICKS_KEPT = 5
 
 
-def _suppression(customer_id: int, email: str, erased: bool) -> str:
+def customer_suppression_reason(customer_id: int, email: str, erased: bool) -> str:
+    """Why no survey email may go to the customer ('': none); the re-survey's and the NPS survey's rule."""
     if erased:
         return "the customer's data was erased"
     if not email:
@@ -47,7 +48,7 @@ def resurvey_schedule(*, followup: FollowUp, now: datetime) -> Resurvey | None:
     if not (policy.enabled and policy.resurvey):
         return None
     customer = followup.invitation.customer
-    reason = _suppression(customer.pk, customer.email, customer.erased_at is not None)
+    reason = customer_suppression_reason(customer.pk, customer.email, customer.erased_at is not None)
     return Resurvey.objects.create(
         followup=followup,
         customer=customer,
@@ -77,7 +78,7 @@ def resurveys_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
             if resurvey.status != Status.SCHEDULED:
                 continue
             customer = resurvey.customer
-            reason = _suppression(customer.pk, customer.email, customer.erased_at is not None)
+            reason = customer_suppression_reason(customer.pk, customer.email, customer.erased_at is not None)
             if reason:
                 resurvey.status, resurvey.reason = Status.SUPPRESSED, reason
                 resurvey.save(update_fields=["status", "reason"])
@@ -111,7 +112,8 @@ def resurvey_email_outcomes(outcomes: Sequence[EmailOutcome]) -> None:
             rows.filter(status=Status.QUEUED).update(status=Status.NOT_EMAILED, reason=outcome.reason[:300])
 
 
-def _is_burst(clicks: list[list[object]], now: datetime) -> bool:
+def clicks_are_burst(clicks: list[list[object]], now: datetime) -> bool:
+    """Several different scores among the recent clicks ([score, ISO time]): a link scanner clicking every link."""
     window = now - timedelta(seconds=settings.SURVEY_BURST_SECONDS)
     recent = {score for score, at in clicks if datetime.fromisoformat(str(at)) >= window}
     return len(recent) >= settings.SURVEY_BURST_DISTINCT_SCORES
@@ -129,7 +131,7 @@ def resurvey_answer(*, resurvey_id: int, score: int) -> Resurvey:
     now = timezone.now()
     resurvey.clicks = [*resurvey.clicks, [score, now.isoformat()]][-CLICKS_KEPT:]
     resurvey.score, resurvey.answered_at, resurvey.status = score, now, Status.ANSWERED
-    resurvey.flagged_automated = _is_burst(resurvey.clicks, now)
+    resurvey.flagged_automated = clicks_are_burst(resurvey.clicks, now)
     resurvey.save(update_fields=["clicks", "score", "answered_at", "status", "flagged_automated"])
     return resurvey
 

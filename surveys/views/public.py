@@ -11,16 +11,19 @@ from common.errors import DomainError
 from common.ratelimit import public_rate_limit
 from common.tokens import token_resolve
 
-from ..forms import ResurveyAnswerForm, SurveyAnswerForm
+from ..forms import NpsAnswerForm, ResurveyAnswerForm, SurveyAnswerForm
 from ..models import (
+    NPS_LINK_PURPOSE,
+    NPS_SCORES,
     RESURVEY_LINK_PURPOSE,
     SURVEY_LINK_PURPOSE,
     SURVEY_UNSUBSCRIBE_PURPOSE,
+    NpsSurvey,
     Resurvey,
     SurveyInvitation,
     SurveyResponse,
 )
-from ..services import customer_opt_out, response_submit, resurvey_answer
+from ..services import customer_opt_out, nps_answer, response_submit, resurvey_answer
 
 
 def _invitation(token: str) -> SurveyInvitation | None:
@@ -141,9 +144,49 @@ def resurvey(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "surveys/resurvey.html", context)
 
 
+@public_rate_limit
+@require_http_methods(["GET", "POST"])
+def nps(request: HttpRequest, token: str) -> HttpResponse:
+    """The NPS survey: GET shows the 0–10 scale (the clicked score preselected and posted by survey.js, so a link
+    scanner's GET records nothing) and the "why?" box; POST records the score and, when given, the reason."""
+    pk = token_resolve(raw=token, purpose=NPS_LINK_PURPOSE)
+    row = NpsSurvey.objects.filter(pk=pk).first() if pk is not None else None
+    if row is None or not row.is_open_for_answers:
+        return link_invalid(request)
+    context: dict[str, object] = {"nps": row, "token": token}
+    if request.method == "POST":
+        form = NpsAnswerForm(request.POST)
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        if form.is_valid():
+            try:
+                row = nps_answer(
+                    nps_id=row.pk,
+                    score=form.cleaned_data["score"],
+                    comment=form.cleaned_data["comment"] if "comment" in request.POST else None,
+                    via=form.cleaned_data["via"],
+                )
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                if wants_json:
+                    return JsonResponse({"recorded": True})
+                form = NpsAnswerForm(initial={"score": row.score, "comment": row.comment})
+                return render(request, "surveys/nps.html", {**context, "nps": row, "form": form, "thanks": True})
+        if wants_json:
+            return JsonResponse({"recorded": False, "errors": form.errors}, status=400)
+        return render(request, "surveys/nps.html", {**context, "form": form}, status=400)
+    clicked = request.GET.get("score", "")
+    clicked_score = int(clicked) if clicked.isdigit() and int(clicked) in NPS_SCORES else None
+    score = clicked_score if clicked_score is not None else row.score
+    form = NpsAnswerForm(initial={"score": score, "comment": row.comment})
+    autosubmit = clicked_score if clicked_score is not None and clicked_score != row.score else None
+    return render(request, "surveys/nps.html", {**context, "form": form, "autosubmit": autosubmit})
+
+
 def _unsubscribe_target(token: str) -> int | None:
     """The customer to opt out: a survey email's unsubscribe token (valid long after the survey expired), or a
-    survey token (the survey page's own link, and the emails sent before unsubscribe tokens), even once answered."""
+    survey, re-survey or NPS token (the survey page's own link, and the emails sent before unsubscribe tokens), even
+    once answered."""
     customer_id = token_resolve(raw=token, purpose=SURVEY_UNSUBSCRIBE_PURPOSE)
     if customer_id is not None:
         return customer_id
@@ -151,7 +194,10 @@ def _unsubscribe_target(token: str) -> int | None:
     if pk is not None:
         return SurveyInvitation.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
     pk = token_resolve(raw=token, purpose=RESURVEY_LINK_PURPOSE)
-    return Resurvey.objects.filter(pk=pk).values_list("customer_id", flat=True).first() if pk is not None else None
+    if pk is not None:
+        return Resurvey.objects.filter(pk=pk).values_list("customer_id", flat=True).first()
+    pk = token_resolve(raw=token, purpose=NPS_LINK_PURPOSE)
+    return NpsSurvey.objects.filter(pk=pk).values_list("customer_id", flat=True).first() if pk is not None else None
 
 
 @public_rate_limit

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from common.users import display_name
@@ -25,8 +26,13 @@ from tickets.sla.selectors import KINDS as SLA_KINDS
 from ..extensions import team_panels
 from ..models import FollowUp
 from ..selectors import (
+    Nps,
     Recovery,
     invitations_visible_to,
+    nps_by_month,
+    nps_by_queue,
+    nps_surveys_visible_to,
+    nps_total,
     queues_led_by,
     recovery_by,
     recovery_cells,
@@ -126,6 +132,27 @@ def team_recovery(request: HttpRequest) -> HttpResponse:
         "by_cause": rows(lambda key: key[2], lambda cause: causes.get(cause, "—")),
     }
     return render(request, "surveys/agent/_recovery.html", context)
+
+
+@require_GET
+@login_required
+def team_nps(request: HttpRequest) -> HttpResponse:
+    """The NPS card's partial (the dashboard loads it, keeping its own query budget): the NPS of the led queues'
+    answers in the dashboard's period, by queue (the survey's queue snapshot), and per month over the last 6 months;
+    each with its n and 95% interval. Never per agent: the relationship is with the company."""
+    queues = {queue.pk: queue for queue in queues_led_by(request.user).order_by("name")}
+    if not queues:
+        raise Http404
+    _, period = period_from(request)
+    surveys = nps_surveys_visible_to(request.user)
+    by_queue = nps_by_queue(surveys=surveys, start=period.start, end=period.end)
+    context = {
+        "period": period,
+        "total": nps_total(by_queue),
+        "by_queue": [(queue.name, by_queue.get(pk, Nps())) for pk, queue in queues.items() if pk in by_queue],
+        "by_month": nps_by_month(surveys=surveys, now=timezone.now()),
+    }
+    return render(request, "surveys/agent/_nps.html", context)
 
 
 # --- CSV exports ------------------------------------------------------------------------------------------------
