@@ -12,10 +12,10 @@ from django.db.models.functions import Lower
 from common.users import UserLike
 from outbox.models import Suppression
 from sentiment.models import TextSentiment
-from surveys.models import FollowUp, SurveyResponse
+from surveys.models import FollowUp, NpsSurvey, SurveyResponse
 from surveys.selectors import OPEN_FOLLOWUP_STATUSES, followups_visible_to
 from tickets.models import OPEN_STATUSES, Ticket
-from tickets.selectors import tickets_visible_to
+from tickets.selectors import queue_ids_visible_to, tickets_visible_to
 
 TICKETS_SHOWN = 5
 ANSWERS_SHOWN = 3
@@ -31,6 +31,7 @@ class CustomerHistory:
     other_total: int
     other_open: int
     answers: list[SurveyResponse]  # newest first
+    nps_answers: list[NpsSurvey]  # newest first (the relationship survey: of the customer, asked for a queue)
     followups: list[FollowUp]  # open ones, soonest due first
     more_followups: bool
     sentiments: list[TextSentiment]  # newest first, SENTIMENT_TREND at most
@@ -53,7 +54,8 @@ def _other_tickets(*, user: UserLike, ticket: Ticket) -> tuple[list[Ticket], int
 
 
 def customer_history(*, user: UserLike, ticket: Ticket) -> CustomerHistory:
-    """Five queries: the other tickets' counts and rows, the latest answers, the open follow-ups, the sentiment."""
+    """Six queries: the other tickets' counts and rows, the latest CSAT/CES and NPS answers, the open follow-ups, the
+    sentiment."""
     customer_id = ticket.customer_id
     visible = tickets_visible_to(user)
     others, total, open_count = _other_tickets(user=user, ticket=ticket)
@@ -61,6 +63,11 @@ def customer_history(*, user: UserLike, ticket: Ticket) -> CustomerHistory:
         SurveyResponse.objects.filter(invitation__customer_id=customer_id, invitation__ticket__in=visible.values("pk"))
         .filter(flagged_automated=False)  # a link scanner's burst is not the customer's answer
         .select_related("invitation")
+        .order_by("-answered_at", "-id")[:ANSWERS_SHOWN]
+    )
+    nps_answers = (
+        NpsSurvey.objects.filter(customer_id=customer_id, queue_id__in=queue_ids_visible_to(user))
+        .filter(score__isnull=False, flagged_automated=False)  # a link scanner's burst is not the customer's answer
         .order_by("-answered_at", "-id")[:ANSWERS_SHOWN]
     )
     followups = list(
@@ -78,6 +85,7 @@ def customer_history(*, user: UserLike, ticket: Ticket) -> CustomerHistory:
         other_total=total,
         other_open=open_count,
         answers=list(answers),
+        nps_answers=list(nps_answers),
         followups=followups[:FOLLOWUPS_SHOWN],
         more_followups=len(followups) > FOLLOWUPS_SHOWN,
         sentiments=list(sentiments),

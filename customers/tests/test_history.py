@@ -15,7 +15,7 @@ from django.utils import timezone
 from customers.models import Vip
 from outbox.models import Suppression
 from sentiment.models import TextSentiment
-from surveys.models import SurveyOptOut
+from surveys.models import NpsSurvey, SurveyOptOut
 from surveys.tests.factories import FollowUpFactory, ResponseFactory
 from tickets import services as tickets
 from tickets.models import CloseReason, Message, Priority, SlaPolicy, Status, Ticket
@@ -48,6 +48,15 @@ def scored(ticket, *, label: str, score: float | None, minutes_ago: int) -> Text
     return TextSentiment.objects.create(
         message=message, ticket=ticket, queue=ticket.queue, customer=ticket.customer, label=label, score=score,
         version="t", text_digest="x", written_at=at,
+    )  # fmt: skip
+
+
+def nps(customer, queue, *, score: int, comment: str = "", flagged_automated: bool = False) -> NpsSurvey:
+    now = timezone.now()
+    return NpsSurvey.objects.create(
+        customer=customer, queue=queue, status=NpsSurvey.Status.ANSWERED, send_after=now, sent_at=now,
+        expires_at=now + timedelta(days=14), score=score, comment=comment, answered_at=now,
+        flagged_automated=flagged_automated,
     )  # fmt: skip
 
 
@@ -97,6 +106,9 @@ def test_the_partial_shows_answers_followups_sentiment_opt_out_bounce_and_vip(qu
     )
     scored(ticket, label="negative", score=-0.7, minutes_ago=30)
     scored(ticket, label="positive", score=0.8, minutes_ago=10)
+    nps(customer, queue, score=6, comment=f"Too slow {XSS}")
+    nps(customer, QueueFactory(), score=10, comment="")  # asked for another queue: not visible
+    nps(customer, queue, score=3, flagged_automated=True)  # a link scanner's burst: not the customer's
     SurveyOptOut.objects.create(customer=customer)
     Suppression.objects.create(email=customer.email.upper(), reason="550 5.1.1 no such user")
     Vip.objects.create(customer=customer, set_by=UserFactory(first_name="Grace", last_name="Hopper"))
@@ -104,6 +116,8 @@ def test_the_partial_shows_answers_followups_sentiment_opt_out_bounce_and_vip(qu
     card = client_for(agent).get(history_url(ticket)).text
 
     assert "CSAT 2/5 · CES 3/7" in card and "CSAT 1/5 · CES 1/7" in card and "CSAT 5/5" not in card
+    assert "NPS 6/10" in card and "(detractor: “Too slow &lt;script&gt;" in card
+    assert "NPS 10/10" not in card and "NPS 3/10" not in card
     assert reverse("surveys:followup-detail", args=[open_one.pk]) in card
     assert reverse("surveys:followup-detail", args=[theirs.pk]) not in card  # another agent's: not visible
     assert "sentiment-negative" in card and "sentiment-positive" in card
@@ -148,6 +162,8 @@ def _partial_queries(queue, agent, others: int) -> int:
         response = ResponseFactory(invitation__queue=queue, invitation__customer=customer)
         FollowUpFactory(queue=queue, invitation=response.invitation, ticket=response.invitation.ticket)
     scored(ticket, label="negative", score=-0.5, minutes_ago=5)
+    for score in (4, 9):
+        nps(customer, queue, score=score)
     Vip.objects.create(customer=customer, set_by=agent)
     client = client_for(agent)
     with CaptureQueriesContext(connection) as queries:

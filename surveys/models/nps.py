@@ -113,3 +113,10 @@ class NpsSurvey(models.Model):
     def counts(self) -> bool:
         """An answer the NPS figure counts (a link scanner's burst is not)."""
         return self.score is not None and not self.flagged_automated
+
+    @property
+    def group(self) -> str:
+        """promoter (9–10), passive (7–8) or detractor (0–6); empty before an answer."""
+        if self.score is None:
+            return ""
+        return "promoter" if self.score >= PROMOTER_FROM else "detractor" if self.score <= DETRACTOR_TO else "passive"
