@@ -1,5 +1,6 @@
 """seed_demo: tickets then surveys; idempotent; every demo agent gets enough responses for My feedback."""
 
+from collections import Counter
 from datetime import timedelta
 from io import StringIO
 
@@ -8,8 +9,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from customers.models import Vip
 from demo.content import QUEUES
-from surveys.models import FollowUp, FollowUpEvent, Resurvey, SurveyInvitation, SurveyResponse
+from surveys.models import FollowUp, FollowUpEvent, NpsPolicy, NpsSurvey, Resurvey, SurveyInvitation, SurveyResponse
 from surveys.selectors import feedback_stats
 from tickets.models import Message, Ticket
 
@@ -86,3 +88,19 @@ def test_seed_demo_gives_resolved_follow_ups_their_resurveys():
     answered = resurveys.filter(score__isnull=False)
     assert 0 < answered.count() < resurveys.filter(sent_at__isnull=False).count()
     assert set(answered.values_list("score", flat=True)) <= {1, 2, 3, 4, 5}
+
+
+def test_seed_demo_gives_customers_nps_answers_and_vip_flags_once():
+    output = seed(tickets=400)
+    surveys = NpsSurvey.objects.all()
+    asked = surveys.values("customer").distinct().count()
+    assert "Relationship:" in output and asked and surveys.count() == 6 * asked  # monthly, six months
+    answered = surveys.filter(score__isnull=False)
+    assert 0.25 < answered.count() / surveys.count() < 0.65
+    groups = Counter(nps.group for nps in answered)
+    assert groups["promoter"] > groups["passive"] > 0 and groups["detractor"] > 0
+    assert NpsPolicy.objects.get().enabled
+    assert 0 < Vip.objects.count() <= asked // 5
+
+    assert "Relationship:" not in seed(tickets=400)  # written once
+    assert NpsSurvey.objects.count() == surveys.count()

@@ -1,5 +1,6 @@
 """`manage.py seed_demo [--tickets N] [--seed S]`: idempotent demo data — the desk (demo.desk), tickets
-(demo.tickets) with their SLA targets (demo.sla), then their surveys, responses and follow-ups (demo.surveys)."""
+(demo.tickets) with their SLA targets (demo.sla), then their surveys, responses and follow-ups (demo.surveys), and the
+customers' NPS surveys and VIP flags (demo.relationship)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tickets.models import CloseReason, Status
 from tickets.sla.counts import sla_counts_rebuild
 
 from ... import desk as demo_desk
+from ... import relationship as relationship_demo
 from ... import sla as demo_sla
 from ... import surveys as surveys_demo
 from ... import tickets as tickets_demo
@@ -65,6 +67,9 @@ class Command(BaseCommand):
             sla_counts_rebuild()
         policy = surveys_demo.demo_policy_ensure()
         surveys = surveys_demo.surveys_create(desk, seed=seed, now=now, policy=policy)
+        nps, vips = relationship_demo.relationship_create(desk, seed=seed, now=now)
+        if nps or vips:
+            self.stdout.write(f"Relationship: {nps} NPS surveys (monthly, six months), {vips} VIP customers.")
         if apps.is_installed("sentiment"):  # the bulk-written messages and comments sent no signal: scored here
             from sentiment.services import texts_score_unscored
 
