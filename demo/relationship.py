@@ -56,9 +56,11 @@ def relationship_create(desk: Desk, *, seed: int, now: datetime) -> tuple[int, i
 
 def _survey(rng: random.Random, customer_id: int, queue_id: int, month: int, now: datetime) -> NpsSurvey:
     sent = now - timedelta(days=30 * month + rng.randint(1, 29), minutes=rng.randint(0, 600))
-    row = NpsSurvey(customer_id=customer_id, queue_id=queue_id, send_after=sent, sent_at=sent, expires_at=sent + EXPIRY)
-    row.created_at = sent
-    row.status = NpsSurvey.Status.SENT if row.expires_at > now else NpsSurvey.Status.EXPIRED
+    expires = sent + EXPIRY
+    row = NpsSurvey(
+        customer_id=customer_id, queue_id=queue_id, send_after=sent, sent_at=sent, expires_at=expires, created_at=sent
+    )
+    row.status = NpsSurvey.Status.SENT if expires > now else NpsSurvey.Status.EXPIRED
     if rng.random() < ANSWERED_SHARE:
         row.answered_at = min(sent + timedelta(minutes=rng.randint(5, 4 * 24 * 60)), now)
         row.status, row.score = NpsSurvey.Status.ANSWERED, rng.choices(range(11), SCORE_WEIGHTS)[0]
