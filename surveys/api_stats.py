@@ -69,19 +69,23 @@ def _sla_rows(sla: SlaAchievement) -> list[dict[str, Any]]:
     ]
 
 
+class IntervalSerializer(serializers.Serializer[Any]):
+    """A 95% interval: a range drawn this way, from this many answers, holds the true figure 19 times out of 20."""
+
+    low = serializers.FloatField(help_text="Lower bound, in the figure's unit.")
+    high = serializers.FloatField(help_text="Upper bound, in the figure's unit.")
+
+
 class RecoverySerializer(serializers.Serializer[Any]):
     emailed = serializers.IntegerField(help_text="Re-surveys emailed in the period (the outbox sent them).")
     answered = serializers.IntegerField(help_text="Re-surveys answered (a link scanner's burst is not an answer).")
     recovered = serializers.IntegerField(help_text="Answers of 4–5 to “Did we make this right?”.")
     rate = serializers.FloatField(allow_null=True, help_text="Recovery rate: recovered / answered, 0–100.")
     response_rate = serializers.FloatField(allow_null=True, help_text="answered / emailed, 0–100.")
-
-
-class IntervalSerializer(serializers.Serializer[Any]):
-    """A 95% interval: a range drawn this way, from this many answers, holds the true figure 19 times out of 20."""
-
-    low = serializers.FloatField(help_text="Lower bound, in the figure's unit.")
-    high = serializers.FloatField(help_text="Upper bound, in the figure's unit.")
+    rate_ci = IntervalSerializer(allow_null=True, help_text="95% Wilson interval of rate, 0–100 (null: no answer).")
+    response_rate_ci = IntervalSerializer(
+        allow_null=True, help_text="95% Wilson interval of response_rate, 0–100 (null: none emailed)."
+    )
 
 
 def _interval(of: str) -> IntervalSerializer:
@@ -128,8 +132,9 @@ class NpsSerializer(serializers.Serializer[Any]):
     detractors = serializers.IntegerField(help_text="Answers of 0–6.")
     n = serializers.IntegerField(help_text="Answers (a link scanner's burst is not an answer).")
     score = serializers.FloatField(allow_null=True, help_text="% promoters − % detractors, −100…100; null: none.")
-    interval_low = serializers.FloatField(allow_null=True, help_text="95% interval of the score, lower end.")
-    interval_high = serializers.FloatField(allow_null=True, help_text="95% interval of the score, upper end.")
+    score_ci = IntervalSerializer(
+        allow_null=True, help_text="95% interval of score: ±1.96·√(Var/n), within −100…100 (null: no answer)."
+    )
 
 
 class QueueStatsSerializer(FeedbackStatsSerializer):
@@ -182,6 +187,8 @@ class _StatsView(APIView):
             **dataclasses.asdict(recovery),
             "rate": recovery.rate,
             "response_rate": recovery.response_rate,
+            "rate_ci": recovery.interval,
+            "response_rate_ci": recovery.response_interval,
         }
         return Response(self.serializer({**data, **self.more_figures(int(value), period)}).data)
 
@@ -234,13 +241,12 @@ class QueueStatsView(_StatsView):
     def more_figures(self, pk: int, period: Period) -> dict[str, Any]:
         nps = nps_by_queue(surveys=NpsSurvey.objects.filter(queue_id=pk), start=period.start, end=period.end)
         total = nps.get(pk, Nps())
-        low, high = total.interval or (None, None)
+        interval = total.interval
         return {
             "nps": {
                 **dataclasses.asdict(total),
                 "n": total.n,
                 "score": total.score,
-                "interval_low": low,
-                "interval_high": high,
+                "score_ci": {"low": interval[0], "high": interval[1]} if interval else None,
             }
         }

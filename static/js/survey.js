@@ -16,7 +16,9 @@ document.addEventListener("DOMContentLoaded", function () {
       form.removeAttribute("data-autosubmit");
     })
     .catch(function () {
-      status.textContent = "We could not record your rating automatically. Please press “Send feedback”.";
+      var button = form.querySelector("button[type=submit]");
+      status.textContent = "We could not record your rating automatically. Please press “" +
+        (button ? button.textContent.trim() : "Send") + "”.";
       status.hidden = false;
     });
 });

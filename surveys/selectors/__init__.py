@@ -13,6 +13,7 @@ from .feedback import (
     feedback_stats,
     feedback_stats_with_distributions,
     latest_comments,
+    min_feedback_sample,
     responses_for_export,
     weekly_feedback,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "followups_visible_to",
     "invitations_visible_to",
     "latest_comments",
+    "min_feedback_sample",
     "nps_by_month",
     "nps_by_queue",
     "nps_policy_current",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ..intervals import nps_interval
 from ..models import DETRACTOR_TO, PROMOTER_FROM, NpsPolicy, NpsSurvey
+from .feedback import min_feedback_sample
 from .permissions import queues_led_by
 
 MONTHS_SHOWN = 6
@@ -40,6 +41,11 @@ class Nps:
     def score(self) -> float | None:
         """−100…100; None without an answer."""
         return round(100 * (self.promoters - self.detractors) / self.n, 1) if self.n else None
+
+    @property
+    def enough(self) -> bool:
+        """Enough answers (FEEDBACK_MIN_SAMPLE) for the score to be shown as a figure rather than greyed."""
+        return self.n >= min_feedback_sample()
 
     @property
     def interval(self) -> tuple[float, float] | None:

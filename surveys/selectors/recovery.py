@@ -11,7 +11,9 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
+from ..intervals import Interval, wilson
 from ..models import RECOVERED_FROM, Resurvey
+from .feedback import min_feedback_sample
 from .permissions import queues_led_by
 
 Key = tuple[int, int | None, str]  # queue, agent, root cause
@@ -34,6 +36,22 @@ class Recovery:
     @property
     def response_rate(self) -> float | None:
         return round(100 * self.answered / self.emailed, 1) if self.emailed else None
+
+    @property
+    def interval(self) -> Interval | None:
+        """The recovery rate's 95% Wilson interval in percent."""
+        interval = wilson(self.recovered, self.answered)
+        return interval.rounded(1) if interval else None
+
+    @property
+    def response_interval(self) -> Interval | None:
+        interval = wilson(self.answered, self.emailed)
+        return interval.rounded(1) if interval else None
+
+    @property
+    def enough(self) -> bool:
+        """Enough answers (FEEDBACK_MIN_SAMPLE) for the rate to be shown as a figure rather than greyed."""
+        return self.answered >= min_feedback_sample()
 
 
 def resurveys_visible_to(user: object) -> QuerySet[Resurvey]:

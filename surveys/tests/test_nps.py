@@ -408,7 +408,7 @@ def test_the_nps_figure_from_hand_made_data(queue, lead, agent, admin_user):
 
     api = client_for(lead).get(reverse("v1:stats-queue", args=[queue.pk])).json()
     assert api["nps"] == {"promoters": 5, "passives": 3, "detractors": 2, "n": 10, "score": 30.0,
-                          "interval_low": -18.4, "interval_high": 78.4}  # fmt: skip
+                          "score_ci": {"low": -18.4, "high": 78.4}}  # fmt: skip
     assert "nps" not in client_for(agent).get(reverse("v1:stats-agent", args=[agent.pk])).json()
 
 

@@ -219,7 +219,7 @@ def make(queue, agent, *, score, cause="product_bug", flagged=False, sent=True):
     )  # fmt: skip
 
 
-def test_recovery_rate_and_response_rate_from_hand_made_data(queue, agent, lead):
+def test_recovery_rate_and_response_rate_from_hand_made_data(queue, agent, lead, settings):
     other = MembershipFactory(queue=queue).user
     for score in (5, 4, 2):
         make(queue, agent, score=score)
@@ -239,13 +239,20 @@ def test_recovery_rate_and_response_rate_from_hand_made_data(queue, agent, lead)
     by_cause = recovery_by(cells, lambda key: key[2])
     assert by_cause["agent_tone"].answered == 1 and by_cause["product_bug"].emailed == 5
 
+    card = client_for(lead).get(reverse("surveys:team-recovery")).text  # 4 answers: below the minimum sample
+    assert "Not enough responses (4 of 10)" in card and "2 of 4 answers" in card and "50.0%" not in card
+    assert "66.7%" in card and "Agent tone" in card
+    settings.FEEDBACK_MIN_SAMPLE = 4
     card = client_for(lead).get(reverse("surveys:team-recovery")).text
-    assert "50.0%" in card and "2 of 4 answers" in card and "66.7%" in card and "Agent tone" in card
+    assert "50.0%" in card and "95% interval 15.0–85.0%" in card and "(n=4)" in card
     assert client_for(agent).get(reverse("surveys:team-recovery")).status_code == 404
     assert reverse("surveys:team-recovery") in client_for(lead).get(reverse("surveys:team")).text
 
     api = client_for(lead).get(reverse("v1:stats-queue", args=[queue.pk])).json()
-    assert api["recovery"] == {"emailed": 6, "answered": 4, "recovered": 2, "rate": 50.0, "response_rate": 66.7}
+    assert api["recovery"] == {
+        "emailed": 6, "answered": 4, "recovered": 2, "rate": 50.0, "response_rate": 66.7,
+        "rate_ci": {"low": 15.0, "high": 85.0}, "response_rate_ci": {"low": 30.0, "high": 90.3},
+    }  # fmt: skip
 
 
 def test_the_responses_export_has_the_root_cause_and_the_resurvey_answer(queue, agent, lead):

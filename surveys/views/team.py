@@ -29,6 +29,7 @@ from ..selectors import (
     Nps,
     Recovery,
     invitations_visible_to,
+    min_feedback_sample,
     nps_by_month,
     nps_by_queue,
     nps_surveys_visible_to,
@@ -124,6 +125,7 @@ def team_recovery(request: HttpRequest) -> HttpResponse:
 
     context = {
         "period": period,
+        "min_sample": min_feedback_sample(),
         "total": recovery_by(cells, lambda key: ()).get((), Recovery()),
         "by_queue": rows(lambda key: key[0], lambda pk: queues[pk].name if pk in queues else "—"),
         "by_agent": rows(
@@ -148,6 +150,7 @@ def team_nps(request: HttpRequest) -> HttpResponse:
     by_queue = nps_by_queue(surveys=surveys, start=period.start, end=period.end)
     context = {
         "period": period,
+        "min_sample": min_feedback_sample(),
         "total": nps_total(by_queue),
         "by_queue": [(queue.name, by_queue.get(pk, Nps())) for pk, queue in queues.items() if pk in by_queue],
         "by_month": nps_by_month(surveys=surveys, now=timezone.now()),
