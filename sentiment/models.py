@@ -33,7 +33,11 @@ class TextSentiment(models.Model):
     scored_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["queue", "scored_at", "label"], name="sentiment_queue_scored")]
+        indexes = [
+            models.Index(fields=["queue", "scored_at", "label"], name="sentiment_queue_scored"),
+            # the customer history card's newest scores of a customer (a big customer has thousands)
+            models.Index(fields=["customer", "-written_at"], name="sentiment_customer_written"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(message__isnull=False, response__isnull=True)

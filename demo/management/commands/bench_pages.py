@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from surveys.models import SurveyInvitation, SurveyResponse
 from tickets.models import Message, Status, Ticket
@@ -164,7 +164,27 @@ class Command(BaseCommand):
             Page(f"Ticket detail ({ticket.reference}, closed)", reverse("tickets:detail", args=[ticket.pk]), agent, 25),
             Page("My feedback (90 days)", f"{reverse('surveys:my-feedback')}?period=90", agent, 50),
             Page("Team dashboard (90 days)", f"{reverse('surveys:team')}?period=90", lead, 50),
+            *self._partials(agent, lead, ticket),
         ]
+
+    @staticmethod
+    def _partials(agent: User, lead: User, ticket: Ticket) -> list[Page]:
+        """The cards the ticket page and the team dashboard load by htmx after the page (each its own request), of
+        the apps installed: a person waits for them too."""
+        cards = [
+            ("  card: Customer history", "customers:history", [ticket.pk], "", agent),
+            ("  card: My feedback figures", "surveys:feedback-figures", [], "?me=1&period=90", agent),
+            ("  card: Team recovery", "surveys:team-recovery", [], "?period=90", lead),
+            ("  card: Team NPS", "surveys:team-nps", [], "?period=90", lead),
+            ("  card: Team live sentiment", "sentiment:live", [], "", lead),
+        ]
+        pages = []
+        for name, url_name, args, query, user in cards:
+            try:
+                pages.append(Page(name, reverse(url_name, args=args) + query, user, 25))
+            except NoReverseMatch:  # its app is not installed (or not yet written, in an older checkout)
+                continue
+        return pages
 
     def _describe(self) -> None:
         ticket = self._ticket
