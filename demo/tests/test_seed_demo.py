@@ -9,7 +9,6 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from customers.models import Vip
 from demo.content import QUEUES
 from surveys.models import FollowUp, FollowUpEvent, NpsPolicy, NpsSurvey, Resurvey, SurveyInvitation, SurveyResponse
 from surveys.selectors import feedback_stats
@@ -100,7 +99,8 @@ def test_seed_demo_gives_customers_nps_answers_and_vip_flags_once():
     groups = Counter(nps.group for nps in answered)
     assert groups["promoter"] > groups["passive"] > 0 and groups["detractor"] > 0
     assert NpsPolicy.objects.get().enabled
-    assert 0 < Vip.objects.count() <= asked // 5
+    if apps.is_installed("customers"):  # the desk without sentiment runs without customers too
+        assert 0 < apps.get_model("customers", "Vip").objects.count() <= asked // 5
 
     assert "Relationship:" not in seed(tickets=400)  # written once
     assert NpsSurvey.objects.count() == surveys.count()
