@@ -43,8 +43,8 @@ def vip_cleared_text(event: EventRow) -> str:
 
 
 def vip_cell(ticket: Ticket) -> SafeString:
-    # joined by the column's select_related: a customer without a row reads as None, no query
-    return VIP_BADGE if getattr(ticket.customer, "vip", None) is not None else NO_VIP
+    # read with the row (ticket_panel_annotations, the column's too): no query
+    return VIP_BADGE if getattr(ticket, "customer_is_vip", False) else NO_VIP
 
 
 def _narrow_to_vips(tickets: QuerySet[Ticket], value: str) -> QuerySet[Ticket]:
@@ -102,7 +102,7 @@ def register() -> None:
             label="VIP",
             cell=vip_cell,
             sort=F("customer__vip__set_at"),
-            select_related=("customer__vip",),
+            annotations=ticket_panel_annotations,
         )
     )
     list_filter_register(

@@ -14,6 +14,7 @@ from outbox.models import Suppression
 from sentiment.models import TextSentiment
 from surveys.models import FollowUp, NpsSurvey, SurveyResponse
 from surveys.selectors import OPEN_FOLLOWUP_STATUSES, followups_visible_to
+from surveys.ticket_pages import rating_annotations
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.selectors import queue_ids_visible_to, tickets_visible_to
 
@@ -49,7 +50,7 @@ def _other_tickets(*, user: UserLike, ticket: Ticket) -> tuple[list[Ticket], int
     others = tickets_visible_to(user).filter(customer_id=ticket.customer_id).exclude(pk=ticket.pk)
     counts = others.aggregate(total=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES)))
     closed_last = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    rows = others.select_related("survey_rating").order_by(closed_last, "-updated_at", "-id")[:TICKETS_SHOWN]
+    rows = others.annotate(**rating_annotations()).order_by(closed_last, "-updated_at", "-id")[:TICKETS_SHOWN]
     return list(rows), counts["total"], counts["open"]
 
 

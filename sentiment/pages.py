@@ -58,16 +58,12 @@ def badge(label: str, score: float | None) -> SafeString:
     return format_html('<span class="sentiment sentiment-{}" title="score {}">{}</span>', label, f"{score:+.2f}", text)
 
 
-def _ticket_sentiment(ticket: Ticket) -> TicketSentiment | None:
-    try:
-        return ticket.sentiment  # joined by the column's select_related
-    except TicketSentiment.DoesNotExist:
-        return None
-
-
 def sentiment_cell(ticket: Ticket) -> SafeString:
-    latest = _ticket_sentiment(ticket)
-    return badge(latest.label, latest.score) if latest else mark_safe('<span class="muted">—</span>')
+    """The latest customer message's label, read with the row (ticket_panel_annotations, the column's too)."""
+    label = getattr(ticket, "sentiment_label", None)
+    return (
+        badge(label, getattr(ticket, "sentiment_score", None)) if label else mark_safe('<span class="muted">—</span>')
+    )
 
 
 def _narrow_tickets(tickets: QuerySet[Ticket], value: str) -> QuerySet[Ticket]:
@@ -170,7 +166,7 @@ def register() -> None:
             label="Sentiment",
             cell=sentiment_cell,
             sort=F("sentiment__score"),
-            select_related=("sentiment",),
+            annotations=ticket_panel_annotations,
         )
     )
     choices = [("", "Any"), *[(label.value, LABELS[label]) for label in Label]]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -40,21 +40,18 @@ RATING_CHOICES = [
 NO_RATING = mark_safe('<span class="muted">—</span>')
 
 
-def _rating(ticket: Ticket) -> TicketRating | None:
-    try:
-        return ticket.survey_rating  # joined by the column's select_related
-    except TicketRating.DoesNotExist:
-        return None
+def rating_annotations() -> dict[str, Any]:
+    """What the "Last rating" cell reads with each ticket (the list's rows, the customer card's other tickets)."""
+    rating = TicketRating.objects.filter(ticket_id=OuterRef("pk"))
+    return {f"rating_{name}": Subquery(rating.values(name)[:1]) for name in ("csat", "ces", "poor")}
 
 
 def rating_cell(ticket: Ticket) -> SafeString:
-    rating = _rating(ticket)
-    if rating is None or (rating.csat is None and rating.ces is None):
+    csat, ces = getattr(ticket, "rating_csat", None), getattr(ticket, "rating_ces", None)
+    if csat is None and ces is None:
         return NO_RATING
-    scores = " · ".join(
-        text for text in (rating.csat and f"CSAT {rating.csat}/5", rating.ces and f"CES {rating.ces}/7") if text
-    )
-    if rating.poor:
+    scores = " · ".join(text for text in (csat and f"CSAT {csat}/5", ces and f"CES {ces}/7") if text)
+    if getattr(ticket, "rating_poor", False):
         return format_html(
             '<span class="rating rating-poor">{}</span> <span class="badge badge-poor">Poor</span>', scores
         )
@@ -126,7 +123,7 @@ def register() -> None:
             label="Last rating",
             cell=rating_cell,
             sort=F("survey_rating__csat"),
-            select_related=("survey_rating",),
+            annotations=rating_annotations,
         )
     )
     list_view_register(

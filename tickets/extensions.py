@@ -5,8 +5,11 @@ An app registers its additions in its AppConfig.ready() (surveys: the rating col
 rating filter, the survey panel of the ticket page, and its navigation entries). tickets renders whatever is
 registered and never imports the registering app; with nothing registered the pages are a plain ticket desk.
 
-- ListColumn: a column of the ticket list: the join it needs (`select_related`, so the page keeps its query count),
-  its sort expression, and its cell as escaped HTML (computed once per row in the view, never in a template).
+- ListColumn: a column of the ticket list: what its cell reads with each row (`annotations`: name → a correlated
+  subquery or Exists(), so the page keeps its query count), its sort expression, and its cell as escaped HTML
+  (computed once per row in the view, never in a template). Annotations, not joins: Postgres plans a query in time
+  that grows steeply with its joined tables (the list with three joined columns took 10–12 ms to plan and 1 ms to
+  run at 100k tickets), while each subquery is planned alone and, under the page's LIMIT, runs for its 50 rows only.
 - ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
   narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
   tickets registers its own built-in views the same way (tickets.saved_views).
@@ -52,7 +55,7 @@ class ListColumn:
     cell: Callable[[Ticket], SafeString]
     sort: Expression | F | None = None
     nullable: bool = True  # NULLs sort last
-    select_related: tuple[str, ...] = ()
+    annotations: Callable[[], dict[str, Any]] | None = None  # name → expression, read with each row
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,16 @@ def list_views() -> list[ListView]:
 
 def list_view(key: str) -> ListView | None:
     return _views.get(key)
+
+
+def list_column_annotations() -> dict[str, Any]:
+    """The annotations the registered columns' cells read with each row of the list."""
+    return {
+        name: expression
+        for column in _columns.values()
+        if column.annotations
+        for name, expression in column.annotations().items()
+    }
 
 
 def ticket_panel_annotations() -> dict[str, Any]:

@@ -26,7 +26,7 @@ from django.db.models import (
 
 from common.users import UserLike, is_active_user
 
-from .extensions import list_columns, list_filters, list_view, list_views
+from .extensions import list_column_annotations, list_columns, list_filters, list_view, list_views
 from .models import (
     Attachment,
     Channel,
@@ -173,7 +173,8 @@ def tickets_for_list(*, user: UserLike, filters: TicketListFilters) -> QuerySet[
     view = list_view(filters.view)
     tickets = view.narrow(tickets, user) if view is not None else tickets
     tickets = _apply_filters(tickets, filters)
-    tickets = _apply_search(tickets, filters.search).select_related("queue", "customer", "assignee", *_joins())
+    tickets = _apply_search(tickets, filters.search).select_related("queue", "customer", "assignee")
+    tickets = tickets.annotate(**list_column_annotations())
     default_order = view_default_order(filters.view)
     if not filters.sort and default_order:
         return tickets.order_by(*default_order, "-id")
@@ -216,10 +217,6 @@ def _ordered(tickets: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     order = expression.desc(**nulls) if descending else expression.asc(**nulls)
     id_order = F("id").desc() if descending else F("id").asc()
     return tickets.order_by(order, id_order)
-
-
-def _joins() -> list[str]:
-    return [name for column in list_columns() for name in column.select_related]
 
 
 def assignable_agents(*, queue_ids: Iterable[int] | QuerySet[Queue]) -> QuerySet[User]:

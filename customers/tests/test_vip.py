@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from common.errors import DomainError
@@ -159,3 +161,24 @@ def test_the_list_keeps_its_budget_with_vip_customers(queue, agent, rows, django
 
     assert len(page.context["tickets"]) == rows
     assert page.text.count('badge-vip">VIP</span>') == rows // 2
+
+
+@pytest.mark.parametrize("view", ["mine", "all", "poor"])
+def test_the_list_reads_the_columns_of_the_apps_above_without_joining_their_tables(queue, agent, view):
+    """VIP, sentiment and rating come as subqueries of their row: every joined table multiplies the Postgres
+    planner's work (the list's query with three joined columns was planned in 10–12 ms and ran in 1 ms at 100k)."""
+    ticket = new_ticket(queue)
+    ticket.assignee = agent
+    ticket.save(update_fields=["assignee"])
+    Vip.objects.create(customer=ticket.customer, set_by=agent)
+    with CaptureQueriesContext(connection) as queries:
+        client_for(agent).get(LIST, {"view": view})
+
+    rows = [
+        q["sql"] for q in queries if q["sql"].startswith('SELECT "tickets_ticket"."id", "tickets_ticket"."subject"')
+    ]
+    assert rows
+    # "Poor ratings" narrows and orders by the rating: that view joins it
+    tables = ["customers_vip", "sentiment_ticketsentiment"] + (["surveys_ticketrating"] if view != "poor" else [])
+    for sql in rows:
+        assert not [table for table in tables if f'JOIN "{table}"' in sql]

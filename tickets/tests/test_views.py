@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -577,3 +579,14 @@ def test_search_with_an_absurd_page_number_shows_the_last_page(agent_client, age
 
     assert response.status_code == 200
     assert len(response.context["tickets"]) == 1
+
+
+def test_a_search_that_finds_nothing_searches_once(agent_client, queue):
+    make_ticket(queue, subject="Invoice overdue")
+    with CaptureQueriesContext(connection) as found:
+        agent_client.get(LIST, {"view": "all", "q": "invoice"})
+    with CaptureQueriesContext(connection) as nothing:
+        response = agent_client.get(LIST, {"view": "all", "q": "nomatchatall"})
+
+    assert "No tickets match" in response.text
+    assert len(nothing) == len(found)  # no second search for a COUNT of the empty page

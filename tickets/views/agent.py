@@ -20,7 +20,14 @@ from django.views.decorators.vary import vary_on_headers
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..extensions import list_columns, list_view, reply_tools, ticket_panel_annotations, ticket_panels
+from ..extensions import (
+    list_column_annotations,
+    list_columns,
+    list_view,
+    reply_tools,
+    ticket_panel_annotations,
+    ticket_panels,
+)
 from ..forms import (
     AssignForm,
     CcAddForm,
@@ -171,6 +178,7 @@ class PageByIdsPaginator(Paginator):
         matches = cast(QuerySet[Ticket], self.object_list)
         ids = matches.values("pk")[bottom : bottom + self.per_page]
         rows = matches.model._default_manager.filter(pk__in=ids).order_by(*matches.query.order_by)
+        rows = rows.annotate(**list_column_annotations())
         rows.query.select_related = matches.query.select_related
         return Page(rows, number, self)
 
@@ -190,7 +198,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     page = _page_with_total(tickets, request.GET.get("page")) if filters.search.strip() else None
     view = list_view(filters.view)
     paginator_class = PageByIdsPaginator if view is not None and view.page_by_ids else Paginator
-    page = page or paginator_class(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    if page is None:  # not a search, or a search's page past its last (an empty Page is falsy: not `or`)
+        page = paginator_class(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
