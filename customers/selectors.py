@@ -73,7 +73,7 @@ def customer_history(*, user: UserLike, ticket: Ticket) -> CustomerHistory:
     )
     followups = list(
         followups_visible_to(user)
-        .filter(ticket__customer_id=customer_id, status__in=OPEN_FOLLOWUP_STATUSES)
+        .filter(customer_id=customer_id, status__in=OPEN_FOLLOWUP_STATUSES)
         .select_related("owner")
         .order_by("due_at", "id")[: FOLLOWUPS_SHOWN + 1]
     )

@@ -4,7 +4,8 @@ the customer history card's NPS answers and VIP flags, and `make bench` measures
 - NPS: the demo's NPS policy asks monthly (a real desk's default is every 90 days: the demo has only 50 customers,
   and a monthly figure needs answers). Each demo customer with a closed ticket got one NPS survey a month over the
   last six months, for the queue of their latest closed ticket; about 45% answered (email NPS surveys get 10–40%),
-  about half promoters and a fifth detractors (a typical B2B support desk's NPS of +30).
+  about half promoters and a fifth detractors (a typical B2B support desk's NPS of +30). The answers are settled;
+  the detractors of the last FOLLOWUP_DAYS have their follow-up, opened by the service as a settling answer would.
 - VIP: one customer in ten, marked by the lead of their latest ticket's queue.
 
 Written once (a desk that has any NPS survey of a demo customer gets none), with bulk_create, from a random stream of
@@ -18,12 +19,13 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.db.models import OuterRef, Subquery
 
-from surveys.models import NpsPolicy, NpsSurvey
+from surveys.models import DETRACTOR_TO, NpsPolicy, NpsSurvey
+from surveys.services import nps_followup_open
 from tickets.models import Customer, Status, Ticket
 
 from .desk import Desk
 
-MONTHS, ANSWERED_SHARE, EXPIRY = 6, 0.45, timedelta(days=14)
+MONTHS, ANSWERED_SHARE, EXPIRY, FOLLOWUP_DAYS = 6, 0.45, timedelta(days=14), 14
 SCORE_WEIGHTS = (2, 1, 1, 2, 2, 3, 8, 14, 16, 24, 27)  # 0..10: ~51% promoters, ~30% passives, ~19% detractors
 REASONS = {
     "promoter": ["Quick, friendly answers every time.", "They always fix it on the first try.", ""],
@@ -51,6 +53,12 @@ def relationship_create(desk: Desk, *, seed: int, now: datetime) -> tuple[int, i
         for month in range(MONTHS)
     ]
     NpsSurvey.objects.bulk_create(rows, batch_size=1000)
+    recent_detractors = NpsSurvey.objects.filter(
+        customer__in=desk.customers, score__lte=DETRACTOR_TO, answered_at__gte=now - timedelta(days=FOLLOWUP_DAYS)
+    )
+    for nps in recent_detractors.only("answered_at"):
+        assert nps.answered_at is not None  # noqa: S101 - the filter says so; for mypy
+        nps_followup_open(nps_id=nps.pk, now=min(nps.answered_at + timedelta(minutes=10), now))
     return len(rows), _vips_create(desk, queues, now=now)
 
 
@@ -65,6 +73,7 @@ def _survey(rng: random.Random, customer_id: int, queue_id: int, month: int, now
         row.answered_at = min(sent + timedelta(minutes=rng.randint(5, 4 * 24 * 60)), now)
         row.status, row.score = NpsSurvey.Status.ANSWERED, rng.choices(range(11), SCORE_WEIGHTS)[0]
         row.comment = rng.choice(REASONS[row.group])
+        row.settled_at = row.answered_at
     return row
 
 

@@ -24,7 +24,7 @@ def resurveys_create(followups: Sequence[FollowUp], *, seed: int, now: datetime)
         send_after = followup.closed_at + DELAY
         row = Resurvey(
             followup=followup,
-            customer_id=followup.invitation.customer_id,
+            customer_id=followup.customer_id,
             queue_id=followup.queue_id,
             agent_id=followup.owner_id,
             root_cause=followup.root_cause,

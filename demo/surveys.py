@@ -291,6 +291,7 @@ def _followup(
     followup = FollowUp(
         invitation=plan.invitation,
         ticket=plan.ticket,
+        customer_id=plan.invitation.customer_id,
         queue_id=plan.ticket.queue_id,
         owner_id=owner_id,
         due_at=due,

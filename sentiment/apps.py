@@ -11,7 +11,7 @@ class SentimentConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from outbox.kinds import email_kind_register
-        from surveys.models import SurveyResponse
+        from surveys.models import NpsSurvey, SurveyResponse
         from tickets.models import Message
         from tickets.signals import customer_erased, ticket_moved
 
@@ -22,5 +22,6 @@ class SentimentConfig(AppConfig):
         pages.register()
         post_save.connect(receivers.on_message_saved, sender=Message, dispatch_uid="sentiment-on-message")
         post_save.connect(receivers.on_response_saved, sender=SurveyResponse, dispatch_uid="sentiment-on-response")
+        post_save.connect(receivers.on_nps_saved, sender=NpsSurvey, dispatch_uid="sentiment-on-nps")
         ticket_moved.connect(receivers.on_ticket_moved, dispatch_uid="sentiment-on-move")
         customer_erased.connect(receivers.on_customer_erased, dispatch_uid="sentiment-on-customer-erased")

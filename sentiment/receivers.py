@@ -10,11 +10,11 @@ from typing import Any
 from celery import Task
 from django.db import transaction
 
-from surveys.models import SurveyResponse
+from surveys.models import NpsSurvey, SurveyResponse
 from tickets.models import Customer, Message, Ticket
 
 from .services import customer_sentiment_erase, ticket_texts_follow
-from .tasks import score_message, score_response
+from .tasks import score_message, score_nps_reason, score_response
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,13 @@ def on_response_saved(
         return
     if update_fields is None or "comment" in update_fields:  # not the settle's own save of settled_at
         _score_later(score_response, instance.pk)
+
+
+def on_nps_saved(sender: type[NpsSurvey], instance: NpsSurvey, update_fields: Any, **kwargs: Any) -> None:
+    """A passive's reason given or changed: does it read negative (a follow-up)?"""
+    answered = update_fields is None or "comment" in update_fields  # not the settle's own save of settled_at
+    if answered and instance.group == "passive" and instance.comment.strip():
+        _score_later(score_nps_reason, instance.pk)
 
 
 def on_ticket_moved(sender: type[Ticket], ticket: Ticket, **kwargs: Any) -> None:

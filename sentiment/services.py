@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from common.links import absolute_url
 from outbox.services import email_enqueue
-from surveys.models import SurveyResponse
-from surveys.services import followup_open
+from surveys.models import DETRACTOR_TO, PROMOTER_FROM, FollowUp, NpsSurvey, SurveyResponse
+from surveys.services import followup_open, nps_followup_open
 from tickets.models import Customer, Message, Queue, Ticket
 from tickets.selectors import queue_leads
 
@@ -156,13 +156,40 @@ def mixed_signal_reason(*, response: SurveyResponse, row: TextSentiment) -> str:
     return f"comment reads negative ({row.score:.2f}) despite {score}".replace("(-", "(−") if good else ""
 
 
+def nps_reason_score(*, nps_id: int) -> FollowUp | None:
+    """A passive NPS answer (7–8) whose reason reads negative (at or below SENTIMENT_MIXED_SIGNAL_SCORE) opens the
+    answer's follow-up, with the reason, if the queue's policy says so (once per answer). The reason is scored, not
+    kept: it belongs to no ticket, and sentiment is read per ticket."""
+    nps = NpsSurvey.objects.filter(pk=nps_id).first()
+    if nps is None or not nps.counts or nps.group != "passive" or not nps.comment.strip():
+        return None
+    if not _policy(nps.queue_id).followup_on_negative_comment:
+        return None
+    scored = _score(nps.comment)
+    if scored.score is None or scored.score > settings.SENTIMENT_MIXED_SIGNAL_SCORE:
+        return None
+    reason = f"reason reads negative ({scored.score:.2f}) beside NPS {nps.score}".replace("(-", "(−")
+    return nps_followup_open(nps_id=nps.pk, reason=reason)
+
+
+def _nps_reasons_check(since: datetime) -> int:
+    """The passive NPS answers with a reason given since `since` that have no follow-up (a dead broker or worker
+    left them unchecked): checked again. Returns how many follow-ups they opened."""
+    passives = NpsSurvey.objects.filter(
+        score__gt=DETRACTOR_TO, score__lt=PROMOTER_FROM, answered_at__gte=since, followup__isnull=True
+    ).exclude(comment="")
+    return sum(nps_reason_score(nps_id=pk) is not None for pk in passives.values_list("pk", flat=True)[:SWEEP_WINDOW])
+
+
 # --- the recovery sweep and the demo ---------------------------------------------------------------------------------
 
 
 def texts_score_unscored(*, now: datetime | None = None, window: int | None = SWEEP_WINDOW) -> int:
     """Score the customer messages and comments that have no score (or an outdated one) among the newest `window`
-    of each, written in the last SENTIMENT_SWEEP_DAYS; window None: every text of any age (seed_demo)."""
+    of each, written in the last SENTIMENT_SWEEP_DAYS; window None: every text of any age (seed_demo). The passive
+    NPS answers of those days with a reason and no follow-up are checked again."""
     now = now or timezone.now()
+    _nps_reasons_check(now - timedelta(days=settings.SENTIMENT_SWEEP_DAYS))
     messages = Message.objects.filter(kind=Message.Kind.CUSTOMER_MESSAGE)
     responses = SurveyResponse.objects.exclude(comment="")
     if window is not None:

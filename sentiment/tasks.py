@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import message_score, response_score, spikes_flag, texts_score_unscored
+from .services import message_score, nps_reason_score, response_score, spikes_flag, texts_score_unscored
 
 
 @shared_task
@@ -11,6 +11,11 @@ def score_message(message_id: int) -> None:
 @shared_task
 def score_response(response_id: int) -> None:
     response_score(response_id=response_id)
+
+
+@shared_task
+def score_nps_reason(nps_id: int) -> None:
+    nps_reason_score(nps_id=nps_id)
 
 
 @shared_task

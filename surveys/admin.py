@@ -160,15 +160,30 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 class FollowUpAdmin(admin.ModelAdmin):
     """Read-only here: the follow-up workflow (contacted, resolve, unreachable, reassign) lives in the agent UI."""
 
-    list_display = ["ticket", "queue", "owner", "status", "due_at", "rating_improved_at", "escalated_at", "root_cause"]
-    list_select_related = ["ticket", "queue", "owner"]
-    list_filter = ["status", "root_cause", "queue", ("rating_improved_at", admin.EmptyFieldListFilter)]
-    search_fields = ["=ticket__id", "ticket__subject", "owner__username", "note", "outcome"]
+    list_display = [
+        "__str__",
+        "queue",
+        "owner",
+        "status",
+        "due_at",
+        "rating_improved_at",
+        "escalated_at",
+        "root_cause",
+    ]
+    list_select_related = ["ticket", "customer", "queue", "owner"]
+    list_filter = [
+        "status",
+        "root_cause",
+        "queue",
+        ("rating_improved_at", admin.EmptyFieldListFilter),
+        ("nps_survey", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["=ticket__id", "ticket__subject", "customer__email", "owner__username", "note", "outcome"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in FollowUp._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # opened by settled poor ratings
+        return False  # opened by settled poor ratings and NPS answers
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -102,6 +102,8 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
             "id",
             "invitation",
             "ticket",
+            "customer",
+            "nps_survey",
             "queue",
             "owner",
             "status",

@@ -148,12 +148,14 @@ def resurvey_email_render(spec: dict[str, Any]) -> RenderedEmail:
         raise EmailNotWanted("the customer opted out of surveys")
     if resurvey.expires_at is None or resurvey.expires_at <= timezone.now():
         raise EmailNotWanted("the re-survey expired")
+    ticket = resurvey.followup.ticket
+    assert ticket is not None  # noqa: S101 - only a ticket's follow-up gets a re-survey (resurvey_schedule)
     raw = token_mint(purpose=RESURVEY_LINK_PURPOSE, target=resurvey, expires_at=resurvey.expires_at)
     landing = absolute_url(reverse("surveys:resurvey", args=[raw]))
     unsubscribe, headers = _unsubscribe_links(resurvey.customer)
     context = {
         "customer_first_name": resurvey.customer.first_name,
-        "ticket": resurvey.followup.ticket,
+        "ticket": ticket,
         "queue": resurvey.queue,
         "question": RESURVEY_QUESTION,
         "score_links": [(score, label, f"{landing}?score={score}") for score, label in reversed(RESURVEY_CHOICES)],
@@ -163,7 +165,7 @@ def resurvey_email_render(spec: dict[str, Any]) -> RenderedEmail:
     return RenderedEmail(
         to=resurvey.customer.email,
         from_email=mailbox_format(name=resurvey.queue.name, address=resurvey.queue.reply_from_email),
-        subject=f"{RESURVEY_QUESTION} [{resurvey.followup.ticket.reference}]",
+        subject=f"{RESURVEY_QUESTION} [{ticket.reference}]",
         text=render_to_string("surveys/email/resurvey.txt", context),
         html=render_to_string("surveys/email/resurvey.html", context),
         headers=headers,

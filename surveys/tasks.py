@@ -6,6 +6,7 @@ from .services import (
     invitations_expire,
     invitations_remind_due,
     invitations_send_due,
+    nps_answers_settle_due,
     nps_expire,
     nps_schedule_due,
     nps_send_due,
@@ -29,8 +30,8 @@ def schedule_nps_surveys() -> int:
 
 @shared_task
 def settle_responses() -> int:
-    """Beat: act on responses unchanged for their settle time (poor → one follow-up)."""
-    return responses_settle_due()
+    """Beat: act on ratings and NPS answers unchanged for their settle time (poor, detractor → one follow-up)."""
+    return responses_settle_due() + nps_answers_settle_due()
 
 
 @shared_task

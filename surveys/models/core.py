@@ -305,7 +305,9 @@ class SurveyOptOut(models.Model):
 
 
 class FollowUp(models.Model):
-    """A recovery task opened by a settled poor rating: contact the customer and record the outcome."""
+    """A recovery task: contact the customer and record the outcome. Opened by a settled poor rating of a ticket
+    (invitation and ticket set), or by a customer's NPS answer — a detractor, or a passive whose reason reads
+    negative — which belongs to no ticket (nps_survey set while the answer exists; invitation and ticket empty)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -321,8 +323,19 @@ class FollowUp(models.Model):
         POLICY = "policy", "Policy"
         OTHER = "other", "Other"
 
-    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="followup")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.CASCADE, null=True, blank=True, related_name="followup"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="followups")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="followups")
+    nps_survey = models.OneToOneField(
+        "surveys.NpsSurvey",
+        on_delete=models.SET_NULL,  # erasure deletes the answer; the follow-up's figures stay
+        null=True,
+        blank=True,
+        related_name="followup",
+        help_text="The NPS answer that opened it (a follow-up of the relationship survey).",
+    )
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="followups")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
@@ -351,9 +364,23 @@ class FollowUp(models.Model):
             models.Index(fields=["owner", "status", "due_at"], name="followup_owner_due"),
             models.Index(fields=["queue", "status", "due_at"], name="followup_queue_due"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(invitation__isnull=False, ticket__isnull=False, nps_survey__isnull=True)
+                | models.Q(invitation__isnull=True, ticket__isnull=True),
+                name="followup_of_a_rating_or_a_customer",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Follow-up on {self.ticket.reference}"
+        return f"Follow-up on {self.about}"
+
+    @property
+    def about(self) -> str:
+        """What it follows up, for titles and emails: the ticket, or the customer's NPS answer."""
+        if self.ticket is not None:
+            return f'{self.ticket.reference} "{self.ticket.subject}"'
+        return f"the NPS answer of {self.customer.name or self.customer.email}"
 
 
 class FollowUpEvent(models.Model):

@@ -82,6 +82,12 @@ class NpsSurvey(models.Model):
     )
     comment = models.TextField(blank=True, help_text=NPS_REASON_QUESTION)
     answered_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the answer was acted on (a detractor's follow-up): once confirmed by the customer's own "
+        "submission, or unchanged for the settle time; a changed score settles again.",
+    )
     flagged_automated = models.BooleanField(
         default=False, help_text="Several different scores within seconds: a link scanner, not counted."
     )

@@ -18,7 +18,7 @@ DUE_SOON = timedelta(hours=4)
 def followups_open(followups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     return (
         followups.filter(status__in=OPEN_FOLLOWUP_STATUSES)
-        .select_related("ticket", "queue", "owner", "invitation__customer", "invitation__response")
+        .select_related("ticket", "customer", "queue", "owner", "invitation__response", "nps_survey")
         .order_by("due_at", "id")
     )
 

@@ -17,7 +17,14 @@ from .followups import (
     followups_queue_follow,
     followups_remind_due,
 )
-from .nps import nps_answer, nps_email_outcomes, nps_expire, nps_schedule_due, nps_send_due
+from .nps import (
+    nps_answer,
+    nps_answers_settle_due,
+    nps_email_outcomes,
+    nps_expire,
+    nps_schedule_due,
+    nps_send_due,
+)
 from .optout import customer_opt_out
 from .policies import survey_policy_get_or_create
 from .resurveys import (
@@ -35,7 +42,7 @@ from .sending import (
     invitations_remind_due,
     invitations_send_due,
 )
-from .settling import followup_open, followup_owner_id, response_act_on, responses_settle_due
+from .settling import followup_open, followup_owner_id, nps_followup_open, response_act_on, responses_settle_due
 
 __all__ = [
     "answer_copies_write",
@@ -60,8 +67,10 @@ __all__ = [
     "invitations_remind_due",
     "invitations_send_due",
     "nps_answer",
+    "nps_answers_settle_due",
     "nps_email_outcomes",
     "nps_expire",
+    "nps_followup_open",
     "nps_schedule_due",
     "nps_send_due",
     "rating_queue_follow",

@@ -69,7 +69,7 @@ def customer_survey_data_erase(*, customer: Customer, now: datetime) -> None:
     invitations.filter(expires_at__gt=now).update(expires_at=now)  # no answer is taken any more
     _erase_text(SurveyResponse.objects.filter(invitation_id__in=invitation_ids), "comment")
     _erase_text(SurveyResponseChange.objects.filter(response__invitation_id__in=invitation_ids), "comment")
-    followup_ids = list(FollowUp.objects.filter(invitation_id__in=invitation_ids).values_list("pk", flat=True))
+    followup_ids = list(FollowUp.objects.filter(customer=customer).values_list("pk", flat=True))  # NPS ones too
     _erase_text(FollowUp.objects.filter(pk__in=followup_ids), "note", "outcome")
     _erase_text(FollowUpEvent.objects.filter(followup_id__in=followup_ids, kind__in=AGENT_NOTE_EVENTS), "note")
     webhook_payloads_erase(

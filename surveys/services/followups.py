@@ -137,11 +137,11 @@ def followup_reassign(*, followup_id: int, by: User, owner: User | None) -> Foll
 def _followup_email(*, followup: FollowUp, to: User, kind: SurveyEmail, template: str) -> None:
     context = {
         "followup": followup,
-        "ticket": followup.ticket,
         "recipient": to,
         "owner": followup.owner,
         "url": absolute_url(reverse("surveys:followup-detail", args=[followup.pk])),
         "response": getattr(followup.invitation, "response", None),
+        "nps": followup.nps_survey,
     }
     email_enqueue(
         kind=kind,
@@ -161,7 +161,7 @@ def followup_remind(*, followup_id: int, now: datetime) -> bool:
     """One reminder to the owner before the due time; reminded_at makes it never repeat."""
     followup = (
         FollowUp.objects.select_for_update(of=("self",))
-        .select_related("owner", "ticket", "queue", "invitation__response")
+        .select_related("owner", "ticket", "customer", "queue", "invitation__response", "nps_survey")
         .get(pk=followup_id)
     )
     owner = followup.owner
@@ -193,7 +193,7 @@ def followup_escalate(*, followup_id: int, now: datetime) -> bool:
     """Once overdue: email the queue lead(s) and record escalated_at (never repeated)."""
     followup = (
         FollowUp.objects.select_for_update(of=("self",))
-        .select_related("owner", "ticket", "queue", "invitation__response")
+        .select_related("owner", "ticket", "customer", "queue", "invitation__response", "nps_survey")
         .get(pk=followup_id)
     )
     if followup.status not in OPEN_FOLLOWUP_STATUSES or followup.escalated_at is not None or followup.due_at > now:

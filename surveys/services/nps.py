@@ -3,7 +3,8 @@ closed within its activity days, the latest not in an excluded queue, none in th
 inside the policy's send window and never within NPS_QUIET_DAYS_AFTER_SURVEY of another survey email (it waits, see
 surveys.selectors.throttle). Same rules as the re-survey: a token link valid until it expires, a GET that records
 nothing, a link scanner's burst of scores not counted, opt-out and suppression, the outbox saying whether it was
-emailed."""
+emailed. A detractor's answer (0–6) opens a follow-up owned by the queue's lead once it settles — at once when the
+customer submits the page, else unchanged for the queue policy's settle time — as a poor rating does."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from common.errors import DomainError
@@ -21,10 +22,12 @@ from outbox.services import email_spec_enqueue
 from tickets.models import Customer, Ticket
 from tickets.models import Status as TicketStatus
 
-from ..models import NPS_SCORES, NpsPolicy, NpsSurvey, SurveyEmail, SurveyResponse
+from ..models import NPS_SCORES, NpsPolicy, NpsSurvey, SurveyEmail, SurveyPolicy, SurveyResponse
 from ..selectors.nps import nps_policy_current
 from ..selectors.throttle import SurveyKind, survey_wait_until
+from .policies import survey_policy_get_or_create
 from .resurveys import CLICKS_KEPT, clicks_are_burst, customer_suppression_reason
+from .settling import DEFAULT_SETTLE_MINUTES, nps_followup_open
 
 Status = NpsSurvey.Status
 
@@ -159,12 +162,45 @@ def nps_answer(*, nps_id: int, score: int, comment: str | None = None, via: Surv
     now = timezone.now()
     click = [score, now.isoformat()]
     nps.clicks = [click] if via == SurveyResponse.Via.PERSON else [*nps.clicks, click][-CLICKS_KEPT:]
+    if score != nps.score:
+        nps.settled_at = None  # a changed score is acted on again once it settles
     nps.score, nps.answered_at, nps.status = score, now, Status.ANSWERED
     if comment is not None:
         nps.comment = comment.strip()[:5000]
     nps.flagged_automated = clicks_are_burst(nps.clicks, now)
-    nps.save(update_fields=["clicks", "score", "comment", "answered_at", "status", "flagged_automated"])
+    nps.save(update_fields=["clicks", "score", "comment", "answered_at", "status", "flagged_automated", "settled_at"])
+    if via == SurveyResponse.Via.PERSON and nps.settled_at is None:  # the customer's own submission confirms it
+        _act_on(nps, now)
     return nps
+
+
+def _act_on(nps: NpsSurvey, now: datetime) -> None:
+    """The settled answer: a detractor's opens its follow-up (once; a link scanner's never)."""
+    nps.settled_at = now
+    nps.save(update_fields=["settled_at"])
+    if nps.counts and nps.group == "detractor":
+        nps_followup_open(nps_id=nps.pk, now=now)
+
+
+def nps_answers_settle_due(*, now: datetime | None = None) -> int:
+    """Beat: NPS answers unchanged for their queue's settle time are acted on (once per change)."""
+    now = now or timezone.now()
+    shortest = SurveyPolicy.objects.aggregate(m=Min("settle_minutes"))["m"]
+    candidates = NpsSurvey.objects.filter(
+        status=Status.ANSWERED,
+        settled_at__isnull=True,
+        answered_at__lte=now - timedelta(minutes=shortest if shortest is not None else DEFAULT_SETTLE_MINUTES),
+    )
+    settled = 0
+    for nps_id in list(candidates.values_list("pk", flat=True)):
+        with transaction.atomic():
+            nps = NpsSurvey.objects.select_for_update().get(pk=nps_id)
+            settle_minutes = survey_policy_get_or_create(queue_id=nps.queue_id).settle_minutes
+            unchanged_since = now - timedelta(minutes=settle_minutes)
+            if nps.settled_at is None and nps.answered_at is not None and nps.answered_at <= unchanged_since:
+                _act_on(nps, now)
+                settled += 1
+    return settled
 
 
 def nps_expire(*, now: datetime | None = None) -> int:

@@ -41,13 +41,14 @@ def customer_suppression_reason(customer_id: int, email: str, erased: bool) -> s
 
 def resurvey_schedule(*, followup: FollowUp, now: datetime) -> Resurvey | None:
     """Called in the transaction that resolves the follow-up: its one re-survey, scheduled or suppressed with the
-    reason; None when the policy asks for none (or it has one already)."""
-    if Resurvey.objects.filter(followup=followup).exists():
+    reason; None when the policy asks for none (or it has one already). A follow-up of an NPS answer gets none: the
+    re-survey asks about a request, and the customer's next NPS survey measures the relationship again."""
+    if followup.ticket_id is None or Resurvey.objects.filter(followup=followup).exists():
         return None
     policy = survey_policy_get_or_create(queue_id=followup.queue_id)
     if not (policy.enabled and policy.resurvey):
         return None
-    customer = followup.invitation.customer
+    customer = followup.customer
     reason = customer_suppression_reason(customer.pk, customer.email, customer.erased_at is not None)
     return Resurvey.objects.create(
         followup=followup,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tickets.calendar import add_business_seconds
 from tickets.models import QueueMembership
 
-from ..models import FollowUp, FollowUpEvent, SurveyInvitation, SurveyPolicy, SurveyResponse
+from ..models import FollowUp, FollowUpEvent, NpsSurvey, SurveyInvitation, SurveyPolicy, SurveyResponse
 from ..rules import answer_is_poor
 from .policies import survey_policy_get_or_create
 from .webhook_events import followup_created_emit
@@ -21,16 +21,19 @@ from .webhook_events import followup_created_emit
 DEFAULT_SETTLE_MINUTES = SurveyPolicy._meta.get_field("settle_minutes").get_default()
 
 
-def followup_owner_id(*, invitation: SurveyInvitation, policy: SurveyPolicy) -> int | None:
-    """The snapshot agent (or the queue lead when the policy says so); no agent → the lead; no lead → unassigned."""
-    lead_id = (
-        QueueMembership.objects.filter(
-            queue_id=invitation.queue_id, role=QueueMembership.Role.LEAD, user__is_active=True
-        )
+def _queue_lead_id(queue_id: int) -> int | None:
+    """The queue's first active lead, if it has one."""
+    return (
+        QueueMembership.objects.filter(queue_id=queue_id, role=QueueMembership.Role.LEAD, user__is_active=True)
         .order_by("id")
         .values_list("user_id", flat=True)
         .first()
     )
+
+
+def followup_owner_id(*, invitation: SurveyInvitation, policy: SurveyPolicy) -> int | None:
+    """The snapshot agent (or the queue lead when the policy says so); no agent → the lead; no lead → unassigned."""
+    lead_id = _queue_lead_id(invitation.queue_id)
     agent_active = invitation.agent is not None and invitation.agent.is_active
     if policy.followup_owner == SurveyPolicy.FollowUpOwner.AGENT and agent_active:
         return invitation.agent_id
@@ -59,17 +62,30 @@ def response_act_on(
 def _followup_create(
     *, response: SurveyResponse, invitation: SurveyInvitation, policy: SurveyPolicy, now: datetime, reason: str = ""
 ) -> FollowUp:
-    followup = FollowUp.objects.create(
-        invitation=invitation,
-        ticket_id=invitation.ticket_id,
-        queue_id=invitation.queue_id,
-        owner_id=followup_owner_id(invitation=invitation, policy=policy),
-        due_at=add_business_seconds(now, policy.followup_due_business_hours * 3600, invitation.queue.business_calendar),
-        created_at=now,
-        reason=reason,
+    followup = _followup_save(
+        FollowUp(
+            invitation=invitation,
+            ticket_id=invitation.ticket_id,
+            customer_id=invitation.customer_id,
+            queue=invitation.queue,
+            owner_id=followup_owner_id(invitation=invitation, policy=policy),
+            reason=reason,
+        ),
+        policy=policy,
+        now=now,
     )
-    FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, note=reason, at=now)
     followup_created_emit(followup=followup, response=response)
+    return followup
+
+
+def _followup_save(followup: FollowUp, *, policy: SurveyPolicy, now: datetime) -> FollowUp:
+    """Store a new follow-up, due the policy's business hours from now, with its "opened" event."""
+    followup.created_at = now
+    followup.due_at = add_business_seconds(
+        now, policy.followup_due_business_hours * 3600, followup.queue.business_calendar
+    )
+    followup.save(force_insert=True)
+    FollowUpEvent.objects.create(followup=followup, kind=FollowUpEvent.Kind.OPENED, note=followup.reason, at=now)
     return followup
 
 
@@ -90,6 +106,31 @@ def followup_open(*, response_id: int, reason: str, now: datetime | None = None)
         return None
     policy = survey_policy_get_or_create(queue_id=invitation.queue_id)
     return _followup_create(response=response, invitation=invitation, policy=policy, now=now, reason=reason[:200])
+
+
+@transaction.atomic
+def nps_followup_open(*, nps_id: int, reason: str = "", now: datetime | None = None) -> FollowUp | None:
+    """Open the NPS answer's follow-up, owned by its queue's lead (no active lead: unassigned, the team's): a
+    detractor's when the answer settles (reason blank), or a passive's whose reason reads negative (an app above
+    surveys, giving the reason). At most one per answer; None when it has one, or the answer is not counted (a link
+    scanner's, or none)."""
+    now = now or timezone.now()
+    nps = NpsSurvey.objects.select_for_update().select_related("queue__business_calendar").get(pk=nps_id)
+    if not nps.counts or FollowUp.objects.filter(nps_survey=nps).exists():
+        return None
+    followup = _followup_save(
+        FollowUp(
+            nps_survey=nps,
+            customer_id=nps.customer_id,
+            queue=nps.queue,
+            owner_id=_queue_lead_id(nps.queue_id),
+            reason=reason[:200],
+        ),
+        policy=survey_policy_get_or_create(queue_id=nps.queue_id),
+        now=now,
+    )
+    followup_created_emit(followup=followup, nps=nps)
+    return followup
 
 
 def responses_settle_due(*, now: datetime | None = None) -> int:

@@ -80,5 +80,6 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     queue = factory.SubFactory(QueueFactory)
     owner = None
     ticket = factory.LazyAttribute(lambda o: o.invitation.ticket)
+    customer = factory.LazyAttribute(lambda o: o.invitation.customer)
     status = FollowUp.Status.OPEN
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=6))

@@ -99,6 +99,8 @@ def test_a_poor_settled_rating_emits_survey_answered_then_followup_created(
         "invitation_id": invitation.pk,
         "ticket_id": invitation.ticket_id,
         "ticket_reference": invitation.ticket.reference,
+        "customer_id": invitation.customer_id,
+        "nps_survey_id": None,
         "queue_id": invitation.queue_id,
         "owner_id": agent.pk,
         "status": "open",
@@ -106,6 +108,7 @@ def test_a_poor_settled_rating_emits_survey_answered_then_followup_created(
         "created_at": followup.created_at.isoformat(),
         "csat": 1,
         "ces": None,
+        "nps_score": None,
     }
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookDelivery.Status.DELIVERED}
 

@@ -60,7 +60,7 @@ def _followup(request: HttpRequest, pk: int) -> FollowUp:
     """The follow-up if the user may see it, else 404 (never 403: the id's existence is not revealed)."""
     return get_object_or_404(
         followups_visible_to(request.user).select_related(
-            "ticket__customer", "queue", "owner", "invitation__response", "invitation__agent", "invitation__customer"
+            "ticket", "customer", "queue", "owner", "invitation__response", "invitation__agent", "nps_survey"
         ),
         pk=pk,
     )
