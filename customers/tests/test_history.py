@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Vip
 from outbox.models import Suppression
 from sentiment.models import TextSentiment
+from surveys import services as surveys
 from surveys.models import NpsSurvey, SurveyOptOut
 from surveys.tests.factories import FollowUpFactory, ResponseFactory
 from tickets import services as tickets
@@ -106,7 +107,8 @@ def test_the_partial_shows_answers_followups_sentiment_opt_out_bounce_and_vip(qu
     )
     scored(ticket, label="negative", score=-0.7, minutes_ago=30)
     scored(ticket, label="positive", score=0.8, minutes_ago=10)
-    nps(customer, queue, score=6, comment=f"Too slow {XSS}")
+    detractor = nps(customer, queue, score=6, comment=f"Too slow {XSS}")
+    nps_followup = surveys.nps_followup_open(nps_id=detractor.pk)  # no lead: unassigned, the queue's agents see it
     nps(customer, QueueFactory(), score=10, comment="")  # asked for another queue: not visible
     nps(customer, queue, score=3, flagged_automated=True)  # a link scanner's burst: not the customer's
     SurveyOptOut.objects.create(customer=customer)
@@ -120,6 +122,7 @@ def test_the_partial_shows_answers_followups_sentiment_opt_out_bounce_and_vip(qu
     assert "NPS 10/10" not in card and "NPS 3/10" not in card
     assert reverse("surveys:followup-detail", args=[open_one.pk]) in card
     assert reverse("surveys:followup-detail", args=[theirs.pk]) not in card  # another agent's: not visible
+    assert reverse("surveys:followup-detail", args=[nps_followup.pk]) in card and "of their NPS answer" in card
     assert "sentiment-negative" in card and "sentiment-positive" in card
     assert "Trend over their latest texts: <strong>improving</strong>" in card
     assert "Opted out of surveys on" in card
@@ -164,6 +167,7 @@ def _partial_queries(queue, agent, others: int) -> int:
     scored(ticket, label="negative", score=-0.5, minutes_ago=5)
     for score in (4, 9):
         nps(customer, queue, score=score)
+    surveys.nps_followup_open(nps_id=nps(customer, queue, score=0).pk)
     Vip.objects.create(customer=customer, set_by=agent)
     client = client_for(agent)
     with CaptureQueriesContext(connection) as queries:

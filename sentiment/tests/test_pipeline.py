@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from helpdesk.celery import app as celery_app
 from inbound.routing import inbound_route
@@ -16,7 +18,7 @@ from sentiment import tasks
 from sentiment.models import SentimentPolicy, TextSentiment, TicketSentiment
 from sentiment.services import texts_score_unscored
 from surveys import services as surveys
-from surveys.models import FollowUp, SurveyInvitation, SurveyPolicy
+from surveys.models import FollowUp, NpsSurvey, SurveyInvitation, SurveyPolicy
 from surveys.tests.emailing import invitation_emailed
 from tickets import services as tickets
 from tickets.erasure import customer_erase
@@ -225,6 +227,64 @@ def test_a_removed_comment_removes_its_score(invitation, eager, django_capture_o
     answer(invitation, django_capture_on_commit_callbacks, comment="")
 
     assert not TextSentiment.objects.exists()
+
+
+# --- a passive NPS answer whose reason reads negative --------------------------------------------------------------
+
+
+def nps_emailed(queue) -> NpsSurvey:
+    now = timezone.now()
+    return NpsSurvey.objects.create(
+        customer=CustomerFactory(), queue=queue, status=NpsSurvey.Status.SENT, send_after=now, sent_at=now,
+        expires_at=now + timedelta(days=14),
+    )  # fmt: skip
+
+
+def nps_answer(nps, capture, **kwargs):
+    with capture(execute=True):
+        return surveys.nps_answer(nps_id=nps.pk, via="person", **kwargs)
+
+
+def test_a_passive_whose_reason_reads_negative_opens_one_follow_up_with_the_reason(
+    queue, lead, eager, django_capture_on_commit_callbacks
+):
+    nps = nps_emailed(queue)
+    nps_answer(nps, django_capture_on_commit_callbacks, score=7, comment=ANGRY)
+
+    followup = FollowUp.objects.get(nps_survey=nps)
+    assert followup.reason.startswith("reason reads negative (−0.") and followup.reason.endswith("beside NPS 7")
+    assert (followup.owner, followup.ticket) == (lead, None)
+    nps_answer(nps, django_capture_on_commit_callbacks, score=8, comment=ANGRY + " Awful.")
+    assert FollowUp.objects.count() == 1  # edited: still one
+    assert not TextSentiment.objects.exists()  # scored, not kept: it belongs to no ticket
+
+
+@pytest.mark.parametrize(("score", "comment"), [(8, HAPPY), (9, ANGRY)])  # a kind passive; a promoter: none
+def test_a_kind_passive_or_any_promoter_opens_nothing(queue, lead, eager, django_capture_on_commit_callbacks, score,
+                                                      comment):  # fmt: skip
+    nps_answer(nps_emailed(queue), django_capture_on_commit_callbacks, score=score, comment=comment)
+    assert not FollowUp.objects.exists()
+
+
+def test_the_queue_policy_switches_the_passives_follow_up_off(queue, eager, django_capture_on_commit_callbacks):
+    SentimentPolicy.objects.create(queue=queue, followup_on_negative_comment=False)
+    nps_answer(nps_emailed(queue), django_capture_on_commit_callbacks, score=7, comment=ANGRY)
+    assert not FollowUp.objects.exists()
+
+
+def test_a_dead_broker_leaves_the_passive_to_the_sweep(queue, django_capture_on_commit_callbacks, monkeypatch):
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.score_nps_reason, "delay", refused)
+    nps = nps_emailed(queue)
+    nps_answer(nps, django_capture_on_commit_callbacks, score=7, comment=ANGRY)
+    assert not FollowUp.objects.exists()
+
+    texts_score_unscored()
+    assert FollowUp.objects.get().nps_survey == nps
+    texts_score_unscored()
+    assert FollowUp.objects.count() == 1
 
 
 # --- moves and erasure -------------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def nps_followup_open(*, nps_id: int, reason: str = "", now: datetime | None = N
     surveys, giving the reason). At most one per answer; None when it has one, or the answer is not counted (a link
     scanner's, or none)."""
     now = now or timezone.now()
-    nps = NpsSurvey.objects.select_for_update().select_related("queue__business_calendar").get(pk=nps_id)
+    nps = NpsSurvey.objects.select_for_update(of=("self",)).select_related("queue__business_calendar").get(pk=nps_id)
     if not nps.counts or FollowUp.objects.filter(nps_survey=nps).exists():
         return None
     followup = _followup_save(
