@@ -1,5 +1,5 @@
-"""Surveys domain: policies, invitations (one per close round), responses with their history, follow-ups, and the
-re-surveys of resolved follow-ups, the NPS relationship survey."""
+"""Surveys domain: policies, invitations (one per close round), responses with their history (core), follow-ups,
+the re-surveys of resolved follow-ups, the NPS relationship survey."""
 
 from .core import (
     CES_CHOICES,
@@ -11,8 +11,6 @@ from .core import (
     SURVEY_MAIL_PURPOSE,
     SURVEY_UNSUBSCRIBE_PURPOSE,
     UNSUBSCRIBE_LINK_MIN_DAYS,
-    FollowUp,
-    FollowUpEvent,
     SurveyEmail,
     SurveyInvitation,
     SurveyOptOut,
@@ -24,6 +22,7 @@ from .core import (
     unsubscribe_link_days,
     validate_close_reasons,
 )
+from .followups import FollowUp, FollowUpEvent
 from .nps import (
     DETRACTOR_TO,
     NPS_LINK_PURPOSE,

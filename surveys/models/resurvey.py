@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tickets.models import Customer, Queue
 
-from .core import FollowUp
+from .followups import FollowUp
 
 RESURVEY_LINK_PURPOSE = "resurvey"
 RESURVEY_QUESTION = "Did we make this right?"
