@@ -85,7 +85,9 @@ def test_seed_demo_gives_resolved_follow_ups_their_resurveys():
     resurveys = Resurvey.objects.all()
     assert resolved and resurveys.count() == resolved
     answered = resurveys.filter(score__isnull=False)
-    assert 0 < answered.count() < resurveys.filter(sent_at__isnull=False).count()
+    # a handful at 400 tickets, drawn from streams keyed by row ids (a reused test database has other ids): some
+    # answered, never more than were emailed
+    assert 0 < answered.count() <= resurveys.filter(sent_at__isnull=False).count()
     assert set(answered.values_list("score", flat=True)) <= {1, 2, 3, 4, 5}
 
 
