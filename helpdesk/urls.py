@@ -28,6 +28,7 @@ urlpatterns = [
     *([path("", include("inbound.urls"))] if apps.is_installed("inbound") else []),
     *([path("sentiment/", include("sentiment.urls"))] if apps.is_installed("sentiment") else []),
     *([path("customers/", include("customers.urls"))] if apps.is_installed("customers") else []),
+    *([path("macros/", include("macros.urls"))] if apps.is_installed("macros") else []),
     path("dev/mail/", devmail.mailbox, name="devmail"),  # DEBUG only: the views answer 404 otherwise
     path("dev/mail/<str:name>/", devmail.mail_detail, name="devmail-detail"),
     path("", include("tickets.urls")),

@@ -19,7 +19,11 @@ registered and never imports the registering app; with nothing registered the pa
   for the many tickets without what it shows).
 - NavEntry: a link of the main navigation, optionally shown only to some users.
 - ReplyTool: a tool in the agent's reply box of the ticket page (under the reply's text): its template and a context
-  function given the visible ticket; shown while the ticket is open (a closed ticket has no reply box).
+  function given the visible ticket; shown while the ticket is open (a closed ticket has no reply box). Optionally
+  its own form fields (`fields`: name → a new form field, added to the reply form, so the tool's inputs inside the
+  box are validated with the reply) and `on_send(ticket, cleaned_data, by)`, called when the reply is sent, in its
+  transaction and before it (a DomainError or Http404 it raises sends nothing); it returns words for the flash
+  message ("" for none).
 - RequestFormBlock: a block of the public request form under its subject field: its template and a context function
   given the form (bound on a POST). The page is public: the block shows only what anyone may see.
 - ConfirmationContent: a block of the new-ticket confirmation email, for requests from the form (Channel.WEB) and
@@ -93,6 +97,8 @@ class NavEntry:
 class ReplyTool:
     template: str
     context: Callable[[Ticket], dict[str, Any]]
+    fields: Callable[[], dict[str, forms.Field]] | None = None
+    on_send: Callable[[Ticket, dict[str, Any], Any], str] | None = None
 
 
 @dataclass(frozen=True)

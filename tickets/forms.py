@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from common.users import UserLike, display_name
 
-from .extensions import list_filters
+from .extensions import list_filters, reply_tools
 from .models import CloseReason, Priority, Queue, Status, Ticket, TicketCC
 from .saved_views import DEFAULT_VIEW
 from .selectors import (
@@ -122,8 +122,24 @@ class TicketForm(Form):
         self.ticket, self.user = ticket, user
 
 
+# Submit as: the reply box's buttons — send only, or send and set the status / close in the same step.
+REPLY_THEN = [
+    ("", "Send reply"),
+    ("pending", "Send and set pending"),
+    ("on_hold", "Send and set on hold"),
+    ("close:solved", "Send and close: solved"),
+]
+
+
 class ReplyForm(TicketForm):
     body = forms.CharField(label="Reply to the customer", widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000)
+    then = forms.ChoiceField(choices=REPLY_THEN, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for tool in reply_tools():  # the reply box's tools validate their own inputs with the reply
+            if tool.fields is not None:
+                self.fields.update(tool.fields())
 
 
 class NoteForm(TicketForm):

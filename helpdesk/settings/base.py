@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "inbound",
     "sentiment",
     "customers",
+    "macros",
     "demo",
 ]
 

@@ -105,6 +105,12 @@ class Queue(models.Model):
     attachment_max_count = models.PositiveIntegerField(
         default=10, help_text="At most this many attachments are kept from one email; the message names the rest."
     )
+    assign_on_reply = models.BooleanField(
+        "assign on reply",
+        default=True,
+        help_text="A public reply to an unassigned ticket assigns it to the agent who replied, so their tickets and "
+        "the team's figures include the work they did.",
+    )
     members = models.ManyToManyField(  # type: ignore[var-annotated]
         settings.AUTH_USER_MODEL, through="QueueMembership", related_name="helpdesk_queues"
     )

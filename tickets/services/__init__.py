@@ -1,6 +1,7 @@
 """Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
 
-core: tickets and messages (create, update, reply, assign, status, priority, close, reopen); ccs: addresses copied on
+core: tickets and messages (create, update, reply, assign, status, priority, close, reopen); replies: a reply and
+the status in one step; ccs: addresses copied on
 a ticket; moves: a ticket to another queue; events: an event of a kind another app registered; housekeeping: writes
 to many tickets (stale pending, agent deactivation).
 """
@@ -23,12 +24,14 @@ from .core import (
 from .events import ticket_event_record
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
+from .replies import reply_send
 
 __all__ = [
     "UNCHANGED",
     "agent_deactivate",
     "customer_get_or_create",
     "message_add",
+    "reply_send",
     "request_submit",
     "ticket_assign",
     "ticket_cc_add",

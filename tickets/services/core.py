@@ -11,6 +11,7 @@ Refusals raise DomainError (or PermissionDenied) before anything is written, so 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Literal
 
 from django.contrib.auth.models import User
@@ -226,12 +227,24 @@ def message_add(
     if by is None:
         raise PermissionDenied("Replies and notes need an agent.")
     ensure_can_work(by=by, queue_id=ticket.queue_id)
+    if kind == Message.Kind.PUBLIC_REPLY:
+        _assign_on_reply(ticket, by=by, at=now)
     change = transitions.agent_message(ticket_state(ticket), kind=kind, by=user_ref(by), at=now)
     message = Message.objects.create(ticket=ticket, kind=kind, author_user=by, body=body, created_at=now)
     change_apply(ticket, change)
     if kind == Message.Kind.PUBLIC_REPLY:
         reply_notification_enqueue(message=message)  # same transaction: the email exists iff the reply does
     return message
+
+
+def _assign_on_reply(ticket: Ticket, *, by: User, at: datetime) -> None:
+    """A public reply to an unassigned ticket assigns it to the replying member of its queue, if the queue says so
+    (Queue.assign_on_reply): "my tickets" and the team figures then include the work they did. One query, only for
+    an unassigned ticket."""
+    if ticket.assignee_id is not None:
+        return
+    if Queue.objects.filter(pk=ticket.queue_id, assign_on_reply=True, memberships__user=by).exists():
+        change_apply(ticket, transitions.assign(ticket_state(ticket), assignee=user_ref(by), by=user_ref(by), at=at))
 
 
 def _ensure_assignable(*, user: User, queue_id: int) -> None:

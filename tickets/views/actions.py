@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,10 +21,12 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
-from ..models import Message, Ticket
+from ..extensions import reply_tools
+from ..models import CloseReason, Message, Status, Ticket
 from ..selectors import tickets_visible_to
 from ..services import (
     message_add,
+    reply_send,
     ticket_assign,
     ticket_cc_add,
     ticket_cc_remove,
@@ -77,8 +80,18 @@ def _to_list(request: HttpRequest) -> HttpResponse:
 
 
 def _reply(ticket: Ticket, data: dict[str, Any], by: User) -> str:
-    message_add(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC_REPLY, body=data["body"], by=by)
-    return "Reply sent to the customer."
+    """The reply, and the status the button chose (submit as), in one service call."""
+    then = data.get("then") or ""
+    reason = CloseReason(then.removeprefix("close:")) if then.startswith("close:") else None
+    status = Status(then) if then and reason is None else None
+    with transaction.atomic():  # the reply box's tools act first (e.g. a macro's actions), then the reply
+        done = [tool.on_send(ticket, data, by) for tool in reply_tools() if tool.on_send is not None]
+        reply_send(ticket_id=ticket.pk, body=data["body"], by=by, status=status, close_reason=reason)
+    if reason is not None:
+        done.append(f"ticket closed ({reason.label})")
+    elif status is not None:
+        done.append(f"status set to {status.label}")
+    return "; ".join(["Reply sent to the customer", *filter(None, done)]) + "."
 
 
 def _note(ticket: Ticket, data: dict[str, Any], by: User) -> str:

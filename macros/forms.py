@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from common.users import UserLike
+
+from .models import Macro
+from .selectors import queues_for_shared_macros
+
+
+class MacroForm(forms.ModelForm):
+    class Meta:
+        model = Macro
+        fields = ["name", "body", "queue", "set_status", "set_priority", "assign", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        labels = {"queue": "Shared with the queue"}
+
+    def __init__(self, *args: Any, user: UserLike, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queue = self.fields["queue"]
+        queue.queryset = queues_for_shared_macros(user=user)  # type: ignore[attr-defined]
+        queue.empty_label = "Nobody: a personal macro"  # type: ignore[attr-defined]
+        queue.help_text = "Its agents can apply it; you can share with the queues you lead."
