@@ -10,6 +10,8 @@ registered and never imports the registering app; with nothing registered the pa
   (computed once per row in the view, never in a template). Annotations, not joins: Postgres plans a query in time
   that grows steeply with its joined tables (the list with three joined columns took 10–12 ms to plan and 1 ms to
   run at 100k tickets), while each subquery is planned alone and, under the page's LIMIT, runs for its 50 rows only.
+  The annotations of the columns (and of the panels) are built once and reused by every query: they must not depend
+  on the time or the request.
 - ListView: a saved view (a tab of the list) narrowing the tickets the user can see (it is given the user, so it can
   narrow through its own table by the user's queues first; the visibility rule of tickets is applied regardless).
   tickets registers its own built-in views the same way (tickets.saved_views).
@@ -181,19 +183,27 @@ def list_view(key: str) -> ListView | None:
 
 def list_column_annotations() -> dict[str, Any]:
     """The annotations the registered columns' cells read with each row of the list."""
-    return {
-        name: expression
-        for column in _columns.values()
-        if column.annotations
-        for name, expression in column.annotations().items()
-    }
+    return _annotations(list(_columns.values()))
 
 
 def ticket_panel_annotations() -> dict[str, Any]:
     """The annotations the registered panels read with the ticket of the detail page."""
-    return {
-        name: expression for panel in _panels if panel.annotations for name, expression in panel.annotations().items()
-    }
+    return _annotations(_panels)
+
+
+_built_annotations: dict[tuple[int, ...], dict[str, Any]] = {}
+
+
+def _annotations(items: list[ListColumn] | list[TicketPanel]) -> dict[str, Any]:
+    """Built once per set of registered items and reused for every query: building a subquery costs a list page a
+    millisecond per column, and a query copies each expression as it resolves it, so the same ones serve every
+    request. An item's annotations therefore never depend on the time or the request."""
+    key = tuple(id(item) for item in items)
+    if key not in _built_annotations:
+        _built_annotations[key] = {
+            name: expression for item in items if item.annotations for name, expression in item.annotations().items()
+        }
+    return _built_annotations[key]
 
 
 def list_filters() -> list[ListFilter]:

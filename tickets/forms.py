@@ -6,6 +6,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from common.users import UserLike, display_name
 
@@ -49,6 +52,22 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written in Python rather than by a template include each: the list's filter form
+    has some forty options on every list page, and Django's per-option include took a third of the page's render."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [
+            f'<option value="{escape(option["value"])}"{" selected" if option["selected"] else ""}>'
+            f"{escape(option['label'])}</option>"
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
+        ]
+        html = f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>{"".join(options)}</select>'
+        return mark_safe(html)  # noqa: S308 - every value and label is escaped above, flatatt escapes the attributes
+
+
 # --- the list ----------------------------------------------------------------------------------------------------
 
 
@@ -86,6 +105,11 @@ class TicketListForm(Form):
         self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
         agents = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
         self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *agents]  # type: ignore[attr-defined]
+        for field in self.fields.values():  # the filters' selects (tickets' and the registered ones), written quickly
+            if type(field.widget) is forms.Select:
+                quick = QuickSelect(attrs=field.widget.attrs)
+                quick.choices, quick.is_required = field.widget.choices, field.widget.is_required
+                field.widget = quick
         self.user = user
 
     def filters(self) -> TicketListFilters:

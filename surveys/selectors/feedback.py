@@ -185,13 +185,31 @@ def feedback_stats_rollup(
 def feedback_stats_with_distributions(
     *, invitations: QuerySet[SurveyInvitation], start: datetime, end: datetime
 ) -> tuple[FeedbackStats, list[tuple[int, int]], list[tuple[int, int]]]:
-    """FeedbackStats and the CSAT (1–5) and CES (1–7) score counts, as score_distribution gives them — one query."""
+    """FeedbackStats and the CSAT (1–5) and CES (1–7) score counts, as score_distribution gives them — one query.
+    The counts, sums and sums of squares of the scores come from the score counts (Σ n_k, Σ k·n_k, Σ k²·n_k), not
+    from aggregates of their own: eight fewer per row for the database."""
     scores = {f"csat_{n}": Count("answer_csat", filter=Q(answer_csat=n)) for n in range(1, 6)}
     scores |= {f"ces_{n}": Count("answer_ces", filter=Q(answer_ces=n)) for n in range(1, 8)}
-    row = _sent_between(invitations, start, end).order_by().aggregate(**_stats_aggregates(), **scores)
+    aggregates = _stats_aggregates()
+    row = (
+        _sent_between(invitations, start, end)
+        .order_by()
+        .aggregate(sent=aggregates["sent"], responses=aggregates["responses"], **scores)
+    )
     csat = [(n, row[f"csat_{n}"] or 0) for n in range(1, 6)]
     ces = [(n, row[f"ces_{n}"] or 0) for n in range(1, 8)]
+    row |= _from_counts("csat", csat, good_key="csat_sat", good_from=4)
+    row |= _from_counts("ces", ces, good_key="ces_agree", good_from=5)
     return FeedbackStats.from_row(row), csat, ces
+
+
+def _from_counts(prefix: str, counts: list[tuple[int, int]], *, good_key: str, good_from: int) -> dict[str, int]:
+    return {
+        f"{prefix}_n": sum(n for _, n in counts),
+        good_key: sum(n for score, n in counts if score >= good_from),
+        f"{prefix}_sum": sum(score * n for score, n in counts),
+        f"{prefix}_sq": sum(score * score * n for score, n in counts),
+    }
 
 
 @dataclass(frozen=True)
