@@ -224,6 +224,10 @@ class ReopenForm(TicketForm):
     pass
 
 
+class CustomerEmailForm(TicketForm):
+    email = forms.EmailField(label="The customer's correct address", max_length=254)
+
+
 class CcAddForm(TicketForm):
     email = forms.EmailField(label="Copy an address", max_length=254)
 

@@ -83,6 +83,7 @@ def reply_notification_enqueue(*, message: Message) -> OutgoingEmail | None:
         spec={"message_id": message.pk},
         related=message,
     )
+    Message.objects.filter(pk=message.pk).update(customer_email=email)  # the thread shows what became of it
     mail_ref_record(email=email, ticket_id=message.ticket_id, purpose="reply")
     for cc in TicketCC.objects.filter(ticket_id=message.ticket_id).values_list("email", flat=True):
         copy = email_spec_enqueue(

@@ -78,6 +78,13 @@ def customers_visible_to(user: UserLike) -> QuerySet[Customer]:
     return Customer.objects.filter(pk__in=tickets_visible_to(user).values("customer_id"))
 
 
+def user_leads_queue(*, user: UserLike, queue_id: int) -> bool:
+    return (
+        is_active_user(user)
+        and QueueMembership.objects.filter(user_id=user.pk, queue_id=queue_id, role=QueueMembership.Role.LEAD).exists()
+    )
+
+
 def user_can_work_in_queue(*, user: UserLike, queue_id: int) -> bool:
     if not is_active_user(user):
         return False
@@ -257,6 +264,8 @@ def ticket_thread(*, ticket: Ticket, public_only: bool = False) -> list[ThreadIt
     messages = Message.objects.filter(ticket=ticket).select_related("author_user", "author_customer")
     if public_only:
         messages = messages.exclude(kind=Message.Kind.INTERNAL_NOTE)
+    else:  # agents see what became of each reply's email to the customer
+        messages = messages.select_related("customer_email")
     # Attachments ordered by id, not joining the messages. Only emails have attachments: no query for a ticket
     # without email messages.
     loaded = list(messages)

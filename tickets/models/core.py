@@ -330,6 +330,14 @@ class Message(models.Model):
     reply_to_purpose = models.CharField(
         max_length=30, blank=True, help_text="The purpose of our email it answers (e.g. a survey email's), when known."
     )
+    customer_email = models.ForeignKey(
+        "outbox.OutgoingEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A public reply's email to the customer: its delivery state is shown beside the reply.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -373,6 +381,7 @@ class TicketEvent(models.Model):
         ERASED = "erased", "Customer's personal data erased"
         CC_ADDED = "cc_added", "Address copied"
         CC_REMOVED = "cc_removed", "Address no longer copied"
+        CUSTOMER_EMAIL = "customer_email", "Customer's address corrected"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -1,9 +1,9 @@
 """Every write to tickets. Keyword-only, atomic, row-locked; each change records a TicketEvent.
 
 core: tickets and messages (create, update, reply, assign, status, priority, close, reopen); replies: a reply and
-the status in one step; ccs: addresses copied on
-a ticket; moves: a ticket to another queue; events: an event of a kind another app registered; housekeeping: writes
-to many tickets (stale pending, agent deactivation).
+the status in one step; ccs: addresses copied on a ticket; customers: a customer's address corrected; moves: a ticket
+to another queue; events: an event of a kind another app registered; housekeeping: writes to many tickets (stale
+pending, agent deactivation).
 """
 
 from .ccs import ticket_cc_add, ticket_cc_remove
@@ -21,6 +21,7 @@ from .core import (
     ticket_set_status,
     ticket_update,
 )
+from .customers import customer_email_correct
 from .events import ticket_event_record
 from .housekeeping import agent_deactivate, tickets_close_stale_pending
 from .moves import ticket_move
@@ -29,6 +30,7 @@ from .replies import reply_send
 __all__ = [
     "UNCHANGED",
     "agent_deactivate",
+    "customer_email_correct",
     "customer_get_or_create",
     "message_add",
     "reply_send",

@@ -25,6 +25,7 @@ from ..extensions import reply_tools
 from ..models import CloseReason, Message, Status, Ticket
 from ..selectors import tickets_visible_to
 from ..services import (
+    customer_email_correct,
     message_add,
     reply_send,
     ticket_assign,
@@ -140,6 +141,11 @@ def _cc_add(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     return f"{cc.email} is copied on the ticket."
 
 
+def _customer_email(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    customer = customer_email_correct(ticket_id=ticket.pk, email=data["email"], by=by)
+    return f"The customer's address is now {customer.email}; the conversation link was sent to it."
+
+
 def _cc_remove(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     ticket_cc_remove(ticket_id=ticket.pk, cc_id=data["cc"].pk, by=by)
     return f"{data['cc'].email} is no longer copied on the ticket."
@@ -156,4 +162,5 @@ ACTIONS: dict[str, Action] = {
     "reopen": Action("reopen/", "reopen_form", _reopen),
     "cc-add": Action("cc/", "cc_add_form", _cc_add),
     "cc-remove": Action("cc/remove/", "cc_remove_form", _cc_remove),
+    "customer-email": Action("customer-email/", "customer_email_form", _customer_email),
 }

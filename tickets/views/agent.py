@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from common.errors import DomainError
 from common.users import display_name, signed_in_user
+from outbox.models import Suppression
 
 from ..extensions import (
     list_column_annotations,
@@ -33,6 +34,7 @@ from ..forms import (
     CcAddForm,
     CcRemoveForm,
     CloseForm,
+    CustomerEmailForm,
     MoveForm,
     NewTicketForm,
     NoteForm,
@@ -53,6 +55,7 @@ from ..selectors import (
     ticket_thread,
     tickets_for_list,
     tickets_visible_to,
+    user_leads_queue,
     view_default_order,
     with_followed_flag,
 )
@@ -233,6 +236,7 @@ DETAIL_FORMS = {
     "reopen_form": ReopenForm,
     "cc_add_form": CcAddForm,
     "cc_remove_form": CcRemoveForm,
+    "customer_email_form": CustomerEmailForm,
 }
 
 
@@ -242,6 +246,10 @@ def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     tickets = tickets.annotate(
         has_ccs=Exists(TicketCC.objects.filter(ticket=OuterRef("pk"))),
         has_sla_targets=Exists(SlaTarget.objects.filter(ticket=OuterRef("pk"))),
+        # why the customer's address bounces (the outbox sends it nothing), read with the ticket: the page's banner
+        customer_bounce=Subquery(
+            Suppression.objects.filter(email__iexact=OuterRef("customer__email")).values("reason")[:1]
+        ),
     )
     return get_object_or_404(with_followed_flag(tickets).annotate(**ticket_panel_annotations()), pk=pk)
 
@@ -273,6 +281,9 @@ def render_detail(
         render_to_string(tool.template, tool.context(ticket), request=request)
         for tool in (reply_tools() if not ticket.is_closed else ())  # a closed ticket has no reply box
     ]
+    context["can_correct_email"] = bool(getattr(ticket, "customer_bounce", None)) and (
+        user.is_superuser or user_leads_queue(user=user, queue_id=ticket.queue_id)
+    )  # a query only on the rare ticket whose customer bounces
     context["can_take"] = (
         ticket.assignee_id != user.pk and assignable_agents(queue_ids=[ticket.queue_id]).filter(pk=user.pk).exists()
     )
