@@ -1,5 +1,5 @@
-"""What an agent does with a held (unverified) email: add it to the ticket it claims, trust its sender for that
-ticket (a CC) and add it, make a new ticket of it, or discard it.
+"""What an agent does with a held (unverified) email: add it to the ticket it claims (the customer's own email, held
+for lack of proof), trust its sender for that ticket (a CC) and add it, make a new ticket of it, or discard it.
 
 One service per action, each in one transaction: the row is locked and its status re-checked (a second click, or a
 second agent, changes nothing: the decided row is returned as it is), the agent must see the email
@@ -77,7 +77,9 @@ def _decided(row: InboundEmail, by: User, status: str, outcome: Outcome | None, 
 def _add(row: InboundEmail, by: User, *, trust: bool) -> Decision:
     ticket = _claimed(row)
     parsed = email_read(row)
-    copied = trust and not trusted_sender(ticket, parsed.from_email)
+    copied = not trusted_sender(ticket, parsed.from_email)
+    if copied and not trust:  # tickets' invariant: only the customer and copied addresses write as customers
+        raise DomainError(f"{parsed.from_email} is not on {ticket.reference}: copy the sender on it to add this email.")
     if copied:
         ticket_cc_add(ticket_id=ticket.pk, email=parsed.from_email, by=by)
     outcome = message_add_from_email(ticket, parsed, purpose="")
@@ -87,8 +89,9 @@ def _add(row: InboundEmail, by: User, *, trust: bool) -> Decision:
 
 @transaction.atomic
 def held_add(*, email_id: int, by: User) -> Decision:
-    """Add the email to the ticket it claims as its sender's (the ticket's reopen rules apply: a closed ticket past
-    its window gets a linked new ticket); the sender stays untrusted, so their next email is held again."""
+    """Add the email of the ticket's customer (or an address copied on it) to the ticket it claims, as routing adds
+    a verified reply (a closed ticket reopens; past its reopen window a linked new ticket starts). Another sender's
+    email is refused (DomainError): only `held_trust` makes a stranger a writer of the ticket."""
     row = _locked_held(email_id, by)
     return _add(row, by, trust=False) if row else Decision(InboundEmail.objects.get(pk=email_id), False)
 
