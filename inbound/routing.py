@@ -30,7 +30,6 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,7 +60,7 @@ class Outcome:
     first: InboundEmail | None = None  # the earlier delivery a redelivery repeats
 
 
-def _trusted_sender(ticket: Ticket, address: str) -> bool:
+def trusted_sender(ticket: Ticket, address: str) -> bool:
     address = address.lower()
     return address == ticket.customer.email.lower() or ticket.ccs.filter(email__iexact=address).exists()
 
@@ -96,7 +95,11 @@ def _body(text: str, parsed: ParsedEmail) -> str:
     return text.strip() or ("(attachments only)" if parsed.files else "(no text)")
 
 
-def _new_ticket(queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = None, by: User | None = None) -> Outcome:
+def ticket_from_email(
+    queue: Queue, parsed: ParsedEmail, *, follows: Ticket | None = None, by: User | None = None
+) -> Outcome:
+    """A new ticket of the email's sender (forwarded by the agent `by`: of its original sender), acknowledged as
+    routing acknowledges a new request: how routing starts a ticket, and how an agent makes one of a held email."""
     sender_email, sender_name, text = parsed.from_email, parsed.from_name, parsed.text
     if by is not None and parsed.forwarded is not None:  # an agent forwarded a customer's email
         sender_email, sender_name, text = parsed.forwarded.email, parsed.forwarded.name, parsed.forwarded.text
@@ -146,7 +149,7 @@ def message_add_from_email(ticket: Ticket, parsed: ParsedEmail, *, purpose: str)
     is_survey_reply = purpose == SURVEY_PURPOSE
     window_start = timezone.now() - timedelta(days=ticket.queue.reopen_window_days)
     if ticket.status == Status.CLOSED and not is_survey_reply and ticket.closed_at and ticket.closed_at < window_start:
-        return _new_ticket(ticket.queue, parsed, follows=ticket)
+        return ticket_from_email(ticket.queue, parsed, follows=ticket)
     message = message_add(
         ticket_id=ticket.pk,
         kind=Message.Kind.CUSTOMER_MESSAGE,
@@ -195,7 +198,7 @@ def _ours(queue: Queue, parsed: ParsedEmail) -> bool:
     return Queue.objects.filter(reply_from_email__iexact=parsed.from_email).exists()
 
 
-def _forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
+def forwarding_agent(queue: Queue, parsed: ParsedEmail) -> User | None:
     if parsed.forwarded is None:
         return None
     agent = User.objects.filter(email__iexact=parsed.from_email, is_active=True).first()
@@ -221,7 +224,7 @@ def _redelivery(row: InboundEmail, parsed: ParsedEmail) -> Outcome | None:
     return Outcome(RowStatus.HELD, f"Held{where}: the Message-ID of #{first.pk}, from another sender", first.ticket)
 
 
-def _read(row: InboundEmail) -> ParsedEmail:
+def email_read(row: InboundEmail) -> ParsedEmail:
     """The stored email parsed; when its From names no address, the envelope sender (MAIL FROM) is its sender."""
     parsed = parse(row.raw_bytes())
     if not parsed.from_email and "@" in row.envelope_sender:
@@ -243,20 +246,20 @@ def route(row: InboundEmail, parsed: ParsedEmail) -> Outcome:
         return Outcome(RowStatus.IGNORED, f"Automatic email ({parsed.automatic}): no ticket, no answer")
     ticket, purpose = _referenced_ticket(row, parsed)
     if ticket is not None:
-        if _trusted_sender(ticket, parsed.from_email):
+        if trusted_sender(ticket, parsed.from_email):
             return message_add_from_email(ticket, parsed, purpose=purpose)
         return Outcome(RowStatus.HELD, f"Held on {ticket.reference}: a reply from {parsed.from_email}", ticket)
     tagged_id = parsed.subject_ticket_id
     tagged = Ticket.objects.select_related("customer", "queue").filter(pk=tagged_id).first() if tagged_id else None
     if tagged is not None:
         domain = parsed.from_email.rpartition("@")[2].lower()
-        if _trusted_sender(tagged, parsed.from_email) and domain in parsed.dmarc_pass_domains:
+        if trusted_sender(tagged, parsed.from_email) and domain in parsed.dmarc_pass_domains:
             return message_add_from_email(tagged, parsed, purpose="")
         return Outcome(RowStatus.HELD, f"Held on {tagged.reference}: subject tag only", tagged)
-    agent = _forwarding_agent(row.queue, parsed)
+    agent = forwarding_agent(row.queue, parsed)
     if agent is not None and agent.email.rpartition("@")[2].lower() not in parsed.dmarc_pass_domains:
         return Outcome(RowStatus.HELD, f"Held: a forward from {agent.email}, its sender not verified (no DMARC pass)")
-    return _new_ticket(row.queue, parsed, by=agent)
+    return ticket_from_email(row.queue, parsed, by=agent)
 
 
 def inbound_route(*, email_id: int) -> str:
@@ -269,7 +272,7 @@ def inbound_route(*, email_id: int) -> str:
         row.attempts += 1
         try:
             with transaction.atomic():
-                outcome = route(row, _read(row))
+                outcome = route(row, email_read(row))
         except ParseError as exc:
             outcome = Outcome(RowStatus.FAILED, "Could not be read")
             row.error = str(exc)
@@ -293,32 +296,3 @@ def inbound_retry(*, email_id: int) -> bool:
     if retried:
         inbound_route(email_id=email_id)
     return bool(retried)
-
-
-@transaction.atomic
-def held_decide(*, email_id: int, accept: bool, by: User) -> InboundEmail:
-    """An agent accepts a held email (its sender is copied on the ticket if not the customer, and the email is added
-    as theirs) or rejects it (it stays stored, marked rejected)."""
-    row = (
-        InboundEmail.objects.select_for_update(of=("self",))
-        .select_related("queue", "ticket__customer")
-        .get(pk=email_id)
-    )
-    if row.status != RowStatus.HELD or row.ticket is None:
-        return row
-    ticket = row.ticket
-    if not user_can_work_in_queue(user=by, queue_id=ticket.queue_id):
-        raise PermissionDenied("You are not a member of this ticket's queue.")
-    row.decided_by = by
-    if not accept:
-        row.status, row.outcome = RowStatus.REJECTED, f"Rejected by {by.get_username()}"
-        row.save()
-        return row
-    parsed = _read(row)
-    if not _trusted_sender(ticket, parsed.from_email):
-        ticket_cc_add(ticket_id=ticket.pk, email=parsed.from_email, by=by)
-    outcome = message_add_from_email(ticket, parsed, purpose="")
-    row.status, row.outcome = RowStatus.ACCEPTED, f"Accepted by {by.get_username()}: {outcome.text}"[:300]
-    row.ticket, row.ticket_message = outcome.ticket, outcome.message
-    row.save()
-    return row

@@ -19,7 +19,12 @@ registered and never imports the registering app; with nothing registered the pa
 - TicketPanel: a card in the ticket page's sidebar: its template, a context function (given the visible ticket) and
   optional annotations of the page's ticket query (e.g. an Exists() flag, so the context needs no query of its own
   for the many tickets without what it shows).
-- NavEntry: a link of the main navigation, optionally shown only to some users.
+- NavEntry: a link of the main navigation, optionally shown only to some users, optionally with a count beside it
+  (`count(user)`, e.g. the held emails of the user's queues): tickets.nav_counts keeps it per user in the cache for
+  NAV_COUNT_SECONDS, so a page costs no query for it; a page finding none cached loads it from the count partial.
+- ThreadNotice: a notice at the top of the ticket page's thread: its template and a context function given the
+  visible ticket, returning None when there is nothing to say (read what it needs from an annotation of a panel,
+  so the page keeps its query count).
 - ReplyTool: a tool in the agent's reply box of the ticket page (under the reply's text): its template and a context
   function given the visible ticket; shown while the ticket is open (a closed ticket has no reply box). Optionally
   its own form fields (`fields`: name → a new form field, added to the reply form, so the tool's inputs inside the
@@ -93,6 +98,13 @@ class NavEntry:
     label: str
     url_name: str
     visible: Callable[[UserLike], bool] | None = None
+    count: Callable[[UserLike], int] | None = None  # shown beside the label when > 0, cached (tickets.nav_counts)
+
+
+@dataclass(frozen=True)
+class ThreadNotice:
+    template: str
+    context: Callable[[Ticket], dict[str, Any] | None]  # None: no notice on this ticket
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ _filters: dict[str, ListFilter] = {}
 _panels: list[TicketPanel] = []
 _nav: list[NavEntry] = []
 _reply_tools: list[ReplyTool] = []
+_thread_notices: list[ThreadNotice] = []
 _request_form_blocks: list[RequestFormBlock] = []
 _confirmation_contents: list[ConfirmationContent] = []
 
@@ -159,6 +172,10 @@ def nav_entry_register(entry: NavEntry) -> None:
 
 def reply_tool_register(tool: ReplyTool) -> None:
     _add(_reply_tools, tool)
+
+
+def thread_notice_register(notice: ThreadNotice) -> None:
+    _add(_thread_notices, notice)
 
 
 def request_form_block_register(block: RequestFormBlock) -> None:
@@ -220,6 +237,10 @@ def nav_entries_for(user: UserLike) -> list[NavEntry]:
 
 def reply_tools() -> list[ReplyTool]:
     return list(_reply_tools)
+
+
+def thread_notices() -> list[ThreadNotice]:
+    return list(_thread_notices)
 
 
 def request_form_blocks() -> list[RequestFormBlock]:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import actions, agent, attachments, public
+from .views import actions, agent, attachments, nav, public
 
 agent_patterns = [
     path("", agent.ticket_list, name="list"),
@@ -11,6 +11,7 @@ agent_patterns = [
         for name, action in actions.ACTIONS.items()
     ),
     path("<int:pk>/attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),
+    path("nav-count/", nav.nav_count, name="nav-count"),
 ]
 public_patterns = [
     path("new/", public.request_new, name="new"),

@@ -1,18 +1,17 @@
 """Tickets domain: data and invariants only. Every write goes through tickets.services.
 
-core: queues, calendars, customers, tickets, messages and events; mail: the email side of a ticket (attachments,
-CCs, the Message-IDs of our emails); sla: SLA policies and the tickets' targets.
+calendars: business calendars; core: queues, customers, tickets, messages and events; mail: the email side of a
+ticket (attachments, CCs, the Message-IDs of our emails); sla: SLA policies and the tickets' targets.
 """
 
+from .calendars import BusinessCalendar, Holiday, WorkingHours, validate_timezone
 from .core import (
     CONVERSATION_LINK_PURPOSE,
     METRIC_STEMS,
     OPEN_STATUSES,
-    BusinessCalendar,
     Channel,
     CloseReason,
     Customer,
-    Holiday,
     Message,
     Priority,
     Queue,
@@ -20,10 +19,8 @@ from .core import (
     Status,
     Ticket,
     TicketEvent,
-    WorkingHours,
     format_reference,
     parse_reference,
-    validate_timezone,
 )
 from .mail import Attachment, TicketCC, TicketMailRef, attachment_path
 from .sla import SlaDailyCount, SlaPolicy, SlaTarget

@@ -8,8 +8,8 @@ from common.users import UserLike, display_name
 from outbox.kinds import email_kinds
 
 from ..event_kinds import ticket_event_text
-from ..extensions import NavEntry, nav_entries_for
 from ..models import Message, TicketEvent
+from ..nav_counts import NavLink, nav_links_for
 
 register = template.Library()
 
@@ -29,9 +29,10 @@ def answering_text(message: Message) -> str:
 
 
 @register.simple_tag
-def nav_entries(user: UserLike) -> list[NavEntry]:
-    """The navigation links other apps registered (tickets.extensions), those this user may see."""
-    return nav_entries_for(user)
+def nav_entries(user: UserLike) -> list[NavLink]:
+    """The navigation links other apps registered (tickets.extensions), those this user may see, with their cached
+    counts (tickets.nav_counts: never a query)."""
+    return nav_links_for(user)
 
 
 @register.filter

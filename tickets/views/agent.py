@@ -26,6 +26,7 @@ from ..extensions import (
     list_columns,
     list_view,
     reply_tools,
+    thread_notices,
     ticket_panel_annotations,
     ticket_panels,
 )
@@ -276,6 +277,11 @@ def render_detail(
     context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
+    ]
+    context["thread_notices"] = [
+        render_to_string(notice.template, notice_context, request=request)
+        for notice in thread_notices()
+        if (notice_context := notice.context(ticket)) is not None
     ]
     context["reply_tools"] = [
         render_to_string(tool.template, tool.context(ticket), request=request)
