@@ -1,7 +1,8 @@
 """Tickets domain: data and invariants only. Every write goes through tickets.services.
 
-core: queues, calendars, customers, tickets, messages and events; mail: the email side of a ticket (attachments,
-CCs, the Message-IDs of our emails); sla: SLA policies and the tickets' targets.
+core: queues, calendars, customers, tickets and messages; events: the ticket events; mail: the email side of a
+ticket (attachments, CCs, the Message-IDs of our emails); sla: SLA policies and the tickets' targets; tags: tags on
+tickets.
 """
 
 from .core import (
@@ -19,19 +20,21 @@ from .core import (
     QueueMembership,
     Status,
     Ticket,
-    TicketEvent,
     WorkingHours,
     format_reference,
     parse_reference,
     validate_timezone,
 )
+from .events import TicketEvent
 from .mail import Attachment, TicketCC, TicketMailRef, attachment_path
 from .sla import SlaDailyCount, SlaPolicy, SlaTarget
+from .tags import TAG_NAME_MAX, Tag, TicketTag
 
 __all__ = [
     "CONVERSATION_LINK_PURPOSE",
     "METRIC_STEMS",
     "OPEN_STATUSES",
+    "TAG_NAME_MAX",
     "Attachment",
     "BusinessCalendar",
     "Channel",
@@ -46,10 +49,12 @@ __all__ = [
     "SlaPolicy",
     "SlaTarget",
     "Status",
+    "Tag",
     "Ticket",
     "TicketCC",
     "TicketEvent",
     "TicketMailRef",
+    "TicketTag",
     "WorkingHours",
     "attachment_path",
     "format_reference",
