@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,7 +21,6 @@ from common.errors import DomainError
 from common.users import display_name, signed_in_user
 
 from ..extensions import (
-    list_column_annotations,
     list_columns,
     list_view,
     reply_tools,
@@ -30,6 +29,7 @@ from ..extensions import (
 )
 from ..forms import (
     AssignForm,
+    BulkForm,
     CcAddForm,
     CcRemoveForm,
     CloseForm,
@@ -40,12 +40,15 @@ from ..forms import (
     ReopenForm,
     ReplyForm,
     StatusForm,
+    TagAddForm,
+    TagRemoveForm,
     TicketListForm,
 )
-from ..models import OPEN_STATUSES, SlaTarget, Ticket, TicketCC
+from ..models import OPEN_STATUSES, SlaTarget, Tag, Ticket, TicketCC, TicketTag
 from ..selectors import (
     DEFAULT_SORT,
     assignable_agents,
+    list_row_annotations,
     list_sorts,
     list_view_choices,
     queues_visible_to,
@@ -121,10 +124,12 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
         created, updated = timezone.localtime(ticket.created_at), timezone.localtime(ticket.updated_at)
         rows.append(
             {
+                "pk": ticket.pk,
                 "url": reverse("tickets:detail", args=[ticket.pk]),
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "queue": ticket.queue.name,
+                "tags": _row_tags(getattr(ticket, "tag_names", "")),
                 "customer_name": ticket.customer.name,
                 "customer_email": ticket.customer.email,
                 "status": ticket.status,
@@ -143,6 +148,15 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _row_tags(names: str | None) -> list[dict[str, str]]:
+    """A row's tags (list_row_annotations' comma-separated names), each with the query of the list filtered by it."""
+    return [
+        {"name": name, "query": QueryDict.fromkeys(["tag"], name).urlencode() + "&view=all"}
+        for name in sorted((names or "").split(","), key=str.casefold)
+        if name
+    ]
 
 
 MAX_PAGE_WITH_TOTAL = 10_000
@@ -178,7 +192,7 @@ class PageByIdsPaginator(Paginator):
         matches = cast(QuerySet[Ticket], self.object_list)
         ids = matches.values("pk")[bottom : bottom + self.per_page]
         rows = matches.model._default_manager.filter(pk__in=ids).order_by(*matches.query.order_by)
-        rows = rows.annotate(**list_column_annotations())
+        rows = rows.annotate(**list_row_annotations())
         rows.query.select_related = matches.query.select_related
         return Page(rows, number, self)
 
@@ -212,6 +226,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "headers": _sort_headers(request, filters.sort or _default_sort(filters.view)),
         "filtered": any(v for k, v in form.cleaned_data.items() if k not in {"view", "sort"}),
+        "bulk_form": BulkForm(
+            user=request.user,
+            queue_choices=form.queue_choices,
+            agent_choices=form.agent_choices,
+            initial={"back": request.GET.urlencode()},
+        ),
     }
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
@@ -232,6 +252,8 @@ DETAIL_FORMS = {
     "reopen_form": ReopenForm,
     "cc_add_form": CcAddForm,
     "cc_remove_form": CcRemoveForm,
+    "tag_add_form": TagAddForm,
+    "tag_remove_form": TagRemoveForm,
 }
 
 
@@ -241,6 +263,7 @@ def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     tickets = tickets.annotate(
         has_ccs=Exists(TicketCC.objects.filter(ticket=OuterRef("pk"))),
         has_sla_targets=Exists(SlaTarget.objects.filter(ticket=OuterRef("pk"))),
+        has_tags=Exists(TicketTag.objects.filter(ticket=OuterRef("pk"))),
     )
     return get_object_or_404(with_followed_flag(tickets).annotate(**ticket_panel_annotations()), pk=pk)
 
@@ -248,6 +271,15 @@ def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
 def _ccs(ticket: Ticket) -> list[TicketCC]:
     """The ticket's CCs; no query for a ticket read by visible_ticket without any."""
     return list(ticket.ccs.order_by("email")) if getattr(ticket, "has_ccs", True) else []
+
+
+def _tags(ticket: Ticket) -> list[Tag]:
+    """The ticket's tags by name; no query for a ticket read by visible_ticket without any."""
+    return (
+        list(Tag.objects.filter(ticket_tags__ticket=ticket).order_by("name"))
+        if getattr(ticket, "has_tags", True)
+        else []
+    )
 
 
 def _sla_targets(ticket: Ticket) -> list[SlaTarget]:
@@ -263,7 +295,7 @@ def render_detail(
     context: dict[str, Any] = {name: form_class(ticket=ticket, user=user) for name, form_class in DETAIL_FORMS.items()}
     context.update(bound or {})
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
-    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket)})
+    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket), "tags": _tags(ticket)})
     context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
