@@ -179,9 +179,7 @@ def tickets_bulk_change(*, ticket_ids: Sequence[int], action: str, by: User, val
     status, an assignee outside the ticket's queue): skipped with its message. A no-op: skipped "already …"."""
     ids = list(dict.fromkeys(int(ticket_id) for ticket_id in ticket_ids))
     if len(ids) > BULK_MAX:
-        raise DomainError(
-            f"At most {BULK_MAX} tickets can be changed at once; {len(ids)} were selected. Nothing was changed."
-        )
+        raise DomainError(f"At most {BULK_MAX} tickets can be changed at once; {len(ids)} were selected.")
     if not ids:
         raise DomainError("Select at least one ticket.")
     values = _values_check(action, values)

@@ -3,7 +3,9 @@ the summary, the queries per ticket; the list's bulk form."""
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from common.errors import DomainError
 from tickets import services
@@ -185,3 +187,86 @@ def test_an_admin_may_change_any_queue(queue):
     tickets = make_tickets(QueueFactory(), 2)
 
     assert bulk(tickets, "close", admin, reason="spam").summary() == "2 changed."
+
+
+# --- the list's bulk form ------------------------------------------------------------------------------------------
+
+BULK = reverse("tickets:bulk")
+LIST = reverse("tickets:list")
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def flash(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_list_posts_the_checked_tickets_and_shows_the_summary(agent_client, agent, queue):
+    tickets = make_tickets(queue, 3)
+    theirs = make_tickets(QueueFactory(), 1)[0]
+    services.ticket_close(ticket_id=tickets[2].pk, reason=CloseReason.SOLVED, by=agent)
+    page = agent_client.get(LIST, {"view": "all", "priority": "normal"})
+    assert f'name="ids" value="{tickets[0].pk}"' in page.text and "data-bulk-all" in page.text
+
+    response = agent_client.post(
+        BULK,
+        {"ids": [t.pk for t in tickets] + [theirs.pk], "action": "status", "status": "on_hold",
+         "back": "view=all&priority=normal"},
+    )  # fmt: skip
+
+    assert response.status_code == 302 and response["Location"] == f"{LIST}?view=all&priority=normal"
+    [summary] = flash(agent_client.get(response["Location"]))
+    assert summary == (
+        f"2 changed; 1 skipped: this ticket is closed: reopen it first ({tickets[2].reference}); "
+        f"1 skipped: not found ({theirs.reference})."
+    )
+    assert Ticket.objects.get(pk=theirs.pk).status == Status.NEW
+    assert list(Ticket.objects.filter(queue=queue).order_by("pk").values_list("status", flat=True)) == [
+        "on_hold",
+        "on_hold",
+        "closed",
+    ]
+
+
+def test_the_list_form_refuses_101_tickets_and_changes_nothing(agent_client, agent, queue):
+    tickets = make_tickets(queue, 101)
+    before = snapshot()
+
+    response = agent_client.post(
+        BULK, {"ids": [t.pk for t in tickets], "action": "close", "reason": "solved"}, follow=True
+    )
+
+    assert flash(response) == ["Nothing was changed. At most 100 tickets can be changed at once; 101 were selected."]
+    assert snapshot() == before
+
+
+def test_the_bulk_form_needs_a_selection_an_action_and_csrf(agent, queue, client):
+    ticket = make_tickets(queue, 1)[0]
+    client.force_login(agent)
+    before = snapshot()
+
+    nothing = client.post(BULK, {"action": "close", "reason": "solved"}, follow=True)
+    no_action = client.post(BULK, {"ids": [ticket.pk]}, follow=True)
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(agent)
+
+    assert flash(nothing) == ["Nothing was changed. Select at least one ticket."]
+    assert flash(no_action)[0].startswith("Nothing was changed. With the selected tickets: This field is required.")
+    assert forged.post(BULK, {"ids": [ticket.pk], "action": "close", "reason": "solved"}).status_code == 403
+    assert client.get(BULK).status_code == 405
+    assert snapshot() == before
+
+
+def test_bulk_tag_from_the_list_and_back_to_another_address_is_not_followed(agent_client, agent, queue):
+    tickets = make_tickets(queue, 2)
+
+    response = agent_client.post(
+        BULK, {"ids": [t.pk for t in tickets], "action": "tag", "tag": "Outage", "back": "https://evil.example/"}
+    )
+
+    assert response["Location"].startswith(f"{LIST}?")  # the list's own URL, whatever "back" holds
+    assert TicketTag.objects.filter(tag__name="Outage").count() == 2

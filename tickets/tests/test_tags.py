@@ -81,3 +81,82 @@ def test_tag_names_parse_a_comma_separated_list_each_once():
     assert services.tag_names_parse(" vpn, VPN ,billing,, Late  reply ") == ["vpn", "billing", "Late reply"]
     with pytest.raises(DomainError):
         services.tag_names_parse("ok, <b>")
+
+
+# --- the pages -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def test_the_ticket_page_adds_and_removes_tags_with_post_forms(agent_client, agent, queue):
+    ticket = make_ticket(queue)
+    add, remove = reverse("tickets:tag-add", args=[ticket.pk]), reverse("tickets:tag-remove", args=[ticket.pk])
+
+    assert agent_client.get(add).status_code == 405  # GET never writes
+    response = agent_client.post(add, {"name": "Refund <b>"}, follow=True)
+    assert response.status_code == 400 and "letters, digits" in response.text and not Tag.objects.exists()
+
+    response = agent_client.post(add, {"name": "Refund"}, follow=True)
+    assert "Tagged Refund." in response.text
+    assert 'class="tag"' in response.text and "Tagged Refund" in response.text  # the tag and its event in the thread
+
+    response = agent_client.post(remove, {"name": "refund"}, follow=True)
+    assert "Tag refund removed." in response.text
+    assert [kind for kind, *_ in tag_events(ticket)] == ["tag_added", "tag_removed"]
+
+
+def test_another_queue_s_ticket_cannot_be_tagged_from_its_page(client, outsider, queue):
+    ticket = make_ticket(queue)
+    client.force_login(outsider)
+
+    assert client.post(reverse("tickets:tag-add", args=[ticket.pk]), {"name": "x"}).status_code == 404
+    assert not Tag.objects.exists() and not tag_events(ticket)
+
+
+def test_the_list_filters_by_tag_and_shows_the_tags_of_each_row(agent_client, agent, queue):
+    vpn, other, untagged = make_ticket(queue, "VPN down"), make_ticket(queue, "Other"), make_ticket(queue, "Plain")
+    services.ticket_tag_add(ticket_id=vpn.pk, name="VPN", by=agent)
+    services.ticket_tag_add(ticket_id=vpn.pk, name="urgent", by=agent)
+    services.ticket_tag_add(ticket_id=other.pk, name="billing", by=agent)
+
+    by_name = agent_client.get(LIST, {"view": "all", "tag": "vpn"})
+    by_slug = agent_client.get(LIST, {"view": "all", "tag": "billing"})
+    everything = agent_client.get(LIST, {"view": "all"})
+
+    assert list(by_name.context["tickets"]) == [vpn]
+    assert list(by_slug.context["tickets"]) == [other]
+    rows = {row["subject"]: [tag["name"] for tag in row["tags"]] for row in everything.context["rows"]}
+    assert rows == {"VPN down": ["urgent", "VPN"], "Other": ["billing"], "Plain": []}
+    assert 'href="?tag=VPN&amp;view=all"' in everything.text
+    assert untagged.subject in everything.text
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_the_list_keeps_its_budget_with_tags_on_every_row(
+    agent_client, agent, queue, rows, django_assert_max_num_queries
+):
+    for n in range(rows):
+        ticket = make_ticket(queue, f"Printers {n}")
+        services.ticket_tag_add(ticket_id=ticket.pk, name=f"tag {n % 3}", by=agent)
+        services.ticket_tag_add(ticket_id=ticket.pk, name="printer", by=agent)
+
+    for params in ({"view": "all"}, {"view": "all", "tag": "printer", "q": "printers", "sort": "customer"}):
+        with django_assert_max_num_queries(8):  # the ticket list's budget (test_views.py)
+            page = agent_client.get(LIST, params)
+        assert len(page.context["rows"]) == rows
+        assert all(len(row["tags"]) == 2 for row in page.context["rows"])
+
+
+def test_the_ticket_page_keeps_its_budget_with_tags(agent_client, agent, queue, django_assert_max_num_queries):
+    ticket = make_ticket(queue)
+    for name in ("one", "two", "three"):
+        services.ticket_tag_add(ticket_id=ticket.pk, name=name, by=agent)
+
+    with django_assert_max_num_queries(12):
+        page = agent_client.get(reverse("tickets:detail", args=[ticket.pk]))
+
+    assert [tag.name for tag in page.context["tags"]] == ["one", "three", "two"]
