@@ -160,3 +160,25 @@ def test_the_ticket_page_keeps_its_budget_with_tags(agent_client, agent, queue, 
         page = agent_client.get(reverse("tickets:detail", args=[ticket.pk]))
 
     assert [tag.name for tag in page.context["tags"]] == ["one", "three", "two"]
+
+
+# --- the admin -----------------------------------------------------------------------------------------------------
+
+
+def test_the_tag_admin_lists_uses_renames_and_deletes_only_unused_tags(client, admin_user, agent, queue):
+    ticket = make_ticket(queue)
+    services.ticket_tag_add(ticket_id=ticket.pk, name="vpn", by=agent)
+    used = Tag.objects.get()
+    unused = Tag.objects.create(name="old", slug="old")
+    client.force_login(admin_user)
+
+    listing = client.get(reverse("admin:tickets_tag_changelist"))
+    bad = client.post(reverse("admin:tickets_tag_add"), {"name": "a,b", "slug": "a-b"})
+    renamed = client.post(reverse("admin:tickets_tag_change", args=[used.pk]), {"name": "VPN", "slug": "vpn"})
+
+    assert listing.status_code == 200 and "vpn" in listing.text
+    assert bad.status_code == 200 and "letters, digits" in bad.text
+    assert renamed.status_code == 302 and Tag.objects.get(pk=used.pk).name == "VPN"
+    assert client.post(reverse("admin:tickets_tag_delete", args=[used.pk]), {"post": "yes"}).status_code == 403
+    assert client.post(reverse("admin:tickets_tag_delete", args=[unused.pk]), {"post": "yes"}).status_code == 302
+    assert list(Tag.objects.values_list("name", flat=True)) == ["VPN"]
