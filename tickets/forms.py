@@ -293,11 +293,13 @@ class BulkForm(Form):
     action = forms.ChoiceField(
         label="With the selected tickets", choices=[("", "Choose an action"), *BulkAction.choices]
     )
-    assignee = forms.ChoiceField(label="Assignee", required=False)
-    status = forms.ChoiceField(label="Status", choices=[(s.value, s.label) for s in SETTABLE_STATUSES], required=False)
-    priority = forms.ChoiceField(label="Priority", choices=Priority.choices, required=False)
-    queue = forms.TypedChoiceField(label="Queue", coerce=int, required=False, empty_value=None)
-    tag = forms.CharField(label="Tag", max_length=TAG_NAME_MAX, required=False)
+    assignee = forms.ChoiceField(label="Assign to", required=False)
+    status = forms.ChoiceField(
+        label="Set status to", choices=[(s.value, s.label) for s in SETTABLE_STATUSES], required=False
+    )
+    priority = forms.ChoiceField(label="Set priority to", choices=Priority.choices, required=False)
+    queue = forms.TypedChoiceField(label="Move to queue", coerce=int, required=False, empty_value=None)
+    tag = forms.CharField(label="Tag name", max_length=TAG_NAME_MAX, required=False)
     reason = forms.ChoiceField(label="Close reason", choices=CloseReason.choices, required=False)
     back = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)  # the list's query string
 
