@@ -194,17 +194,45 @@ class MessageCreateSerializer(serializers.Serializer[Any]):
     body = serializers.CharField(max_length=50_000)
 
 
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 1,
+        "maxItems": BULK_MAX,
+    }
+)
+class TicketIdsField(serializers.Field):
+    """A list of ticket ids, checked as a whole: its errors name `ids` (not `ids.<n>`, which the error schema does
+    not list), and an id past the database's integers is a 400, never an overflow."""
+
+    default_error_messages = {"invalid": "Ticket ids are positive integers."}  # the error schema's codes
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        # Every refusal is code "invalid", with its own words.
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError("A non-empty list of ticket ids is required.", code="invalid")
+        if len(data) > BULK_MAX:
+            raise serializers.ValidationError(
+                f"At most {BULK_MAX} tickets can be changed at once; {len(data)} were given. Nothing was changed.",
+                code="invalid",
+            )
+        if not all(type(item) is int and 0 < item <= MAX_ID for item in data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> list[int]:
+        return list(value)
+
+
 class TicketBulkSerializer(serializers.Serializer[Any]):
     """One action on up to BULK_MAX tickets; the value the action needs (assign: `assignee`, null unassigns; status:
     `status`; priority: `priority`; move: `queue`; tag and untag: `tag`; close: `reason`)."""
 
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
-        allow_empty=False,
-        max_length=BULK_MAX,
-        error_messages={"max_length": f"At most {BULK_MAX} tickets can be changed at once; nothing was changed."},
-        help_text=f"Ticket ids, at most {BULK_MAX} (a repeated id counts once).",
-    )
+    ids = TicketIdsField(help_text=f"Ticket ids, at most {BULK_MAX} (a repeated id counts once).")
     action = serializers.ChoiceField(choices=BulkAction.choices)
     assignee = ActiveUserField(required=False, allow_null=True, help_text="assign: a member of each ticket's queue.")
     status = serializers.ChoiceField(choices=SETTABLE_STATUS_CHOICES, required=False)

@@ -121,3 +121,11 @@ def test_anonymous_requests_are_refused(queue):
         == 401
     )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+@pytest.mark.parametrize("ids", [[], [0], [2**70], ["1"], [True], "1,2"])
+def test_ids_that_are_not_a_list_of_ticket_ids_are_a_400_on_ids(agent, ids):
+    response = client_for(agent).post(BULK, {"ids": ids, "action": "close", "reason": "spam"}, format="json")
+
+    assert response.status_code == 400
+    assert [(error["attr"], error["code"]) for error in response.json()["errors"]] == [("ids", "invalid")]
