@@ -59,10 +59,10 @@ def test_agent_filters_searches_replies_and_closes(page, live_server, login, scr
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)  # default view: my open tickets
     page.get_by_role("link", name="All tickets").click()
     expect(page.locator("table.tickets tbody tr")).to_have_count(4)
-    page.get_by_label("Status").select_option("pending")
+    page.get_by_label("Status", exact=True).select_option("pending")
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)
     expect(page.locator("table.tickets")).to_contain_text("Invoice address wrong")
-    page.get_by_label("Status").select_option("")
+    page.get_by_label("Status", exact=True).select_option("")
     page.get_by_label("Search").fill("blank pages")
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"q=blank(\+|%20)pages"))

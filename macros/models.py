@@ -44,6 +44,9 @@ class Macro(models.Model):
     )
     set_priority = models.CharField("then set the priority", max_length=10, blank=True, choices=Priority.choices)
     assign = models.CharField("then assign to", max_length=10, blank=True, choices=Assign.choices)
+    add_tags = models.CharField(
+        "then add tags", max_length=200, blank=True, help_text="Tag names, separated by commas (e.g. refund, vip)."
+    )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -75,6 +78,8 @@ class Macro(models.Model):
             done.append(f"priority → {self.get_set_priority_display()}")
         if self.assign:
             done.append(f"assign → {self.get_assign_display().lower()}")
+        if self.add_tags:
+            done.append(f"tags + {self.add_tags}")
         return done
 
 

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tickets.models import Priority, Queue, Status, Ticket
-from tickets.services import ticket_assign, ticket_set_priority, ticket_set_status
+from tickets.services import tag_names_parse, ticket_assign, ticket_set_priority, ticket_set_status, ticket_tag_add
 
 from .models import Macro, MacroUse
 from .selectors import macros_editable, macros_offered, queues_for_shared_macros
@@ -29,7 +29,7 @@ def macro_save(*, by: User, fields: dict[str, Any], macro_id: int | None = None)
     if queue is not None and not queues_for_shared_macros(user=by).filter(pk=queue.pk).exists():
         raise Http404("No such queue.")  # the form offers only the queues the user leads
     macro.queue, macro.owner = queue, (None if queue is not None else (macro.owner or by))
-    for name in ("name", "body", "set_status", "set_priority", "assign", "active"):
+    for name in ("name", "body", "set_status", "set_priority", "assign", "add_tags", "active"):
         setattr(macro, name, fields[name])
     macro.updated_at = timezone.now()
     macro.save()
@@ -56,5 +56,7 @@ def macro_apply(*, macro_id: int, ticket: Ticket, by: User) -> str:
         ticket_set_priority(ticket_id=ticket.pk, priority=Priority(macro.set_priority), by=by)
     if macro.assign:
         ticket_assign(ticket_id=ticket.pk, assignee=by if macro.assign == Macro.Assign.ME else None, by=by)
+    for name in tag_names_parse(macro.add_tags):  # each through the tags service: a tag_added event each
+        ticket_tag_add(ticket_id=ticket.pk, name=name, by=by)
     MacroUse.objects.create(macro=macro, ticket=ticket, by=by)
     return f"macro \u201c{macro.name}\u201d applied" + (f" ({', '.join(macro.actions)})" if macro.actions else "")

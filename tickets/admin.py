@@ -22,6 +22,7 @@ from common.registry import registry_list_filter
 
 from . import erasure, services
 from .admin_inlines import MessageInline, SlaTargetInline, TicketEventInline
+from .admin_tags import TagAdmin
 from .event_kinds import ticket_event_kinds
 from .models import (
     METRIC_STEMS,
@@ -34,6 +35,7 @@ from .models import (
     Queue,
     QueueMembership,
     SlaPolicy,
+    Tag,
     Ticket,
     TicketEvent,
     WorkingHours,
@@ -328,6 +330,7 @@ class TicketEventAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SlaPolicy, SlaPolicyAdmin)
+admin.site.register(Tag, TagAdmin)
 admin.site.unregister(User)
 
 

@@ -27,6 +27,8 @@ from .api_serializers import (
     CustomerSerializer,
     MessageCreateSerializer,
     MessageSerializer,
+    TicketBulkResultSerializer,
+    TicketBulkSerializer,
     TicketCloseSerializer,
     TicketCreateSerializer,
     TicketDetailSerializer,
@@ -37,6 +39,7 @@ from .api_serializers import (
 )
 from .models import Customer, Message, Priority, SlaTarget, Status, Ticket
 from .selectors import customers_visible_to, tickets_visible_to
+from .services import BULK_MAX
 
 # --- filters --------------------------------------------------------------------------------------------------------
 
@@ -200,6 +203,29 @@ class TicketViewSet(
             ticket_id=ticket.pk, status=serializer.validated_data["status"], by=signed_in_user(request)
         )
         return self._respond(ticket)
+
+    @extend_schema(
+        summary="One action on many tickets",
+        description=f"Assign, set the status (open, pending, on hold), priority, move, tag, untag or close (with a "
+        f"reason) up to {BULK_MAX} tickets. Each ticket is changed as its own action would change it, in a "
+        "transaction of its own (events recorded, transitions enforced); the answer says per ticket whether it "
+        'changed or was skipped, and why. A ticket you cannot see is skipped as "not found" and never changed. '
+        f"More than {BULK_MAX} ids, or an action without a valid value: 400 and nothing changes.",
+        request=TicketBulkSerializer,
+        responses=TicketBulkResultSerializer,
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        serializer = TicketBulkSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.tickets_bulk_change(
+            ticket_ids=data["ids"],
+            action=data["action"],
+            by=signed_in_user(request),
+            values=services.bulk_values(**data),
+        )
+        return Response(TicketBulkResultSerializer(result).data)
 
 
 TICKET_PK = OpenApiParameter("ticket_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The ticket id.")

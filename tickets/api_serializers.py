@@ -3,7 +3,7 @@ like, and the inputs of the writes and actions (checked again by the services)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -11,9 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Attachment, CloseReason, Customer, Message, Priority, Queue, SlaTarget, Ticket
+from .models import TAG_NAME_MAX, Attachment, CloseReason, Customer, Message, Priority, Queue, SlaTarget, Ticket
 from .selectors import queues_visible_to
+from .services import BULK_MAX, BulkAction
 from .transitions import SETTABLE_STATUSES
+
+# The statuses set-status and bulk may set: one enum in the schema (helpdesk.settings.api_schema names it).
+SETTABLE_STATUS_CHOICES = [(s.value, s.label) for s in SETTABLE_STATUSES]
 
 
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
@@ -149,7 +153,7 @@ class TicketCloseSerializer(serializers.Serializer[Any]):
 
 
 class TicketSetStatusSerializer(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES])
+    status = serializers.ChoiceField(choices=SETTABLE_STATUS_CHOICES)
 
 
 class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
@@ -188,3 +192,76 @@ class MessageCreateSerializer(serializers.Serializer[Any]):
         help_text="A public reply (emailed to the customer) or an internal note.",
     )
     body = serializers.CharField(max_length=50_000)
+
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 1,
+        "maxItems": BULK_MAX,
+    }
+)
+class TicketIdsField(serializers.Field):
+    """A list of ticket ids, checked as a whole: its errors name `ids` (not `ids.<n>`, which the error schema does
+    not list), and an id past the database's integers is a 400, never an overflow."""
+
+    default_error_messages = {"invalid": "Ticket ids are positive integers."}  # the error schema's codes
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        # Every refusal is code "invalid", with its own words.
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError("A non-empty list of ticket ids is required.", code="invalid")
+        if len(data) > BULK_MAX:
+            raise serializers.ValidationError(
+                f"At most {BULK_MAX} tickets can be changed at once; {len(data)} were given. Nothing was changed.",
+                code="invalid",
+            )
+        if not all(type(item) is int and 0 < item <= MAX_ID for item in data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> list[int]:
+        return list(value)
+
+
+class TicketBulkSerializer(serializers.Serializer[Any]):
+    """One action on up to BULK_MAX tickets; the value the action needs (assign: `assignee`, null unassigns; status:
+    `status`; priority: `priority`; move: `queue`; tag and untag: `tag`; close: `reason`)."""
+
+    ids = TicketIdsField(help_text=f"Ticket ids, at most {BULK_MAX} (a repeated id counts once).")
+    action = serializers.ChoiceField(choices=BulkAction.choices)
+    assignee = ActiveUserField(required=False, allow_null=True, help_text="assign: a member of each ticket's queue.")
+    status = serializers.ChoiceField(choices=SETTABLE_STATUS_CHOICES, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    queue = VisibleQueueField(required=False, help_text="move: a queue you work in.")
+    tag = serializers.CharField(max_length=TAG_NAME_MAX, required=False, help_text="tag / untag: the tag's name.")
+    reason = serializers.ChoiceField(choices=CloseReason.choices, required=False, help_text="close: the reason.")
+
+
+class TicketBulkOutcomeSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="ticket_id")
+    reference = serializers.CharField()
+    outcome = serializers.SerializerMethodField()
+    reason = serializers.CharField(
+        help_text='Why it was skipped: "not found" (not a ticket you can see), the refusal, or "already …".'
+    )
+
+    def get_outcome(self, outcome: Any) -> Literal["changed", "skipped"]:
+        return "changed" if outcome.changed else "skipped"
+
+
+class TicketBulkResultSerializer(serializers.Serializer[Any]):
+    changed = serializers.SerializerMethodField()
+    skipped = serializers.SerializerMethodField()
+    summary = serializers.CharField(help_text='E.g. "12 changed; 1 skipped: not found (HD-000042)."')
+    results = TicketBulkOutcomeSerializer(source="outcomes", many=True, help_text="Per ticket, in the order given.")
+
+    def get_changed(self, result: Any) -> int:
+        return len(result.changed)
+
+    def get_skipped(self, result: Any) -> int:
+        return len(result.skipped)

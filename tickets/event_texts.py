@@ -32,6 +32,8 @@ def ticket_event_kinds_own_register(*, app: str) -> None:
         Kind.CC_ADDED: lambda event: f"Copied {event.new_value}",
         Kind.CC_REMOVED: lambda event: f"No longer copied: {event.old_value}",
         Kind.CUSTOMER_EMAIL: lambda event: f"Customer's address corrected: {event.old_value} → {event.new_value}",
+        Kind.TAG_ADDED: lambda event: f"Tagged {event.new_value}",
+        Kind.TAG_REMOVED: lambda event: f"Tag removed: {event.old_value}",
     }
     for kind in Kind:
         ticket_event_kind_register(app=app, key=kind.value, label=kind.label, render=renders.get(kind))

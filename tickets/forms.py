@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from common.users import UserLike, display_name
 
 from .extensions import list_filters, reply_tools
-from .models import CloseReason, Priority, Queue, Status, Ticket, TicketCC
+from .models import TAG_NAME_MAX, CloseReason, Priority, Queue, Status, Ticket, TicketCC
 from .saved_views import DEFAULT_VIEW
 from .selectors import (
     TicketListFilters,
@@ -22,6 +22,7 @@ from .selectors import (
     list_view_choices,
     queues_visible_to,
 )
+from .services import BulkAction, BulkValues, bulk_values
 from .transitions import SETTABLE_STATUSES
 
 _BLANK = [("", "Any")]
@@ -81,7 +82,7 @@ class TicketListForm(Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Subject, message text or HD-000123"}),
     )
-    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), required=False, empty_label="Any")
+    queue = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(choices=_BLANK + list(Status.choices), required=False)
     priority = forms.ChoiceField(choices=_BLANK + list(Priority.choices), required=False)
     assignee = forms.ChoiceField(required=False)
@@ -90,6 +91,9 @@ class TicketListForm(Form):
         required=False,
         max_length=254,
         widget=forms.TextInput(attrs={"placeholder": "email or name"}),
+    )
+    tag = forms.CharField(
+        label="Tag", required=False, max_length=TAG_NAME_MAX + 10, widget=forms.TextInput(attrs={"placeholder": "tag"})
     )
     created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
     created_to = forms.DateField(label="Created until", required=False, widget=DateInput)
@@ -102,9 +106,11 @@ class TicketListForm(Form):
         for registered in list_filters():
             self.fields[registered.name] = registered.field()
         queues = queues_visible_to(user)
-        self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
-        agents = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
-        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *agents]  # type: ignore[attr-defined]
+        # Read once as lists (one query each): the list's bulk form offers the same queues and agents.
+        self.queue_choices = [(queue.pk, queue.name) for queue in queues]
+        self.agent_choices = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
+        self.fields["queue"].choices = [("", "Any"), *self.queue_choices]  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *self.agent_choices]  # type: ignore[attr-defined]
         for field in self.fields.values():  # the filters' selects (tickets' and the registered ones), written quickly
             if type(field.widget) is forms.Select:
                 quick = QuickSelect(attrs=field.widget.attrs)
@@ -116,15 +122,15 @@ class TicketListForm(Form):
         self.is_valid()  # invalid fields are left out of cleaned_data, i.e. not filtered on
         data = self.cleaned_data
         assignee = data.get("assignee") or ""
-        queue = data.get("queue")
         return TicketListFilters(
             view=data.get("view") or DEFAULT_VIEW,
-            queue_id=queue.pk if queue else None,
+            queue_id=data.get("queue"),
             status=data.get("status") or "",
             priority=data.get("priority") or "",
             unassigned=assignee == "none",
             assignee_id=self.user.pk if assignee == "me" else int(assignee) if assignee.isdigit() else None,
             customer=data.get("customer") or "",
+            tag=" ".join((data.get("tag") or "").split()),
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             search=data.get("q") or "",
@@ -244,6 +250,18 @@ class CcRemoveForm(TicketForm):
         self.fields["cc"].queryset = ticket.ccs.all()  # type: ignore[attr-defined]
 
 
+class TagAddForm(TicketForm):
+    name = forms.CharField(label="Add a tag", max_length=TAG_NAME_MAX)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "tag_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TagRemoveForm(TicketForm):
+    name = forms.CharField(widget=forms.HiddenInput, max_length=TAG_NAME_MAX)
+
+
 # --- new ticket (agent) ------------------------------------------------------------------------------------------
 
 
@@ -277,3 +295,63 @@ class RequestForm(Form):
 
 class CustomerReplyForm(Form):
     body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000)
+
+
+# --- the list's bulk actions ---------------------------------------------------------------------------------------
+
+
+class TicketIdsField(forms.Field):
+    """The ticket ids the list's checkboxes post (`ids`, repeated). How many is the service's to refuse (BULK_MAX)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Select at least one ticket.", "invalid": "Unknown ticket ids."}
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if not all(str(item).isdigit() for item in values):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return [int(item) for item in values]
+
+
+class BulkForm(Form):
+    """One action for the tickets checked on the list page. Rendered with the list form's queue and agent choices
+    (no queries of its own); on the POST the choices are read again for the user."""
+
+    ids = TicketIdsField()
+    action = forms.ChoiceField(
+        label="With the selected tickets", choices=[("", "Choose an action"), *BulkAction.choices]
+    )
+    assignee = forms.ChoiceField(label="Assign to", required=False)
+    status = forms.ChoiceField(
+        label="Set status to", choices=[(s.value, s.label) for s in SETTABLE_STATUSES], required=False
+    )
+    priority = forms.ChoiceField(label="Set priority to", choices=Priority.choices, required=False)
+    queue = forms.TypedChoiceField(label="Move to queue", coerce=int, required=False, empty_value=None)
+    tag = forms.CharField(label="Tag name", max_length=TAG_NAME_MAX, required=False)
+    reason = forms.ChoiceField(label="Close reason", choices=CloseReason.choices, required=False)
+    back = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)  # the list's query string
+
+    def __init__(
+        self,
+        *args: Any,
+        user: UserLike,
+        queue_choices: list[tuple[int, str]] | None = None,
+        agent_choices: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
+        queues = queues_visible_to(user)
+        if queue_choices is None:
+            queue_choices = [(queue.pk, queue.name) for queue in queues]
+        if agent_choices is None:
+            agent_choices = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
+        self.fields["queue"].choices = queue_choices  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = [("", "Unassigned"), *agent_choices]  # type: ignore[attr-defined]
+        self.queues = queues
+
+    def values(self) -> BulkValues:
+        data = self.cleaned_data
+        assignee = User.objects.get(pk=data["assignee"]) if data.get("assignee") else None
+        queue = self.queues.get(pk=data["queue"]) if data.get("queue") else None
+        return bulk_values(**{**data, "assignee": assignee, "queue": queue})

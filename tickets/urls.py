@@ -1,10 +1,11 @@
 from django.urls import include, path
 
-from .views import actions, agent, attachments, nav, public
+from .views import actions, agent, attachments, bulk, nav, public
 
 agent_patterns = [
     path("", agent.ticket_list, name="list"),
     path("new/", agent.ticket_new, name="new"),
+    path("bulk/", bulk.bulk_change, name="bulk"),
     path("<int:pk>/", agent.ticket_detail, name="detail"),
     *(
         path(f"<int:pk>/{action.route}", actions.act, {"action": action}, name=name)

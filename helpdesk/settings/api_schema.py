@@ -13,6 +13,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CloseReasonEnum": "tickets.models.CloseReason",
         "TicketStatusEnum": "tickets.models.Status",  # in the ticket and the ticket-with-SLA-targets components
+        "SettableStatusEnum": "tickets.api_serializers.SETTABLE_STATUS_CHOICES",  # set-status and bulk
         "SlaTargetResultEnum": "tickets.models.SlaTarget.Result",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",

@@ -157,6 +157,32 @@ def test_a_macro_and_the_send_and_close_button_together(queue, agent):
     assert (ticket.status, ticket.priority) == (Status.CLOSED, Priority.LOW)
 
 
+def test_a_macro_adds_its_tags_through_the_tags_service_with_an_event_each(queue, agent):
+    ticket = new_ticket(queue)
+    tickets.ticket_tag_add(ticket_id=ticket.pk, name="vip", by=agent)
+    macro = shared(queue, add_tags="refund, VIP")
+
+    page = client_for(agent).post(
+        reverse("tickets:reply", args=[ticket.pk]), {"body": "Refunded.", "macro": macro.pk}, follow=True
+    )
+
+    added = ticket.events.filter(kind="tag_added").order_by("id").values_list("new_value", flat=True)
+    assert list(added) == ["vip", "refund"]  # vip was there already: no second event
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["refund", "vip"]
+    assert "tags + refund, VIP" in page.text
+
+
+def test_a_macro_s_tags_are_checked_when_it_is_saved(agent):
+    client = client_for(agent)
+    data = {"name": "Tagged", "body": "Hi", "active": "on"}
+
+    refused = client.post(reverse("macros:new"), {**data, "add_tags": "ok, <b>"})
+    saved = client.post(reverse("macros:new"), {**data, "add_tags": " refund ,Refund,late  reply"})
+
+    assert refused.status_code == 400 and "letters, digits" in refused.text
+    assert saved.status_code == 302 and Macro.objects.get().add_tags == "refund, late reply"
+
+
 # --- managing -------------------------------------------------------------------------------------------------------
 
 

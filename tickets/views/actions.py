@@ -36,6 +36,8 @@ from ..services import (
     ticket_reopen,
     ticket_set_priority,
     ticket_set_status,
+    ticket_tag_add,
+    ticket_tag_remove,
 )
 from .agent import DETAIL_FORMS, render_detail, visible_ticket
 
@@ -151,6 +153,16 @@ def _cc_remove(ticket: Ticket, data: dict[str, Any], by: User) -> str:
     return f"{data['cc'].email} is no longer copied on the ticket."
 
 
+def _tag_add(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    added = ticket_tag_add(ticket_id=ticket.pk, name=data["name"], by=by)
+    return f"Tagged {data['name']}." if added else f"The ticket is already tagged {data['name']}."
+
+
+def _tag_remove(ticket: Ticket, data: dict[str, Any], by: User) -> str:
+    removed = ticket_tag_remove(ticket_id=ticket.pk, name=data["name"], by=by)
+    return f"Tag {data['name']} removed." if removed else f"The ticket is not tagged {data['name']} (any more)."
+
+
 ACTIONS: dict[str, Action] = {
     "reply": Action("reply/", "reply_form", _reply),
     "note": Action("note/", "note_form", _note),
@@ -163,4 +175,6 @@ ACTIONS: dict[str, Action] = {
     "cc-add": Action("cc/", "cc_add_form", _cc_add),
     "cc-remove": Action("cc/remove/", "cc_remove_form", _cc_remove),
     "customer-email": Action("customer-email/", "customer_email_form", _customer_email),
+    "tag-add": Action("tags/", "tag_add_form", _tag_add),
+    "tag-remove": Action("tags/remove/", "tag_remove_form", _tag_remove),
 }

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,7 +22,6 @@ from common.users import display_name, signed_in_user
 from outbox.models import Suppression
 
 from ..extensions import (
-    list_column_annotations,
     list_columns,
     list_view,
     reply_tools,
@@ -32,6 +31,7 @@ from ..extensions import (
 )
 from ..forms import (
     AssignForm,
+    BulkForm,
     CcAddForm,
     CcRemoveForm,
     CloseForm,
@@ -43,12 +43,15 @@ from ..forms import (
     ReopenForm,
     ReplyForm,
     StatusForm,
+    TagAddForm,
+    TagRemoveForm,
     TicketListForm,
 )
-from ..models import OPEN_STATUSES, SlaTarget, Ticket, TicketCC
+from ..models import OPEN_STATUSES, SlaTarget, Tag, Ticket, TicketCC, TicketTag
 from ..selectors import (
     DEFAULT_SORT,
     assignable_agents,
+    list_row_annotations,
     list_sorts,
     list_view_choices,
     queues_visible_to,
@@ -126,10 +129,12 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
         created, updated = timezone.localtime(ticket.created_at), timezone.localtime(ticket.updated_at)
         rows.append(
             {
+                "pk": ticket.pk,
                 "url": f"{detail_url}{ticket.pk}/",
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "queue": ticket.queue.name,
+                "tags": _row_tags(getattr(ticket, "tag_names", "")),
                 "customer_name": ticket.customer.name,
                 "customer_email": ticket.customer.email,
                 "status": ticket.status,
@@ -148,6 +153,15 @@ def _list_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _row_tags(names: str | None) -> list[dict[str, str]]:
+    """A row's tags (list_row_annotations' comma-separated names), each with the query of the list filtered by it."""
+    return [
+        {"name": name, "query": QueryDict.fromkeys(["tag"], name).urlencode() + "&view=all"}
+        for name in sorted((names or "").split(","), key=str.casefold)
+        if name
+    ]
 
 
 MAX_PAGE_WITH_TOTAL = 10_000
@@ -183,7 +197,7 @@ class PageByIdsPaginator(Paginator):
         matches = cast(QuerySet[Ticket], self.object_list)
         ids = matches.values("pk")[bottom : bottom + self.per_page]
         rows = matches.model._default_manager.filter(pk__in=ids).order_by(*matches.query.order_by)
-        rows = rows.annotate(**list_column_annotations())
+        rows = rows.annotate(**list_row_annotations())
         rows.query.select_related = matches.query.select_related
         return Page(rows, number, self)
 
@@ -217,6 +231,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "headers": _sort_headers(request, filters.sort or _default_sort(filters.view)),
         "filtered": any(v for k, v in form.cleaned_data.items() if k not in {"view", "sort"}),
+        "bulk_form": BulkForm(
+            user=request.user,
+            queue_choices=form.queue_choices,
+            agent_choices=form.agent_choices,
+            initial={"back": request.GET.urlencode()},
+        ),
     }
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
@@ -238,6 +258,8 @@ DETAIL_FORMS = {
     "cc_add_form": CcAddForm,
     "cc_remove_form": CcRemoveForm,
     "customer_email_form": CustomerEmailForm,
+    "tag_add_form": TagAddForm,
+    "tag_remove_form": TagRemoveForm,
 }
 
 
@@ -251,6 +273,7 @@ def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
         customer_bounce=Subquery(
             Suppression.objects.filter(email__iexact=OuterRef("customer__email")).values("reason")[:1]
         ),
+        has_tags=Exists(TicketTag.objects.filter(ticket=OuterRef("pk"))),
     )
     return get_object_or_404(with_followed_flag(tickets).annotate(**ticket_panel_annotations()), pk=pk)
 
@@ -258,6 +281,15 @@ def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
 def _ccs(ticket: Ticket) -> list[TicketCC]:
     """The ticket's CCs; no query for a ticket read by visible_ticket without any."""
     return list(ticket.ccs.order_by("email")) if getattr(ticket, "has_ccs", True) else []
+
+
+def _tags(ticket: Ticket) -> list[Tag]:
+    """The ticket's tags by name; no query for a ticket read by visible_ticket without any."""
+    return (
+        list(Tag.objects.filter(ticket_tags__ticket=ticket).order_by("name"))
+        if getattr(ticket, "has_tags", True)
+        else []
+    )
 
 
 def _sla_targets(ticket: Ticket) -> list[SlaTarget]:
@@ -273,7 +305,7 @@ def render_detail(
     context: dict[str, Any] = {name: form_class(ticket=ticket, user=user) for name, form_class in DETAIL_FORMS.items()}
     context.update(bound or {})
     context.update({"ticket": ticket, "thread": ticket_thread(ticket=ticket), "user_id": user.pk})
-    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket)})
+    context.update({"related": related_tickets(ticket=ticket, user=user), "ccs": _ccs(ticket), "tags": _tags(ticket)})
     context["sla_targets"] = sla_target_rows(_sla_targets(ticket), now=timezone.now())
     context["panels"] = [
         render_to_string(panel.template, panel.context(ticket), request=request) for panel in ticket_panels()
