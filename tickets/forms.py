@@ -28,12 +28,40 @@ from .transitions import SETTABLE_STATUSES
 _BLANK = [("", "Any")]
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written in Python rather than by a template include each: the list's filter and
+    bulk forms have some sixty options on every list page, and Django's per-option include took a third of its
+    render."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [
+            f'<option value="{escape(option["value"])}"{" selected" if option["selected"] else ""}>'
+            f"{escape(option['label'])}</option>"
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
+        ]
+        html = f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>{"".join(options)}</select>'
+        return mark_safe(html)  # noqa: S308 - every value and label is escaped above, flatatt escapes the attributes
+
+
+def quick_selects(form: forms.Form) -> None:
+    """The form's plain selects written by QuickSelect (their choices, set later too, follow: a choice field hands
+    its choices to its widget)."""
+    for field in form.fields.values():
+        if type(field.widget) is forms.Select:
+            quick = QuickSelect(attrs=field.widget.attrs)
+            quick.choices, quick.is_required = field.widget.choices, field.widget.is_required
+            field.widget = quick
+
+
 class Form(forms.Form):
-    """Labels without the trailing colon."""
+    """Labels without the trailing colon; selects written quickly (the list and the ticket page render dozens)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        quick_selects(self)
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -51,22 +79,6 @@ class ChoiceSelect(forms.Select):
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-class QuickSelect(forms.Select):
-    """A select whose options are written in Python rather than by a template include each: the list's filter form
-    has some forty options on every list page, and Django's per-option include took a third of the page's render."""
-
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = [
-            f'<option value="{escape(option["value"])}"{" selected" if option["selected"] else ""}>'
-            f"{escape(option['label'])}</option>"
-            for _group, choices, _index in widget["optgroups"]
-            for option in choices
-        ]
-        html = f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>{"".join(options)}</select>'
-        return mark_safe(html)  # noqa: S308 - every value and label is escaped above, flatatt escapes the attributes
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
@@ -111,11 +123,7 @@ class TicketListForm(Form):
         self.agent_choices = [(str(a.pk), display_name(a)) for a in assignable_agents(queue_ids=queues)]
         self.fields["queue"].choices = [("", "Any"), *self.queue_choices]  # type: ignore[attr-defined]
         self.fields["assignee"].choices = [("", "Anyone"), ("none", "Unassigned"), ("me", "Me"), *self.agent_choices]  # type: ignore[attr-defined]
-        for field in self.fields.values():  # the filters' selects (tickets' and the registered ones), written quickly
-            if type(field.widget) is forms.Select:
-                quick = QuickSelect(attrs=field.widget.attrs)
-                quick.choices, quick.is_required = field.widget.choices, field.widget.is_required
-                field.widget = quick
+        quick_selects(self)  # the registered filters' selects too
         self.user = user
 
     def filters(self) -> TicketListFilters:

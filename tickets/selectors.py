@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -189,9 +190,14 @@ class _TagNames(Aggregate):
 def list_row_annotations() -> dict[str, Any]:
     """What each row of the list reads with it: the registered columns' annotations and `tag_names` (the ticket's
     tags in a correlated subquery: no query per row, nor one for the page)."""
+    return {**list_column_annotations(), "tag_names": _tag_names()}
+
+
+@functools.cache
+def _tag_names() -> Subquery:
+    """Built once, reused by every query (as the columns' annotations: a query copies an expression it resolves)."""
     tags = TicketTag.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id")
-    tag_names = Subquery(tags.annotate(names=_TagNames("tag__name")).values("names"), output_field=CharField())
-    return {**list_column_annotations(), "tag_names": tag_names}
+    return Subquery(tags.annotate(names=_TagNames("tag__name")).values("names"), output_field=CharField())
 
 
 def tickets_for_list(*, user: UserLike, filters: TicketListFilters) -> QuerySet[Ticket]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import template
+from django.forms import BoundField
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from common.users import UserLike, display_name
 from outbox.kinds import email_kinds
@@ -40,3 +43,13 @@ def actor_name(event: TicketEvent) -> str:
     if event.actor is None:
         return "" if event.kind == TicketEvent.Kind.CREATED else "automatically"
     return f"by {display_name(event.actor)}"
+
+
+@register.filter
+def field_group(field: BoundField) -> SafeString:
+    """A field's label, help text, errors and widget, as `as_field_group` writes them but without its templates
+    (field, label and error list, for each of the twenty fields of the list page's filter and bulk forms)."""
+    label = format_html('<label for="{}">{}</label>', field.id_for_label, field.label) if field.label else ""
+    help_text = format_html('<div class="helptext" id="{}_helptext">{}</div>', field.auto_id, field.help_text)
+    errors = str(field.errors) if field.errors else ""
+    return format_html("{}{}{}{}", label, help_text if field.help_text else "", mark_safe(errors), field.as_widget())  # noqa: S308 - Django's own error list
