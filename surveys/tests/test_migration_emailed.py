@@ -5,33 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from surveys.tests.migrating import migrate_to
 
 BEFORE = [("surveys", "0007_invitation_queued_until_the_outbox_sends")]
 AFTER = [("surveys", "0008_invitations_emailed_by_their_outbox_row")]
 SENT_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    leaves = dict(executor.loader.graph.leaf_nodes()) | dict(targets)  # every app's state, surveys at the target
-    return executor.loader.project_state(list(leaves.items())).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    """The next tests on this database need every migration applied: the latest, not AFTER."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_invitations_follow_their_outbox_row(queue, agent, back_to_the_latest):
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     ContentType = apps.get_model("contenttypes", "ContentType")
     Ticket = apps.get_model("tickets", "Ticket")
     Invitation = apps.get_model("surveys", "SurveyInvitation")
@@ -71,7 +55,7 @@ def test_invitations_follow_their_outbox_row(queue, agent, back_to_the_latest):
         )
         outcomes[email_status, invitation_status] = invitation.pk
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     Invitation = apps.get_model("surveys", "SurveyInvitation")
     got = {
         key: Invitation.objects.values_list("status", "sent_at", "not_emailed_reason").get(pk=pk)

@@ -6,35 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from surveys.services import nps_answers_settle_due
+from surveys.tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = [("surveys", "0011_nps")]
 AFTER = [("surveys", "0013_followups_of_nps_answers")]
 AT = datetime(2026, 9, 2, 9, 0, tzinfo=UTC)
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    leaves = dict(executor.loader.graph.leaf_nodes()) | dict(targets)  # every app's state, surveys at the target
-    return executor.loader.project_state(list(leaves.items())).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    """The next tests on this database need every migration applied: the latest, not AFTER."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_follow_ups_keep_their_values_and_gain_their_customer(queue, agent, back_to_the_latest):
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     Customer = apps.get_model("tickets", "Customer")
     Ticket = apps.get_model("tickets", "Ticket")
     Invitation = apps.get_model("surveys", "SurveyInvitation")
@@ -59,7 +42,7 @@ def test_follow_ups_keep_their_values_and_gain_their_customer(queue, agent, back
         customer=customers[0], queue_id=queue.pk, status="answered", send_after=AT, sent_at=AT, score=2, answered_at=AT
     )
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     FollowUp = apps.get_model("surveys", "FollowUp")
     got = {
         row["pk"]: row
@@ -70,6 +53,6 @@ def test_follow_ups_keep_their_values_and_gain_their_customer(queue, agent, back
     NpsSurvey = apps.get_model("surveys", "NpsSurvey")
     assert NpsSurvey.objects.get(pk=old_answer.pk).settled_at == AT
 
-    _migrate(list(dict(MigrationExecutor(connection).loader.graph.leaf_nodes()).items()))
+    migrate_to_latest()
     assert nps_answers_settle_due() == 0  # the old detractor's answer opens nothing
     assert FollowUp.objects.count() == 2
